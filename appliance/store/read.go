@@ -1,0 +1,238 @@
+package store
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"wingnode/appliance/event"
+)
+
+// Get returns the event with the given id, or an error wrapping ErrNotFound.
+func (s *Store) Get(id event.ID) (rec Record, err error) {
+	defer recoverDamage(s.path, &err)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		pv := tx.Bucket(idsBucket).Get(idKey(id.Wing, id.Seq))
+		if pv == nil {
+			return fmt.Errorf("store: event %s: %w", id, ErrNotFound)
+		}
+		rec, err = readRecord(tx.Bucket(eventsBucket), binary.BigEndian.Uint64(pv))
+		return err
+	})
+	return rec, err
+}
+
+func readRecord(events *bolt.Bucket, pos uint64) (Record, error) {
+	v := events.Get(posKey(pos))
+	if v == nil {
+		return Record{}, fmt.Errorf("store: position %d: %w: an index names an event that is not there", pos, ErrDamaged)
+	}
+	e, err := event.Unmarshal(v)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: position %d: %w: %v", pos, ErrDamaged, err)
+	}
+	return Record{Pos: pos, Event: e}, nil
+}
+
+// Tail returns up to limit events after position after, in store order.
+// A reader that keeps the last position it saw resumes from it.
+func (s *Store) Tail(after uint64, limit int) (recs []Record, err error) {
+	limit = clampLimit(limit)
+	err = s.Scan(after, func(r Record) error {
+		recs = append(recs, r)
+		if len(recs) == limit {
+			return errStop
+		}
+		return nil
+	})
+	return recs, err
+}
+
+var errStop = fmt.Errorf("stop")
+
+// Scan calls fn for every event after position after, in store order,
+// until fn returns an error. It reads in one read transaction.
+func (s *Store) Scan(after uint64, fn func(Record) error) (err error) {
+	defer recoverDamage(s.path, &err)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(eventsBucket).Cursor()
+		for k, v := c.Seek(posKey(after + 1)); k != nil; k, v = c.Next() {
+			e, err := event.Unmarshal(v)
+			if err != nil {
+				return fmt.Errorf("store: position %d: %w: %v", binary.BigEndian.Uint64(k), ErrDamaged, err)
+			}
+			if err := fn(Record{Pos: binary.BigEndian.Uint64(k), Event: e}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == errStop {
+		err = nil
+	}
+	return err
+}
+
+// LastPos returns the newest position in the store, 0 when empty.
+func (s *Store) LastPos() (pos uint64, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(eventsBucket).Cursor().Last(); k != nil {
+			pos = binary.BigEndian.Uint64(k)
+		}
+		return nil
+	})
+	return pos, err
+}
+
+func clampLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return 100
+	case limit > 1000:
+		return 1000
+	}
+	return limit
+}
+
+// scanBudget bounds the index entries one Query page examines, so a very
+// selective filter over a large file answers promptly with a partial page
+// and a cursor instead of reading the whole file.
+const scanBudget = 50_000
+
+// Query answers q newest first, one page at a time.
+func (s *Store) Query(q Query) (page Page, err error) {
+	defer recoverDamage(s.path, &err)
+	limit := clampLimit(q.Limit)
+	ix := chooseIndex(q)
+	upper, lower := ix.bounds(q)
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, ix.id)
+		if err != nil {
+			return Page{}, err
+		}
+		upper = c
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		events := tx.Bucket(eventsBucket)
+		c := tx.Bucket(ix.bucket).Cursor()
+		// Position at the last key strictly below upper.
+		k, v := c.Seek(upper)
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for examined := 0; k != nil && bytes.Compare(k, lower) >= 0; k, v = c.Prev() {
+			if examined++; examined > scanBudget || len(page.Records) == limit {
+				page.Next = encodeCursor(ix.id, k)
+				return nil
+			}
+			pos := ix.pos(k, v)
+			rec, err := readRecord(events, pos)
+			if err != nil {
+				return err
+			}
+			if q.matches(rec.Event) {
+				page.Records = append(page.Records, rec)
+			}
+		}
+		return nil
+	})
+	return page, err
+}
+
+func (q Query) matches(e event.Event) bool {
+	if q.Subject != "" && e.Subject != q.Subject {
+		return false
+	}
+	if q.Wing != "" && e.Wing != q.Wing {
+		return false
+	}
+	if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, e.Kind) {
+		return false
+	}
+	t := e.HLC.WallNanos
+	if !q.From.IsZero() && t < q.From.UnixNano() {
+		return false
+	}
+	if !q.To.IsZero() && t >= q.To.UnixNano() {
+		return false
+	}
+	return true
+}
+
+// index is one way to walk the events newest first.
+type index struct {
+	id     byte
+	bucket []byte
+	bounds func(Query) (upper, lower []byte) // upper exclusive, lower inclusive
+	pos    func(k, v []byte) uint64
+}
+
+func chooseIndex(q Query) index {
+	switch {
+	case q.Subject != "":
+		return index{id: 's', bucket: subjectsBucket, pos: func(k, _ []byte) uint64 { return suffixPos(k) },
+			bounds: func(q Query) ([]byte, []byte) {
+				return append([]byte(q.Subject), 1), append([]byte(q.Subject), 0)
+			}}
+	case !q.From.IsZero() || !q.To.IsZero():
+		return index{id: 't', bucket: timeBucket, pos: func(k, _ []byte) uint64 { return suffixPos(k) },
+			bounds: func(q Query) ([]byte, []byte) {
+				upper := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+				if !q.To.IsZero() {
+					upper = timeKey(q.To.UnixNano(), 0)
+				}
+				var lower []byte
+				if !q.From.IsZero() {
+					lower = timeKey(q.From.UnixNano(), 0)
+				}
+				return upper, lower
+			}}
+	}
+	return index{id: 'p', bucket: eventsBucket, pos: func(k, _ []byte) uint64 { return binary.BigEndian.Uint64(k) },
+		bounds: func(Query) ([]byte, []byte) { return []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, nil }}
+}
+
+// A cursor is the index id and the key to continue below, exclusive. It
+// names the key just after k, so that k itself opens the next page.
+func encodeCursor(id byte, k []byte) string {
+	b := append(append([]byte{id}, k...), 0)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, id byte) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 2 || b[0] != id {
+		return nil, fmt.Errorf("store: cursor %.20q does not belong to this query: start again without a cursor", s)
+	}
+	return b[1:], nil
+}
+
+// SaveCheckpoint stores data as the folded state of every event up to and
+// including position pos, replacing the previous checkpoint.
+func (s *Store) SaveCheckpoint(pos uint64, data []byte) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(checkpointBucket).Put(stateKey, append(posKey(pos), data...))
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: save checkpoint: %w", s.path, err)
+	}
+	return nil
+}
+
+// Checkpoint returns the last saved checkpoint; pos is 0 when there is none.
+func (s *Store) Checkpoint() (pos uint64, data []byte, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(checkpointBucket).Get(stateKey)
+		if len(v) >= 8 {
+			pos, data = binary.BigEndian.Uint64(v), bytes.Clone(v[8:])
+		}
+		return nil
+	})
+	return pos, data, err
+}

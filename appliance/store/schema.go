@@ -1,0 +1,54 @@
+package store
+
+import (
+	"encoding/binary"
+)
+
+// SchemaVersion is the layout of the file written by this build. A file
+// with a higher version was written by a newer wingnode and is refused.
+const SchemaVersion = 1
+
+// Buckets. Positions are 8-byte big-endian counters from 1.
+var (
+	// metaBucket holds "schema" (uvarint) and "wing" (the local wing id).
+	metaBucket = []byte("meta")
+	// eventsBucket maps position → event.Marshal().
+	eventsBucket = []byte("events")
+	// idsBucket maps wing 0x00 seq(8) → position.
+	idsBucket = []byte("ids")
+	// timeBucket indexes by HLC wall time: sortable int64(8) position(8) → nothing.
+	timeBucket = []byte("time")
+	// subjectsBucket indexes by subject: subject 0x00 position(8) → nothing.
+	subjectsBucket = []byte("subjects")
+	// checkpointBucket maps a checkpoint name → position(8) data.
+	checkpointBucket = []byte("checkpoint")
+
+	allBuckets = [][]byte{metaBucket, eventsBucket, idsBucket, timeBucket, subjectsBucket, checkpointBucket}
+)
+
+var (
+	schemaKey = []byte("schema")
+	wingKey   = []byte("wing")
+	stateKey  = []byte("wing-state")
+)
+
+func posKey(pos uint64) []byte { return binary.BigEndian.AppendUint64(nil, pos) }
+
+func idKey(wing string, seq uint64) []byte {
+	k := append([]byte(wing), 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// timeKey makes a signed nanosecond count sort as unsigned bytes.
+func timeKey(wallNanos int64, pos uint64) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(wallNanos)^(1<<63))
+	return binary.BigEndian.AppendUint64(k, pos)
+}
+
+func subjectKey(subject string, pos uint64) []byte {
+	k := append([]byte(subject), 0)
+	return binary.BigEndian.AppendUint64(k, pos)
+}
+
+// suffixPos returns the position stored in the last 8 bytes of an index key.
+func suffixPos(k []byte) uint64 { return binary.BigEndian.Uint64(k[len(k)-8:]) }

@@ -1,0 +1,233 @@
+package wing
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"wingnode/appliance/event"
+)
+
+// State is the folded picture of one or more wings. The zero value is not
+// ready: use New.
+type State struct {
+	Doors  map[string]Door      `json:"doors"`
+	Alarms map[event.ID]Alarm   `json:"alarms"`
+	Inputs map[string]Input     `json:"inputs"`
+	Wings  map[string]WingClock `json:"wings"`
+}
+
+// Door is a door's last reported position.
+type Door struct {
+	ID    string    `json:"id"`
+	Wing  string    `json:"wing"`
+	Open  bool      `json:"open"`
+	Since time.Time `json:"since"`
+	Key   event.Key `json:"key"`
+}
+
+// Action is an officer's step in an alarm's lifecycle.
+type Action struct {
+	By  string    `json:"by"`
+	At  time.Time `json:"at"`
+	Key event.Key `json:"key"`
+}
+
+// Alarm is one raising of an alarm point, from raised to cleared.
+type Alarm struct {
+	ID           event.ID  `json:"id"`
+	Point        string    `json:"point"`
+	PointKind    string    `json:"point_kind"`
+	Priority     int       `json:"priority"`
+	Raised       bool      `json:"raised"` // false while only later steps have arrived
+	RaisedAt     time.Time `json:"raised_at"`
+	RaisedKey    event.Key `json:"raised_key"`
+	Acknowledged *Action   `json:"acknowledged,omitempty"`
+	Cleared      *Action   `json:"cleared,omitempty"`
+}
+
+// Active reports whether the alarm has been raised and not yet cleared.
+func (a Alarm) Active() bool { return a.Raised && a.Cleared == nil }
+
+// Input is the health of one input (door contact or alarm point).
+type Input struct {
+	ID      string    `json:"id"`
+	Faulted bool      `json:"faulted"`
+	Fault   string    `json:"fault,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	Since   time.Time `json:"since"`
+	Key     event.Key `json:"key"`
+}
+
+// WingClock is what the state knows of one wing's recording.
+type WingClock struct {
+	Wing      string    `json:"wing"`
+	LastSeq   uint64    `json:"last_seq"`
+	LastEvent time.Time `json:"last_event"`
+	Running   bool      `json:"running"` // started and not cleanly stopped
+	// ClockTrusted is false when the wing's latest event was stamped by an
+	// unset or stepped-back wall clock.
+	ClockTrusted bool      `json:"clock_trusted"`
+	Key          event.Key `json:"key"`
+	// Lifecycle is the key of the latest started or stopped event.
+	Lifecycle event.Key `json:"lifecycle"`
+}
+
+// New returns an empty state.
+func New() *State {
+	return &State{
+		Doors:  map[string]Door{},
+		Alarms: map[event.ID]Alarm{},
+		Inputs: map[string]Input{},
+		Wings:  map[string]WingClock{},
+	}
+}
+
+// Fold applies one event. Events of kinds it does not know are ignored
+// (a newer wing may record kinds this build has never heard of).
+func (s *State) Fold(e event.Event) {
+	k := e.Key()
+	s.foldWing(e, k)
+	switch e.Kind {
+	case event.DoorOpened, event.DoorClosed:
+		if d, ok := s.Doors[e.Subject]; !ok || k.Compare(d.Key) > 0 {
+			s.Doors[e.Subject] = Door{ID: e.Subject, Wing: e.Wing, Open: e.Kind == event.DoorOpened, Since: e.Wall, Key: k}
+		}
+	case event.AlarmRaised:
+		a := s.Alarms[e.ID()]
+		a.ID, a.Point, a.Raised, a.RaisedAt, a.RaisedKey = e.ID(), e.Subject, true, e.Wall, k
+		a.PointKind = e.Data["point_kind"]
+		a.Priority, _ = strconv.Atoi(e.Data["priority"])
+		s.Alarms[a.ID] = a
+	case event.AlarmAcknowledged, event.AlarmCleared:
+		id, err := event.ParseID(e.Data["alarm"])
+		if err != nil {
+			return
+		}
+		a := s.Alarms[id]
+		a.ID = id
+		if a.Point == "" {
+			a.Point = e.Subject
+		}
+		step := &Action{By: e.Actor, At: e.Wall, Key: k}
+		if e.Kind == event.AlarmAcknowledged {
+			a.Acknowledged = earliest(a.Acknowledged, step)
+		} else {
+			a.Cleared = earliest(a.Cleared, step)
+		}
+		s.Alarms[id] = a
+	case event.InputFault, event.InputRestored:
+		if in, ok := s.Inputs[e.Subject]; !ok || k.Compare(in.Key) > 0 {
+			s.Inputs[e.Subject] = Input{
+				ID: e.Subject, Faulted: e.Kind == event.InputFault,
+				Fault: e.Data["fault"], Detail: e.Data["detail"], Since: e.Wall, Key: k,
+			}
+		}
+	}
+}
+
+func (s *State) foldWing(e event.Event, k event.Key) {
+	w, ok := s.Wings[e.Wing]
+	if !ok || k.Compare(w.Key) > 0 {
+		w.Wing, w.LastEvent, w.ClockTrusted, w.Key = e.Wing, e.Wall, e.ClockTrusted, k
+	}
+	w.LastSeq = max(w.LastSeq, e.Seq)
+	if e.Kind == event.ApplianceStarted || e.Kind == event.ApplianceStopped {
+		// Whether the wing runs is decided by its latest lifecycle event,
+		// which the last-event key alone cannot tell apart from others.
+		if w.Lifecycle == (event.Key{}) || k.Compare(w.Lifecycle) > 0 {
+			w.Lifecycle = k
+			w.Running = e.Kind == event.ApplianceStarted
+		}
+	}
+	s.Wings[e.Wing] = w
+}
+
+func earliest(have, step *Action) *Action {
+	if have == nil || step.Key.Compare(have.Key) < 0 {
+		return step
+	}
+	return have
+}
+
+// Clone returns a deep copy, safe to read while s goes on folding.
+func (s *State) Clone() *State {
+	c := &State{
+		Doors:  maps.Clone(s.Doors),
+		Alarms: make(map[event.ID]Alarm, len(s.Alarms)),
+		Inputs: maps.Clone(s.Inputs),
+		Wings:  maps.Clone(s.Wings),
+	}
+	for id, a := range s.Alarms {
+		if a.Acknowledged != nil {
+			ack := *a.Acknowledged
+			a.Acknowledged = &ack
+		}
+		if a.Cleared != nil {
+			clr := *a.Cleared
+			a.Cleared = &clr
+		}
+		c.Alarms[id] = a
+	}
+	return c
+}
+
+// ActiveAlarms returns the alarms raised and not cleared, in the order an
+// officer must deal with them: unacknowledged before acknowledged, then by
+// priority (1 first), then oldest first.
+func (s *State) ActiveAlarms() []Alarm {
+	var out []Alarm
+	for _, a := range s.Alarms {
+		if a.Active() {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b Alarm) int {
+		if (a.Acknowledged == nil) != (b.Acknowledged == nil) {
+			if a.Acknowledged == nil {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), a.RaisedKey.Compare(b.RaisedKey))
+	})
+	return out
+}
+
+// ActiveAlarmOn returns the active alarm on an alarm point, if there is one.
+func (s *State) ActiveAlarmOn(point string) (Alarm, bool) {
+	var found Alarm
+	ok := false
+	for _, a := range s.Alarms {
+		if a.Point == point && a.Active() && (!ok || a.RaisedKey.Compare(found.RaisedKey) < 0) {
+			found, ok = a, true
+		}
+	}
+	return found, ok
+}
+
+// Errors returned when an officer's action does not fit the alarm's lifecycle.
+var (
+	ErrNoSuchAlarm  = errors.New("no such alarm")
+	ErrAlarmCleared = errors.New("alarm already cleared")
+	ErrNotRaised    = errors.New("alarm not yet raised")
+)
+
+// CanAct reports whether an officer may acknowledge or clear the alarm id
+// now, and if not, why: ErrNoSuchAlarm, ErrNotRaised or ErrAlarmCleared.
+func (s *State) CanAct(id event.ID) (Alarm, error) {
+	a, ok := s.Alarms[id]
+	switch {
+	case !ok:
+		return Alarm{}, fmt.Errorf("alarm %s: %w", id, ErrNoSuchAlarm)
+	case !a.Raised:
+		return a, fmt.Errorf("alarm %s: %w", id, ErrNotRaised)
+	case a.Cleared != nil:
+		return a, fmt.Errorf("alarm %s: %w (by %s)", id, ErrAlarmCleared, a.Cleared.By)
+	}
+	return a, nil
+}
