@@ -1,0 +1,44 @@
+package wing
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+)
+
+// checkpointVersion changes whenever State's stored form does; an older
+// or newer checkpoint is ignored and the state is folded from the events.
+const checkpointVersion = 1
+
+// ErrCheckpointVersion is returned by UnmarshalCheckpoint for a checkpoint
+// of another version: fold from the events instead.
+var ErrCheckpointVersion = errors.New("wing: checkpoint from another version")
+
+type checkpoint struct {
+	Version int    `json:"version"`
+	State   *State `json:"state"`
+}
+
+// MarshalCheckpoint encodes the state so that a restart need not fold
+// every event again.
+func (s *State) MarshalCheckpoint() ([]byte, error) {
+	return json.Marshal(checkpoint{Version: checkpointVersion, State: s})
+}
+
+// UnmarshalCheckpoint decodes what MarshalCheckpoint wrote.
+func UnmarshalCheckpoint(b []byte) (*State, error) {
+	var c checkpoint
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("wing: checkpoint: %w", err)
+	}
+	if c.Version != checkpointVersion || c.State == nil {
+		return nil, fmt.Errorf("%w (%d, this build writes %d)", ErrCheckpointVersion, c.Version, checkpointVersion)
+	}
+	s := New()
+	maps.Copy(s.Doors, c.State.Doors)
+	maps.Copy(s.Alarms, c.State.Alarms)
+	maps.Copy(s.Inputs, c.State.Inputs)
+	maps.Copy(s.Wings, c.State.Wings)
+	return s, nil
+}

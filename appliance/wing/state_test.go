@@ -1,0 +1,191 @@
+package wing
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wingnode/appliance/event"
+)
+
+// site generates a plausible history for several wings, each with its own
+// clock, including acknowledgements and clears of other wings' alarms.
+func site(r *rand.Rand, n int) []event.Event {
+	wings := []string{"A", "B", "C"}
+	clocks := map[string]*event.Clock{}
+	seqs := map[string]uint64{}
+	prev := map[string]event.Hash{}
+	base := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	for i, w := range wings {
+		offset := time.Duration(i) * 3 * time.Second // clocks disagree a little
+		step := 0
+		clocks[w] = event.NewClock(func() time.Time {
+			step++
+			return base.Add(offset + time.Duration(step)*time.Second)
+		})
+	}
+	var raised []event.ID
+	var out []event.Event
+	for range n {
+		w := wings[r.IntN(len(wings))]
+		var d event.Draft
+		switch x := r.IntN(10); {
+		case x < 5:
+			d = event.Draft{Kind: event.DoorOpened, Subject: fmt.Sprintf("%s1-%02d", w, r.IntN(5)), Actor: event.SystemActor}
+			if r.IntN(2) == 0 {
+				d.Kind = event.DoorClosed
+			}
+		case x < 7:
+			d = event.Draft{Kind: event.AlarmRaised, Subject: fmt.Sprintf("%s1-%02d-CALL", w, r.IntN(5)), Actor: event.SystemActor,
+				Data: map[string]string{"point_kind": "cell-call", "priority": "2"}}
+		case x < 9 && len(raised) > 0:
+			id := raised[r.IntN(len(raised))]
+			d = event.Draft{Kind: event.AlarmAcknowledged, Subject: "point", Actor: fmt.Sprintf("officer-%d", r.IntN(3)),
+				Data: map[string]string{"alarm": id.String()}}
+			if r.IntN(2) == 0 {
+				d.Kind = event.AlarmCleared
+			}
+		default:
+			d = event.Draft{Kind: event.InputFault, Subject: fmt.Sprintf("%s1-%02d", w, r.IntN(5)), Actor: event.SystemActor,
+				Data: map[string]string{"fault": "pin-missing"}}
+			if r.IntN(2) == 0 {
+				d.Kind, d.Data = event.InputRestored, nil
+			}
+		}
+		rd := clocks[w].Now()
+		seqs[w]++
+		e := event.Event{Wing: w, Seq: seqs[w], HLC: rd.HLC, Wall: rd.Wall, ClockTrusted: rd.Trusted,
+			Kind: d.Kind, Subject: d.Subject, Actor: d.Actor, Data: d.Data}
+		e.Seal(prev[w])
+		prev[w] = e.Hash
+		if e.Kind == event.AlarmRaised {
+			raised = append(raised, e.ID())
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func fold(events []event.Event) *State {
+	s := New()
+	for _, e := range events {
+		s.Fold(e)
+	}
+	return s
+}
+
+// TestFoldIsIndependentOfArrivalOrder is the property replication relies
+// on: every wing folds the same set of events, in whatever order they
+// arrived and however often, into the same state.
+func TestFoldIsIndependentOfArrivalOrder(t *testing.T) {
+	for seed := range uint64(50) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		events := site(r, 200+r.IntN(300))
+		want := fold(events)
+		for round := range 5 {
+			shuffled := append([]event.Event(nil), events...)
+			r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			// Replays deliver some events twice.
+			for range r.IntN(20) {
+				shuffled = append(shuffled, events[r.IntN(len(events))])
+			}
+			got := fold(shuffled)
+			require.Equal(t, want, got, "seed %d round %d: state depends on arrival order", seed, round)
+			require.Equal(t, want.ActiveAlarms(), got.ActiveAlarms(), "seed %d round %d", seed, round)
+		}
+	}
+}
+
+func TestDoorShowsLatestPositionAndSince(t *testing.T) {
+	c := event.NewClock(func() time.Time { return time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC) })
+	mk := func(seq uint64, k event.Kind) event.Event {
+		rd := c.Now()
+		return event.Event{Wing: "A", Seq: seq, HLC: rd.HLC, Wall: rd.Wall, Kind: k, Subject: "A1-01", Actor: event.SystemActor}
+	}
+	opened, closed := mk(1, event.DoorOpened), mk(2, event.DoorClosed)
+	s := New()
+	s.Fold(closed)
+	s.Fold(opened) // arrives late: must not win
+	assert.False(t, s.Doors["A1-01"].Open)
+	assert.Equal(t, closed.Wall, s.Doors["A1-01"].Since)
+}
+
+func TestAlarmLifecycleAndOfficerOrder(t *testing.T) {
+	var t0 = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	step := 0
+	c := event.NewClock(func() time.Time { step++; return t0.Add(time.Duration(step) * time.Second) })
+	seq := uint64(0)
+	mk := func(k event.Kind, subject, actor string, data map[string]string) event.Event {
+		seq++
+		rd := c.Now()
+		return event.Event{Wing: "A", Seq: seq, HLC: rd.HLC, Wall: rd.Wall, Kind: k, Subject: subject, Actor: actor, Data: data}
+	}
+	s := New()
+	call := mk(event.AlarmRaised, "A1-01-CALL", event.SystemActor, map[string]string{"point_kind": "cell-call", "priority": "2"})
+	staff := mk(event.AlarmRaised, "A-STAFF-1", event.SystemActor, map[string]string{"point_kind": "staff-alarm", "priority": "1"})
+	older := mk(event.AlarmRaised, "A1-02-CALL", event.SystemActor, map[string]string{"point_kind": "cell-call", "priority": "2"})
+	for _, e := range []event.Event{call, staff, older} {
+		s.Fold(e)
+	}
+	ids := func() (out []string) {
+		for _, a := range s.ActiveAlarms() {
+			out = append(out, a.Point)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"A-STAFF-1", "A1-01-CALL", "A1-02-CALL"}, ids(), "priority first, then oldest")
+
+	s.Fold(mk(event.AlarmAcknowledged, "A-STAFF-1", "officer-7", map[string]string{"alarm": staff.ID().String()}))
+	assert.Equal(t, []string{"A1-01-CALL", "A1-02-CALL", "A-STAFF-1"}, ids(), "acknowledged alarms go below unacknowledged ones")
+	s.Fold(mk(event.AlarmAcknowledged, "A-STAFF-1", "officer-9", map[string]string{"alarm": staff.ID().String()}))
+	assert.Equal(t, "officer-7", s.Alarms[staff.ID()].Acknowledged.By, "the first acknowledgement stands")
+
+	a, ok := s.ActiveAlarmOn("A1-01-CALL")
+	require.True(t, ok)
+	assert.Equal(t, call.ID(), a.ID)
+	s.Fold(mk(event.AlarmCleared, "A1-01-CALL", "officer-7", map[string]string{"alarm": call.ID().String()}))
+	_, ok = s.ActiveAlarmOn("A1-01-CALL")
+	assert.False(t, ok)
+	_, err := s.CanAct(call.ID())
+	assert.ErrorIs(t, err, ErrAlarmCleared)
+	_, err = s.CanAct(event.ID{Wing: "A", Seq: 999})
+	assert.ErrorIs(t, err, ErrNoSuchAlarm)
+
+	// An acknowledgement that arrives before its raise does not make an alarm active.
+	early := New()
+	early.Fold(mk(event.AlarmAcknowledged, "B1-01-CALL", "officer-1", map[string]string{"alarm": "B/5"}))
+	assert.Empty(t, early.ActiveAlarms())
+	_, err = early.CanAct(event.ID{Wing: "B", Seq: 5})
+	assert.ErrorIs(t, err, ErrNotRaised)
+}
+
+func TestCloneIsIndependent(t *testing.T) {
+	s := fold(site(rand.New(rand.NewPCG(3, 3)), 300))
+	c := s.Clone()
+	require.Equal(t, s, c)
+	for id, a := range c.Alarms {
+		if a.Acknowledged != nil {
+			a.Acknowledged.By = "changed"
+			assert.NotEqual(t, "changed", s.Alarms[id].Acknowledged.By)
+			break
+		}
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	s := fold(site(rand.New(rand.NewPCG(5, 5)), 500))
+	b, err := s.MarshalCheckpoint()
+	require.NoError(t, err)
+	got, err := UnmarshalCheckpoint(b)
+	require.NoError(t, err)
+	require.Equal(t, s, got)
+
+	_, err = UnmarshalCheckpoint([]byte(`{"version":99}`))
+	require.ErrorIs(t, err, ErrCheckpointVersion)
+	_, err = UnmarshalCheckpoint([]byte(`{`))
+	require.Error(t, err)
+}
