@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const good = `# B wing, two landings
+wing id=B name="B wing"
+door id=B1-01 kind=cell landing=1 pin=GPIO5
+door id=B1-GATE kind=gate landing=1 pin=GPIO6 name="Landing 1 gate" debounce=50ms
+alarm id=B1-01-CALL kind=cell-call cell=B1-01 landing=1 pin=GPIO13   # call button
+alarm id=B-STAFF kind=staff-alarm pin=GPIO19 active=high pull=down priority=1
+door id=B-OFFICE kind=office pin=GPIO20 pull=none
+`
+
+func TestParseReadsEveryField(t *testing.T) {
+	w, err := Parse("b.conf", strings.NewReader(good))
+	require.NoError(t, err)
+	assert.Equal(t, "B", w.ID)
+	assert.Equal(t, "B wing", w.Name)
+	assert.Equal(t, []string{"1"}, w.Landings)
+	require.Len(t, w.Doors, 3)
+	assert.Equal(t, Door{ID: "B1-GATE", Name: "Landing 1 gate", Kind: LandingGate, Landing: "1", Line: 4,
+		Input: Input{Pin: "GPIO6", Pull: PullUp, Debounce: 50 * time.Millisecond}}, w.Doors[1])
+	assert.Equal(t, PullNone, w.Doors[2].Input.Pull)
+	require.Len(t, w.AlarmPoints, 2)
+	call := w.AlarmPoints[0]
+	assert.Equal(t, "B1-01", call.Cell)
+	assert.True(t, call.Input.ActiveLow, "buttons are active low by default")
+	assert.Equal(t, 2, call.Priority)
+	assert.Equal(t, DefaultDebounce, call.Input.Debounce)
+	staff := w.AlarmPoints[1]
+	assert.False(t, staff.Input.ActiveLow)
+	assert.Equal(t, PullDown, staff.Input.Pull)
+	assert.Equal(t, 1, staff.Priority)
+	assert.False(t, w.Doors[0].Input.ActiveLow, "door contacts are active high by default")
+}
+
+func TestParseNamesLineAndFieldOfEveryProblem(t *testing.T) {
+	bad := `wing id=C
+door id=C1-01 kind=cell pin=GPIO5
+door id=C1-02 kind=cell pin=GPIO5
+door id=C1-01 kind=cel pin=GPIO7
+door kind=cell pin=GPIO8
+alarm id=C1-01-CALL kind=cell-call pin=GPIO9
+alarm id=C1-02-CALL kind=cell-call cell=C9-99 pin=GPIO10 priority=11
+gate id=X
+door id=C1-03 kind=cell pin=GPIO11 colour=red debounce=fast
+door id=C1-04 kind=cell pin="GPIO12
+wing id=D
+`
+	_, err := Parse("c.conf", strings.NewReader(bad))
+	var ps Problems
+	require.True(t, errors.As(err, &ps), "want Problems, got %v", err)
+	got := make([]string, len(ps))
+	for i, p := range ps {
+		got[i] = p.Error()
+	}
+	assert.Equal(t, []string{
+		`c.conf:3: pin: GPIO5 is already wired to door C1-01 (line 2)`,
+		`c.conf:4: kind: unknown kind "cel" (want one of cell, gate, office, exit, service)`,
+		`c.conf:4: id: C1-01 is already used on line 2`,
+		`c.conf:5: id: missing`,
+		`c.conf:6: cell: a cell-call needs the cell door it belongs to`,
+		`c.conf:7: priority: "11" must be a whole number from 1 (most urgent) to 9`,
+		`c.conf:7: cell: no door C9-99 in this file`,
+		`c.conf:8: unknown record "gate" (want wing, door or alarm)`,
+		`c.conf:9: debounce: "fast" must be a duration from 1ms to 5s, such as 20ms`,
+		`c.conf:9: colour: unknown field for a door record`,
+		`c.conf:10: unterminated quote`,
+		`c.conf:11: second wing record (the first is on line 1)`,
+	}, got)
+}
+
+func TestParseNeedsAWing(t *testing.T) {
+	_, err := Parse("x.conf", strings.NewReader("door id=A kind=cell pin=P\n"))
+	require.ErrorContains(t, err, "x.conf:1: no wing record")
+	_, err = Parse("y.conf", strings.NewReader("wing id=Y\n"))
+	require.ErrorContains(t, err, "y.conf:1: the wing has no doors and no alarm points")
+	_, err = Parse("z.conf", strings.NewReader("wing id=Z\ndoor id=Z1 kind=cell pin=P\ndoor id=Z2 kind=cell pin=Q\nalarm id=Z1-CALL kind=cell-call cell=Z-GATE pin=R\ndoor id=Z-GATE kind=gate pin=S\n"))
+	require.ErrorContains(t, err, "z.conf:4: cell: door Z-GATE is a gate, not a cell")
+}
+
+func TestLoadReportsMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.conf"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
+func TestSimulatedWingIsValidAndComplete(t *testing.T) {
+	w, err := Simulated("A")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1", "2", "3"}, w.Landings)
+	cells, calls, staff := 0, 0, 0
+	for _, d := range w.Doors {
+		if d.Kind == CellDoor {
+			cells++
+		}
+	}
+	for _, a := range w.AlarmPoints {
+		switch a.Kind {
+		case CellCall:
+			calls++
+		case StaffAlarm:
+			staff++
+		}
+	}
+	assert.Equal(t, 60, cells)
+	assert.Equal(t, 60, calls)
+	assert.Equal(t, 3, staff)
+	assert.Len(t, w.Doors, 65, "60 cells, 3 gates, office, exit")
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(good)
+	f.Add(SimulatedText("A", 1, 2))
+	f.Add("wing id=\"x y\"\ndoor id=1 kind=cell pin=\"\"\n")
+	f.Add("alarm id=a kind=cell-call cell=a pin=p priority=-1 debounce=1h")
+	f.Fuzz(func(t *testing.T, text string) {
+		w, err := Parse("fuzz.conf", strings.NewReader(text))
+		if err != nil {
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("error without problems: %v", err)
+			}
+			for _, p := range ps {
+				if p.Line < 1 || p.Msg == "" {
+					t.Fatalf("problem without a line or message: %+v", p)
+				}
+			}
+			return
+		}
+		if w.ID == "" {
+			t.Fatalf("accepted a file without a wing id")
+		}
+		pins := map[string]bool{}
+		for _, d := range w.Doors {
+			if d.Input.Pin == "" || pins[d.Input.Pin] {
+				t.Fatalf("accepted a missing or repeated pin %q", d.Input.Pin)
+			}
+			pins[d.Input.Pin] = true
+		}
+	})
+}

@@ -1,0 +1,43 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SimulatedSource names the built-in wing in messages and on the screen.
+const SimulatedSource = "built-in simulated wing"
+
+// SimulatedText returns the configuration of the built-in simulated wing:
+// landings of cells with a cell call each, a gate and a staff alarm per
+// landing, an office and an exit. It is also a worked example of the
+// format.
+func SimulatedText(wing string, landings, cells int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s: %d landings of %d cells.\n", SimulatedSource, landings, cells)
+	fmt.Fprintf(&b, "wing id=%s name=\"%s wing\"\n", wing, wing)
+	for l := 1; l <= landings; l++ {
+		fmt.Fprintf(&b, "\n# Landing %d\n", l)
+		fmt.Fprintf(&b, "door id=%s%d-GATE kind=gate landing=%d pin=DOOR_%s%d_GATE name=\"Landing %d gate\"\n", wing, l, l, wing, l, l)
+		fmt.Fprintf(&b, "alarm id=%s%d-STAFF kind=staff-alarm landing=%d pin=STAFF_%s%d name=\"Landing %d staff alarm\"\n", wing, l, l, wing, l, l)
+		for c := 1; c <= cells; c++ {
+			cell := fmt.Sprintf("%s%d-%02d", wing, l, c)
+			pin := strings.ReplaceAll(cell, "-", "_")
+			fmt.Fprintf(&b, "door id=%s kind=cell landing=%d pin=DOOR_%s\n", cell, l, pin)
+			fmt.Fprintf(&b, "alarm id=%s-CALL kind=cell-call cell=%s landing=%d pin=CALL_%s\n", cell, cell, l, pin)
+		}
+	}
+	fmt.Fprintf(&b, "\n# Ground floor\n")
+	fmt.Fprintf(&b, "door id=%s-OFFICE kind=office pin=DOOR_%s_OFFICE name=\"Wing office\"\n", wing, wing)
+	fmt.Fprintf(&b, "door id=%s-EXIT kind=exit pin=DOOR_%s_EXIT name=\"Wing exit\"\n", wing, wing)
+	return b.String()
+}
+
+// Simulated returns the built-in simulated wing: 3 landings of 20 cells.
+func Simulated(wing string) (Wing, error) {
+	w, err := Parse(SimulatedSource, strings.NewReader(SimulatedText(wing, 3, 20)))
+	if err != nil {
+		return Wing{}, fmt.Errorf("config: the built-in wing for id %q: %w", wing, err)
+	}
+	return w, nil
+}
