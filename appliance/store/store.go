@@ -255,26 +255,44 @@ func nextWing(idKey []byte) []byte {
 // Append records a draft for the local wing and returns it sealed, once it
 // is on disk. If ctx ends before the draft is queued, nothing is recorded.
 func (s *Store) Append(ctx context.Context, d event.Draft) (Record, error) {
+	p, err := s.Submit(ctx, d)
+	if err != nil {
+		return Record{}, err
+	}
+	return p.Wait()
+}
+
+// Pending is a queued append.
+type Pending struct{ result chan appendResult }
+
+// Wait returns the outcome of the append once it is on disk (or failed).
+// Once queued, the write goes ahead: it takes at most a few transactions.
+func (p *Pending) Wait() (Record, error) {
+	r := <-p.result
+	return r.rec, r.err
+}
+
+// Submit queues a draft and returns without waiting for the disk. Drafts
+// submitted by one goroutine are recorded in the order submitted, so a
+// reader of inputs can keep many events in flight without reordering a
+// door's open and close. If ctx ends before the draft is queued, nothing
+// is recorded.
+func (s *Store) Submit(ctx context.Context, d event.Draft) (*Pending, error) {
 	if err := d.Check(); err != nil {
-		return Record{}, fmt.Errorf("store: append: %w", err)
+		return nil, fmt.Errorf("store: append: %w", err)
 	}
 	req := &appendRequest{draft: d, result: make(chan appendResult, 1)}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
-		return Record{}, fmt.Errorf("store: append %s: %w", d.Kind, ErrClosed)
+		return nil, fmt.Errorf("store: append %s: %w", d.Kind, ErrClosed)
 	}
 	select {
 	case s.reqs <- req:
+		return &Pending{result: req.result}, nil
 	case <-ctx.Done():
-		s.mu.RUnlock()
-		return Record{}, fmt.Errorf("store: append %s: %w", d.Kind, ctx.Err())
+		return nil, fmt.Errorf("store: append %s: %w", d.Kind, ctx.Err())
 	}
-	s.mu.RUnlock()
-	// Once queued, the write goes ahead: wait for its outcome, which takes
-	// at most a few transactions.
-	r := <-req.result
-	return r.rec, r.err
 }
 
 func (s *Store) writer() {

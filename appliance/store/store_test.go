@@ -433,3 +433,19 @@ func TestKilledWriterLosesNoAcknowledgedEvent(t *testing.T) {
 		t.Logf("round %d: %d acknowledged, %d in file", round, len(acked), rep.Events)
 	}
 }
+
+func TestSubmitKeepsOneSubmittersOrder(t *testing.T) {
+	s, _ := openTemp(t, Options{})
+	var pending []*Pending
+	for i := range 500 {
+		p, err := s.Submit(context.Background(), door("A1-01", i%2 == 0))
+		require.NoError(t, err)
+		pending = append(pending, p)
+	}
+	for i, p := range pending {
+		r, err := p.Wait()
+		require.NoError(t, err)
+		require.Equal(t, uint64(i+1), r.Event.Seq, "submission %d recorded out of order", i)
+		require.Equal(t, i%2 == 0, r.Event.Kind == event.DoorOpened)
+	}
+}
