@@ -153,6 +153,10 @@ func (d *decoder) uvarint() uint64 {
 		d.fail("bad number")
 		return 0
 	}
+	if n != len(binary.AppendUvarint(nil, v)) {
+		d.fail("number not in its shortest form")
+		return 0
+	}
 	d.b = d.b[n:]
 	return v
 }
@@ -164,6 +168,10 @@ func (d *decoder) varint() int64 {
 	v, n := binary.Varint(d.b)
 	if n <= 0 {
 		d.fail("bad number")
+		return 0
+	}
+	if n != len(binary.AppendVarint(nil, v)) {
+		d.fail("number not in its shortest form")
 		return 0
 	}
 	d.b = d.b[n:]

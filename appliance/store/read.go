@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -205,10 +206,14 @@ func encodeCursor(id byte, k []byte) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// ErrBadCursor is returned (wrapped) by Query for a cursor that is not one
+// of its own for the same filters.
+var ErrBadCursor = errors.New("cursor does not belong to this query")
+
 func decodeCursor(s string, id byte) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) < 2 || b[0] != id {
-		return nil, fmt.Errorf("store: cursor %.20q does not belong to this query: start again without a cursor", s)
+		return nil, fmt.Errorf("store: %w (%.20q): start again without a cursor", ErrBadCursor, s)
 	}
 	return b[1:], nil
 }

@@ -315,7 +315,9 @@ func TestQueryFiltersAndPages(t *testing.T) {
 	assert.Empty(t, p.Next)
 
 	_, err = s.Query(Query{Cursor: "bogus!"})
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrBadCursor)
+	_, err = s.Query(Query{Subject: "A1-01", Cursor: page1Next(t, s)})
+	require.ErrorIs(t, err, ErrBadCursor, "a cursor of another index")
 
 	got, err := s.Get(event.ID{Wing: "A", Seq: 42})
 	require.NoError(t, err)
@@ -448,4 +450,12 @@ func TestSubmitKeepsOneSubmittersOrder(t *testing.T) {
 		require.Equal(t, uint64(i+1), r.Event.Seq, "submission %d recorded out of order", i)
 		require.Equal(t, i%2 == 0, r.Event.Kind == event.DoorOpened)
 	}
+}
+
+// page1Next returns the cursor after the first page of an unfiltered query.
+func page1Next(t *testing.T, s *Store) string {
+	p, err := s.Query(Query{Limit: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Next)
+	return p.Next
 }

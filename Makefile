@@ -1,0 +1,56 @@
+# wingnode: `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+GOTEST_FLAGS ?= -count=1
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: build ## run a simulated wing appliance with its screen on http://localhost:8080
+	./bin/wingnode run -simulate -data data -listen 127.0.0.1:8080
+
+.PHONY: build
+build: ## build a static bin/wingnode for this machine
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/wingnode ./appliance/cmd/wingnode
+
+.PHONY: generate
+generate: ## regenerate templ output (commit the result)
+	$(GO) tool templ generate
+
+.PHONY: lint
+lint: ## gofmt, go vet, staticcheck, and stale or unformatted templ output
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) tool templ generate -check
+	$(GO) tool templ fmt -fail ui
+
+.PHONY: test
+test: deps lint ## the whole suite: lint, every test with the race detector, browser tests
+	$(GO) test $(GOTEST_FLAGS) -race ./...
+
+.PHONY: test-short
+test-short: ## the fast tier for the edit loop (no browser, no crash tests)
+	$(GO) test -short ./...
+
+.PHONY: bench
+bench: deps ## print the performance figures, one "name value unit" per line
+	$(GO) run ./appliance/cmd/wingbench
+
+.PHONY: deps
+deps: ## install what the tests need (Chromium) when missing and running as root
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium >/dev/null; \
+	else echo "chromium is missing and this is not root: browser tests will be skipped (they fail under CI=true)"; fi
+
+.PHONY: clean
+clean: ## remove build output and the local data folder of `make run`
+	rm -rf bin data

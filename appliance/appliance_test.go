@@ -1,0 +1,207 @@
+package appliance
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+
+	"wingnode/appliance/config"
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
+)
+
+// running is an appliance on simulated pins, serving on a free loopback port.
+type running struct {
+	*Appliance
+	addr string
+	stop func() error
+}
+
+func start(t *testing.T, cfg Config) *running {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.Simulate = true
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	addrCtx, stopWait := context.WithTimeout(ctx, 10*time.Second)
+	defer stopWait()
+	addr, err := a.Addr(addrCtx)
+	require.NoError(t, err)
+	r := &running{Appliance: a, addr: addr}
+	stopped := false
+	r.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return errorsJoin(<-done, a.Close())
+	}
+	t.Cleanup(func() { r.stop() })
+	// Every input reports its initial level at start; wait for the wing
+	// to settle so tests see only their own changes.
+	require.Eventually(t, func() bool {
+		s := a.State()
+		settled := 0
+		for _, d := range a.Layout().Doors {
+			if _, ok := s.Doors[d.ID]; ok || s.Inputs[d.ID].Faulted {
+				settled++
+			}
+		}
+		return settled == len(a.Layout().Doors)
+	}, 10*time.Second, 10*time.Millisecond)
+	return r
+}
+
+// set changes a simulated input and waits past its debounce, as a person
+// pressing a button would, so that the next change is not a bounce.
+func (r *running) set(t *testing.T, pin string, active bool) {
+	t.Helper()
+	require.NoError(t, r.Sim().Set(pin, active))
+	time.Sleep(3 * config.DefaultDebounce)
+}
+
+func errorsJoin(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func (r *running) eventually(t *testing.T, what string, cond func(*wing.State) bool) {
+	t.Helper()
+	require.Eventually(t, func() bool { return cond(r.State()) }, 5*time.Second, 5*time.Millisecond, what)
+}
+
+func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
+	r := start(t, Config{})
+	// The simulated wing starts with every door closed.
+	assert.False(t, r.State().Doors["A1-07"].Open)
+
+	require.NoError(t, r.Sim().Set("DOOR_A1_07", true))
+	r.eventually(t, "door A1-07 open", func(s *wing.State) bool { return s.Doors["A1-07"].Open })
+	page, err := r.Query(context.Background(), store.Query{Subject: "A1-07"})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Records)
+	assert.Equal(t, event.DoorOpened, page.Records[0].Event.Kind)
+	assert.Equal(t, event.SystemActor, page.Records[0].Event.Actor)
+
+	// A bouncing contact that settles closed records exactly one close.
+	require.NoError(t, r.Sim().Bounce("DOOR_A1_07", false, 5))
+	r.eventually(t, "door A1-07 closed", func(s *wing.State) bool { return !s.Doors["A1-07"].Open })
+	time.Sleep(100 * time.Millisecond) // longer than the debounce: no late events
+	page, err = r.Query(context.Background(), store.Query{Subject: "A1-07"})
+	require.NoError(t, err)
+	kinds := []event.Kind{}
+	for _, rec := range page.Records {
+		kinds = append(kinds, rec.Event.Kind)
+	}
+	assert.Equal(t, []event.Kind{event.DoorClosed, event.DoorOpened}, kinds[:2])
+	assert.Len(t, kinds, 2+initialEvents(t, r, "A1-07"))
+}
+
+// initialEvents counts the events a subject got at start, before the test acted.
+func initialEvents(t *testing.T, r *running, subject string) int {
+	recs, err := r.Store().Tail(0, 1000)
+	require.NoError(t, err)
+	n := 0
+	for _, rec := range recs {
+		if rec.Event.Subject == subject && rec.Pos <= uint64(len(r.Layout().Doors))+1 {
+			n++
+		}
+	}
+	return n
+}
+
+func TestCellCallRaisesOnceAndOfficersAcknowledgeAndResolve(t *testing.T) {
+	r := start(t, Config{})
+	ctx := context.Background()
+	require.NoError(t, r.Sim().Set("CALL_A2_03", true))
+	r.eventually(t, "alarm raised", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
+	r.set(t, "CALL_A2_03", false)
+	r.set(t, "CALL_A2_03", true) // pressed again while active
+	alarms := r.State().ActiveAlarms()
+	require.Len(t, alarms, 1, "a second press of an active point raises nothing new")
+	a := alarms[0]
+	assert.Equal(t, "A2-03-CALL", a.Point)
+	assert.Equal(t, "cell-call", a.PointKind)
+	assert.Equal(t, 2, a.Priority)
+
+	require.NoError(t, r.Acknowledge(ctx, a.ID, "officer-4471"))
+	require.NoError(t, r.Acknowledge(ctx, a.ID, "officer-9"), "acknowledging twice is harmless")
+	assert.Equal(t, "officer-4471", r.State().Alarms[a.ID].Acknowledged.By)
+	require.NoError(t, r.Clear(ctx, a.ID, "officer-4471", "cell checked, prisoner well"))
+	assert.Empty(t, r.State().ActiveAlarms())
+	require.ErrorIs(t, r.Clear(ctx, a.ID, "officer-4471", ""), wing.ErrAlarmCleared)
+	require.ErrorIs(t, r.Acknowledge(ctx, event.ID{Wing: "A", Seq: 99999}, "officer-1"), wing.ErrNoSuchAlarm)
+	require.Error(t, r.Acknowledge(ctx, a.ID, ""), "an officer must be named")
+
+	// Released and pressed again after clearing: a new alarm.
+	r.set(t, "CALL_A2_03", false)
+	r.set(t, "CALL_A2_03", true)
+	r.eventually(t, "second alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
+	assert.NotEqual(t, a.ID, r.State().ActiveAlarms()[0].ID)
+}
+
+func TestMissingPinIsAFaultNeverAClosedDoor(t *testing.T) {
+	r := start(t, Config{PinByName: func(name string) gpio.PinIO {
+		if name == "DOOR_A1_05" {
+			return nil // not wired
+		}
+		return gpioreg.ByName(name)
+	}})
+	s := r.State()
+	assert.True(t, s.Inputs["A1-05"].Faulted)
+	assert.Equal(t, "pin-missing", s.Inputs["A1-05"].Fault)
+	_, known := s.Doors["A1-05"]
+	assert.False(t, known, "a door whose contact cannot be read has no position")
+	assert.False(t, s.Inputs["A1-04"].Faulted)
+}
+
+func TestRestartRebuildsTheSameState(t *testing.T) {
+	dir := t.TempDir()
+	r := start(t, Config{DataDir: dir, CheckpointEvery: 7})
+	for i, pin := range []string{"DOOR_A1_01", "DOOR_A1_02", "DOOR_A3_20", "CALL_A1_05", "DOOR_A1_GATE"} {
+		r.set(t, pin, true)
+		if i%2 == 0 {
+			r.set(t, pin, false)
+		}
+	}
+	r.eventually(t, "gate closed, A1-02 open", func(s *wing.State) bool { return !s.Doors["A1-GATE"].Open && s.Doors["A1-02"].Open })
+	before := r.State()
+	require.NoError(t, r.stop())
+
+	// Restart with a checkpoint, and compare with folding every event.
+	a, err := New(Config{DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	defer a.Close()
+	after := a.State()
+	full := wing.New()
+	require.NoError(t, a.Store().Scan(0, func(rec store.Record) error { full.Fold(rec.Event); return nil }))
+	assert.Equal(t, full, after, "checkpoint plus tail must equal a full fold")
+	assert.Equal(t, before.Doors, after.Doors)
+	assert.Equal(t, before.ActiveAlarms(), after.ActiveAlarms())
+	assert.False(t, after.Wings["A"].Running, "a clean stop is recorded")
+	recs, err := a.Store().Tail(0, 1000)
+	require.NoError(t, err)
+	assert.Equal(t, event.ApplianceStarted, recs[0].Event.Kind)
+	assert.Equal(t, event.ApplianceStopped, recs[len(recs)-1].Event.Kind)
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"wingnode/appliance"
+)
+
+const rssChildArg = "-rss-child"
+
+// rssAfterMillion stores one million events through the appliance, then
+// starts a fresh process that opens the store, rebuilds the wing state and
+// reports its resident memory, as an appliance restarting on that disk would.
+func rssAfterMillion(ctx context.Context, dir string) ([]figure, error) {
+	const total, writers = 1_000_000, 256
+	a, err := appliance.New(appliance.Config{DataDir: dir, Log: quiet})
+	if err != nil {
+		return nil, err
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range writers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > total {
+					return
+				}
+				if _, err := a.Store().Append(ctx, doorDraft(int(i))); err != nil {
+					failed.Add(1)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := a.Close(); err != nil {
+		return nil, err
+	}
+	if f := failed.Load(); f > 0 {
+		return nil, fmt.Errorf("%d writers failed", f)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, self, rssChildArg, dir).Output()
+	if err != nil {
+		return nil, fmt.Errorf("child: %w", err)
+	}
+	var rssKB, rebuildMS float64
+	if _, err := fmt.Sscan(string(out), &rssKB, &rebuildMS); err != nil {
+		return nil, fmt.Errorf("child said %q: %w", out, err)
+	}
+	fi, err := os.Stat(dir + "/wing.db")
+	if err != nil {
+		return nil, err
+	}
+	return []figure{
+		{"rss_mb_1m_events", rssKB / 1024, "MB"},
+		{"restart_1m_events_ms", rebuildMS, "ms"},
+		{"store_mb_1m_events", float64(fi.Size()) / (1 << 20), "MB"},
+	}, nil
+}
+
+// rssChild opens the appliance in dir and prints "rssKB rebuildMS".
+func rssChild(dir string) {
+	start := time.Now()
+	a, err := appliance.New(appliance.Config{DataDir: dir, Log: quiet})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	took := time.Since(start)
+	if n := len(a.State().Doors); n == 0 {
+		fmt.Fprintln(os.Stderr, "no doors after rebuild")
+		os.Exit(1)
+	}
+	runtime.GC()
+	fmt.Println(vmRSSKB(), took.Milliseconds())
+	a.Close()
+}
+
+func vmRSSKB() int {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return -1
+}

@@ -1,0 +1,25 @@
+// Command wingnode is the wing appliance: see 'wingnode help'.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"periph.io/x/host/v3"
+
+	"wingnode/appliance"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if _, err := host.Init(); err != nil {
+		os.Stderr.WriteString("wingnode: GPIO drivers: " + err.Error() + "\n")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(appliance.Command{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version}.Execute(ctx))
+}

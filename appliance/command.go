@@ -1,0 +1,183 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"wingnode/appliance/config"
+	"wingnode/appliance/store"
+)
+
+// Command is the wingnode command line. Its fields carry what a process
+// would take from the OS, so tests run it in-process.
+type Command struct {
+	Args    []string // without the program name
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Version string
+}
+
+const usage = `wingnode: the wing appliance. It records every door, alarm point and input
+fault of one prison wing in a local event store and serves the wing's
+touchscreen; it keeps working with no network.
+
+Usage:
+  wingnode run [flags]          record the wing and serve its screens
+  wingnode verify [-data DIR]   check every stored event and name the first bad one
+  wingnode config check FILE    check a wing configuration file
+  wingnode config example       print the built-in simulated wing's configuration
+  wingnode version              print the version
+  wingnode help [COMMAND]       show help
+
+Exit status: 0 on success, 1 when the work failed (for verify: the store
+is damaged), 2 when the command line is wrong.
+`
+
+// Execute runs the command and returns the process's exit status.
+func (c Command) Execute(ctx context.Context) int {
+	if len(c.Args) == 0 {
+		fmt.Fprint(c.Stderr, usage)
+		return 2
+	}
+	name, args := c.Args[0], c.Args[1:]
+	var err error
+	switch name {
+	case "run":
+		err = c.run(ctx, args)
+	case "verify":
+		err = c.verify(args)
+	case "config":
+		err = c.config(args)
+	case "version":
+		fmt.Fprintln(c.Stdout, c.Version)
+	case "help", "-h", "-help", "--help":
+		if len(args) > 0 && args[0] != "help" {
+			return Command{Args: []string{args[0], "-help"}, Stdout: c.Stdout, Stderr: c.Stdout, Version: c.Version}.Execute(ctx)
+		}
+		fmt.Fprint(c.Stdout, usage)
+	default:
+		fmt.Fprintf(c.Stderr, "wingnode: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	var uerr usageError
+	switch {
+	case errors.As(err, &uerr):
+		if uerr.msg != "" {
+			fmt.Fprintf(c.Stderr, "wingnode %s: %s\n", name, uerr.msg)
+		}
+		return uerr.status
+	case err != nil:
+		fmt.Fprintf(c.Stderr, "wingnode %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// usageError ends a command with a status: 0 after -help, 2 for a bad command line.
+type usageError struct {
+	status int
+	msg    string
+}
+
+func (e usageError) Error() string { return e.msg }
+
+func (c Command) flags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: wingnode %s\n\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{status: 0}
+		}
+		return usageError{status: 2}
+	}
+	if fs.NArg() > 0 {
+		return usageError{status: 2, msg: fmt.Sprintf("unexpected argument %q (see 'wingnode help %s')", fs.Arg(0), fs.Name())}
+	}
+	return nil
+}
+
+func (c Command) run(ctx context.Context, args []string) error {
+	fs := c.flags("run", "run [flags]\n\nRecords the wing's inputs and serves its touchscreen and API until\ninterrupted (SIGINT or SIGTERM), then records a clean stop.")
+	cfgFile := fs.String("config", "", "wing configuration `file` (default: the built-in simulated wing of 3 landings of 20 cells)")
+	data := fs.String("data", "data", "data `folder` for the event store")
+	listen := fs.String("listen", "127.0.0.1:8080", "`address` for the screens and API; the default serves this machine only")
+	simulate := fs.Bool("simulate", false, "drive the inputs with simulated hardware (plausible activity) instead of the board's GPIO")
+	wingID := fs.String("wing", "A", "`id` of the built-in simulated wing, when no -config is given")
+	seed := fs.Int64("seed", 1, "seed for the simulated activity")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return usageError{status: 2, msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *level)}
+	}
+	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
+	cfg := Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, SimulationSeed: *seed, Version: c.Version, Log: log}
+	if *cfgFile != "" {
+		w, err := config.Load(*cfgFile)
+		if err != nil {
+			return err
+		}
+		cfg.Wing = w
+	}
+	a, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	err = a.Run(ctx)
+	return errors.Join(err, a.Close())
+}
+
+func (c Command) verify(args []string) error {
+	fs := c.flags("verify", "verify [-data DIR]\n\nReads the whole event store without changing it: the file structure,\nevery event's hash and every wing's chain. Prints a summary, or names the\nfirst bad event and exits 1. Stop the appliance first: a running one\nholds the file.")
+	data := fs.String("data", "data", "data `folder` holding wing.db")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	path := filepath.Join(*data, "wing.db")
+	rep, err := store.Verify(path)
+	if err != nil {
+		return err
+	}
+	var wings []string
+	for w, seq := range rep.Wings {
+		wings = append(wings, fmt.Sprintf("%s (seq 1..%d)", w, seq))
+	}
+	fmt.Fprintf(c.Stdout, "%s: %d events verified; chains intact: %s\n", path, rep.Events, strings.Join(wings, ", "))
+	return nil
+}
+
+func (c Command) config(args []string) error {
+	const synopsis = "config check FILE | config example"
+	switch {
+	case len(args) == 2 && args[0] == "check":
+		w, err := config.Load(args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "%s: wing %s (%s): %d doors, %d alarm points, %d landings: OK\n", args[1], w.ID, w.Name, len(w.Doors), len(w.AlarmPoints), len(w.Landings))
+		return nil
+	case len(args) == 1 && args[0] == "example":
+		fmt.Fprint(c.Stdout, config.SimulatedText("A", 3, 20))
+		return nil
+	case len(args) == 1 && (args[0] == "-help" || args[0] == "-h" || args[0] == "--help"):
+		fmt.Fprintf(c.Stdout, "Usage: wingnode %s\n\nThe file format is described in docs/wing-config.md.\n", synopsis)
+		return usageError{status: 0}
+	}
+	return usageError{status: 2, msg: "usage: wingnode " + synopsis}
+}

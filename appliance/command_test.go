@@ -1,0 +1,90 @@
+package appliance
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+)
+
+func execute(args ...string) (status int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	status = Command{Args: args, Stdout: &out, Stderr: &errb, Version: "test"}.Execute(context.Background())
+	return status, out.String(), errb.String()
+}
+
+func TestCommandHelpAndUsageErrors(t *testing.T) {
+	status, out, _ := execute("help")
+	assert.Equal(t, 0, status)
+	assert.Contains(t, out, "wingnode verify")
+	status, _, errs := execute("frobnicate")
+	assert.Equal(t, 2, status)
+	assert.Contains(t, errs, `unknown command "frobnicate"`)
+	status, _, errs = execute("run", "-help")
+	assert.Equal(t, 0, status)
+	assert.Contains(t, errs, "-listen")
+	status, _, errs = execute("run", "-log-level", "loud")
+	assert.Equal(t, 2, status)
+	assert.Contains(t, errs, "want debug, info, warn or error")
+	status, out, _ = execute("version")
+	assert.Equal(t, 0, status)
+	assert.Equal(t, "test\n", out)
+}
+
+func TestCommandConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.conf")
+	_, example, _ := execute("config", "example")
+	require.NoError(t, os.WriteFile(good, []byte(example), 0o600))
+	status, out, _ := execute("config", "check", good)
+	assert.Equal(t, 0, status)
+	assert.Contains(t, out, "65 doors, 63 alarm points, 3 landings: OK")
+
+	bad := filepath.Join(dir, "bad.conf")
+	require.NoError(t, os.WriteFile(bad, []byte("wing id=B\ndoor id=B1 kind=cel pin=P\n"), 0o600))
+	status, _, errs := execute("config", "check", bad)
+	assert.Equal(t, 1, status)
+	assert.Contains(t, errs, "bad.conf:2: kind: unknown kind \"cel\"")
+
+	status, _, errs = execute("run", "-config", bad, "-data", dir)
+	assert.Equal(t, 1, status)
+	assert.Contains(t, errs, "bad.conf:2: kind")
+}
+
+func TestCommandVerify(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(filepath.Join(dir, "wing.db"), store.Options{Wing: "A"})
+	require.NoError(t, err)
+	for range 5 {
+		_, err := s.Append(context.Background(), event.Draft{Kind: event.DoorOpened, Subject: "A1-01", Actor: event.SystemActor,
+			Data: map[string]string{"note": "MARK"}})
+		require.NoError(t, err)
+	}
+	status, _, errs := execute("verify", "-data", dir)
+	assert.Equal(t, 1, status, "a running store is held")
+	assert.Contains(t, errs, "in use by another running wingnode")
+	require.NoError(t, s.Close())
+
+	status, out, _ := execute("verify", "-data", dir)
+	assert.Equal(t, 0, status)
+	assert.Contains(t, out, "5 events verified; chains intact: A (seq 1..5)")
+
+	path := filepath.Join(dir, "wing.db")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	i := bytes.LastIndex(b, []byte("MARK"))
+	for j := bytes.Index(b, []byte("MARK")); j >= 0 && j <= i; j = bytes.Index(b, []byte("MARK")) {
+		b[j] = 'W' // alter every copy
+	}
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	status, _, errs = execute("verify", "-data", dir)
+	assert.Equal(t, 1, status)
+	assert.Contains(t, errs, "first bad event A/1")
+}

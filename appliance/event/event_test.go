@@ -1,0 +1,116 @@
+package event
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func sample() Event {
+	e := Event{
+		Wing: "A", Seq: 7, HLC: HLC{WallNanos: 1_780_000_000_000_000_000, Logical: 3},
+		Wall: time.Unix(0, 1_780_000_000_000_000_123).UTC(), ClockTrusted: true,
+		Kind: AlarmAcknowledged, Subject: "A1-07-CALL", Actor: "officer-4471",
+		Data: map[string]string{"alarm": "A/5", "b": "2", "a": "1"},
+	}
+	e.Seal(Hash{1, 2, 3})
+	return e
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	e := sample()
+	b := e.Marshal()
+	got, err := Unmarshal(b)
+	require.NoError(t, err)
+	assert.Equal(t, e, got)
+	require.NoError(t, got.Verify(Hash{1, 2, 3}))
+	// The encoding is canonical: the same event always gives the same bytes.
+	assert.Equal(t, b, got.Marshal())
+}
+
+func TestVerifyCatchesEveryAlteredByte(t *testing.T) {
+	e := sample()
+	b := e.Marshal()
+	for i := range len(b) - len(e.Hash) {
+		altered := bytes.Clone(b)
+		altered[i] ^= 0x01
+		got, err := Unmarshal(altered)
+		if err != nil {
+			continue // no longer even decodes: also caught
+		}
+		assert.Error(t, got.Verify(e.Prev), "byte %d altered but the event verifies", i)
+	}
+	assert.ErrorContains(t, e.Verify(Hash{9}), "previous hash")
+}
+
+func TestUnmarshalRefusesOtherVersionsAndTrailingBytes(t *testing.T) {
+	b := sample().Marshal()
+	b[0] = 2
+	_, err := Unmarshal(b)
+	require.ErrorIs(t, err, ErrMalformed)
+	assert.ErrorContains(t, err, "version 2")
+	_, err = Unmarshal(append(sample().Marshal(), 0))
+	require.ErrorIs(t, err, ErrMalformed)
+	_, err = Unmarshal(nil)
+	require.ErrorIs(t, err, ErrMalformed)
+}
+
+func TestClockIsMonotonicAndFlagsUntrustedTime(t *testing.T) {
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	c := NewClock(func() time.Time { return now })
+	a := c.Now()
+	b := c.Now() // the wall clock stood still
+	require.Positive(t, b.HLC.Compare(a.HLC))
+	assert.True(t, a.Trusted)
+
+	now = now.Add(-time.Hour) // stepped back: still ordered, no longer trusted
+	d := c.Now()
+	require.Positive(t, d.HLC.Compare(b.HLC))
+	assert.False(t, d.Trusted)
+
+	boot := NewClock(func() time.Time { return time.Unix(0, 0) }) // a board with no RTC
+	assert.False(t, boot.Now().Trusted)
+
+	// Observing a later reading (from the store, or another wing) moves the clock past it.
+	far := HLC{WallNanos: now.Add(24 * time.Hour).UnixNano(), Logical: 9}
+	c.Observe(far)
+	require.Positive(t, c.Now().HLC.Compare(far))
+}
+
+func TestParseID(t *testing.T) {
+	id, err := ParseID("B-wing/42")
+	require.NoError(t, err)
+	assert.Equal(t, ID{Wing: "B-wing", Seq: 42}, id)
+	for _, bad := range []string{"", "A", "A/", "/4", "A/0", "A/-1", "A/x"} {
+		_, err := ParseID(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestDraftCheck(t *testing.T) {
+	require.NoError(t, Draft{Kind: DoorOpened, Subject: "A1-01", Actor: SystemActor}.Check())
+	require.Error(t, Draft{Kind: "door.melted", Subject: "A1-01", Actor: SystemActor}.Check())
+	many := map[string]string{}
+	for i := range MaxDataFields + 1 {
+		many[string(rune('a'+i))] = "x"
+	}
+	require.Error(t, Draft{Kind: DoorOpened, Subject: "A1-01", Actor: SystemActor, Data: many}.Check())
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	f.Add(sample().Marshal())
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Unmarshal(b)
+		if err != nil {
+			return
+		}
+		// Whatever decodes must encode back to exactly the same bytes.
+		if !bytes.Equal(e.Marshal(), b) {
+			t.Fatalf("decoded %x but it encodes as %x", b, e.Marshal())
+		}
+	})
+}

@@ -1,0 +1,290 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"wingnode/appliance/config"
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
+)
+
+// testNow is the fake wing's clock at the start of every test.
+var testNow = time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)
+
+// testOfficer is the officer the test servers record actions as.
+const testOfficer = "officer-test"
+
+// testLayout is a small wing: two landings of cells with their cell-call
+// points, a gate, an office and a staff alarm.
+func testLayout() config.Wing {
+	return config.Wing{
+		ID: "A", Name: "A wing", Landings: []string{"1", "2"},
+		Doors: []config.Door{
+			{ID: "A1-01", Kind: config.CellDoor, Landing: "1"},
+			{ID: "A1-02", Kind: config.CellDoor, Landing: "1"},
+			{ID: "A-GATE1", Name: "Gate 1", Kind: config.LandingGate, Landing: "1"},
+			{ID: "A1-03", Kind: config.CellDoor, Landing: "1"},
+			{ID: "A2-01", Kind: config.CellDoor, Landing: "2"},
+			{ID: "A-OFFICE", Name: "Office", Kind: config.OfficeDoor},
+		},
+		AlarmPoints: []config.AlarmPoint{
+			{ID: "A1-01-CALL", Name: "Cell A1-01 call", Kind: config.CellCall, Landing: "1", Cell: "A1-01", Priority: 2},
+			{ID: "A1-02-CALL", Name: "Cell A1-02 call", Kind: config.CellCall, Landing: "1", Cell: "A1-02", Priority: 2},
+			{ID: "A-STAFF", Name: "Office staff alarm", Kind: config.StaffAlarm, Priority: 1},
+		},
+	}
+}
+
+// fakeWing is an in-memory appliance: events are folded into a
+// wing.State, kept as store records and sent to subscribers.
+type fakeWing struct {
+	mu       sync.Mutex
+	layout   config.Wing
+	state    *wing.State
+	records  []store.Record
+	seq      map[string]uint64
+	hlc      event.HLC
+	now      time.Time
+	subs     map[int]chan event.Event
+	nextSub  int
+	queryErr error
+}
+
+func newFakeWing() *fakeWing {
+	return &fakeWing{
+		layout: testLayout(), state: wing.New(), seq: map[string]uint64{},
+		now: testNow, subs: map[int]chan event.Event{},
+	}
+}
+
+// record appends an event of wing A stamped one second after the
+// previous one, with a trusted clock.
+func (f *fakeWing) record(kind event.Kind, subject, actor string, data map[string]string) event.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(time.Second)
+	return f.addLocked(event.Event{Wing: "A", Wall: f.now, ClockTrusted: true, Kind: kind, Subject: subject, Actor: actor, Data: data})
+}
+
+// add appends e as given, with the next seq of its wing and the next HLC.
+func (f *fakeWing) add(e event.Event) event.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.addLocked(e)
+}
+
+func (f *fakeWing) addLocked(e event.Event) event.Event {
+	f.seq[e.Wing]++
+	e.Seq = f.seq[e.Wing]
+	// Like event.Clock: the HLC never goes back, even when the wall clock does.
+	if pt := e.Wall.UnixNano(); pt > f.hlc.WallNanos {
+		f.hlc = event.HLC{WallNanos: pt}
+	} else {
+		f.hlc.Logical++
+	}
+	e.HLC = f.hlc
+	f.state.Fold(e)
+	f.records = append(f.records, store.Record{Pos: uint64(len(f.records) + 1), Event: e})
+	for id, ch := range f.subs {
+		select {
+		case ch <- e:
+		default: // fell behind, as the appliance treats a slow screen
+			close(ch)
+			delete(f.subs, id)
+		}
+	}
+	return e
+}
+
+// ago returns a wall time d before the fake's clock.
+func (f *fakeWing) ago(d time.Duration) time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now.Add(-d)
+}
+
+func (f *fakeWing) raise(point, kind string, priority int) event.ID {
+	e := f.record(event.AlarmRaised, point, event.SystemActor, map[string]string{"point_kind": kind, "priority": strconv.Itoa(priority)})
+	return e.ID()
+}
+
+func (f *fakeWing) Layout() config.Wing { return f.layout }
+
+func (f *fakeWing) State() *wing.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.state.Clone()
+}
+
+func (f *fakeWing) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.queryErr != nil {
+		return store.Page{}, f.queryErr
+	}
+	var match []store.Record
+	for _, r := range slices.Backward(f.records) {
+		e := r.Event
+		t := e.HLC.Time()
+		if (q.Subject != "" && e.Subject != q.Subject) || (q.Wing != "" && e.Wing != q.Wing) ||
+			(len(q.Kinds) > 0 && !slices.Contains(q.Kinds, e.Kind)) ||
+			(!q.From.IsZero() && t.Before(q.From)) || (!q.To.IsZero() && !t.Before(q.To)) {
+			continue
+		}
+		match = append(match, r)
+	}
+	skip := 0
+	if q.Cursor != "" {
+		var err error
+		if skip, err = strconv.Atoi(q.Cursor); err != nil {
+			return store.Page{}, fmt.Errorf("fake: %w: %q", store.ErrBadCursor, q.Cursor)
+		}
+	}
+	limit := cmp.Or(q.Limit, 100)
+	match = match[min(skip, len(match)):]
+	var next string
+	if len(match) > limit {
+		match, next = match[:limit], strconv.Itoa(skip+limit)
+	}
+	return store.Page{Records: match, Next: next}, nil
+}
+
+func (f *fakeWing) Tail(ctx context.Context, after uint64, limit int) ([]store.Record, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.Record
+	for _, r := range f.records {
+		if r.Pos > after && len(out) < limit {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeWing) Acknowledge(ctx context.Context, id event.ID, officer string) error {
+	return f.act(event.AlarmAcknowledged, id, officer, nil)
+}
+
+func (f *fakeWing) Clear(ctx context.Context, id event.ID, officer, note string) error {
+	data := map[string]string{}
+	if note != "" {
+		data["note"] = note
+	}
+	return f.act(event.AlarmCleared, id, officer, data)
+}
+
+func (f *fakeWing) act(kind event.Kind, id event.ID, officer string, data map[string]string) error {
+	f.mu.Lock()
+	a, err := f.state.CanAct(id)
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["alarm"] = id.String()
+	f.record(kind, a.Point, officer, data)
+	return nil
+}
+
+func (f *fakeWing) Subscribe() (<-chan event.Event, func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := f.nextSub
+	f.nextSub++
+	ch := make(chan event.Event, 16)
+	f.subs[id] = ch
+	return ch, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if ch, ok := f.subs[id]; ok {
+			close(ch)
+			delete(f.subs, id)
+		}
+	}
+}
+
+// stop closes every subscription, as a stopping appliance does.
+func (f *fakeWing) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, ch := range f.subs {
+		close(ch)
+		delete(f.subs, id)
+	}
+}
+
+func (f *fakeWing) subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
+}
+
+func (f *fakeWing) recordCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.records)
+}
+
+// lastEvent returns the newest recorded event.
+func (f *fakeWing) lastEvent(t *testing.T) event.Event {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.records) == 0 {
+		t.Fatal("no event recorded")
+	}
+	return f.records[len(f.records)-1].Event
+}
+
+// serve starts the UI over f; the test server and the UI's live streams
+// are closed when the test ends.
+func serve(t *testing.T, f *fakeWing) (*Server, *httptest.Server) {
+	t.Helper()
+	srv := New(f, Options{Version: "1.2.3-test", Now: func() time.Time { return f.ago(0) }, Officer: testOfficer,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	t.Cleanup(srv.Close) // runs first: open streams end, so ts.Close can return
+	return srv, ts
+}
+
+// getPage fetches path and parses it as HTML, checking the status.
+func getPage(t *testing.T, ts *httptest.Server, path string, wantStatus int) *goquery.Document {
+	t.Helper()
+	resp, err := http.Get(ts.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("GET %s: status %d, want %d", path, resp.StatusCode, wantStatus)
+	}
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// testIDs lists the data-testid of each match, in document order.
+func testIDs(sel *goquery.Selection) []string {
+	return sel.Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("data-testid", "") })
+}
+
+var errQueryBroken = errors.New("fake: disk on fire")

@@ -1,0 +1,257 @@
+package ui
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wingnode/appliance/event"
+)
+
+func TestOverviewListsActiveAlarmsInOfficerOrder(t *testing.T) {
+	f := newFakeWing()
+	staff := f.raise("A-STAFF", "staff-alarm", 1)
+	f.raise("A1-01-CALL", "cell-call", 2)
+	f.raise("A1-02-CALL", "cell-call", 2)
+	gone := f.raise("A1-02-CALL", "cell-call", 2)
+	f.add(event.Event{Wing: "B", Wall: f.ago(0), ClockTrusted: true, Kind: event.AlarmRaised, Subject: "B1-01-CALL", Actor: event.SystemActor})
+	require.NoError(t, f.Acknowledge(t.Context(), staff, "officer-7"))
+	require.NoError(t, f.Clear(t.Context(), gone, "officer-7", ""))
+	_, ts := serve(t, f)
+
+	doc := getPage(t, ts, "/", http.StatusOK)
+
+	rows := doc.Find("#alarms article")
+	assert.Equal(t, []string{"alarm-A-2", "alarm-A-3", "alarm-A-1"}, testIDs(rows),
+		"unacknowledged first, oldest first; cleared alarms and other wings' alarms left out")
+	first := doc.Find(`[data-testid="alarm-A-2"]`)
+	assert.Contains(t, first.Text(), "Cell A1-01 call")
+	assert.Contains(t, first.Text(), "Cell call")
+	assert.Contains(t, first.Text(), "NOT ACKNOWLEDGED")
+	assert.Equal(t, 1, first.Find(`[data-testid="acknowledge-alarm-A-2"]`).Length())
+	assert.Equal(t, "/alarms/A/2/acknowledge", first.Find("form").First().AttrOr("action", ""))
+	assert.Equal(t, 1, doc.Find(`[data-testid="clear-alarm-A-3"]`).Length())
+
+	acked := doc.Find(`[data-testid="alarm-A-1"]`)
+	assert.Equal(t, "true", acked.AttrOr("data-acknowledged", ""))
+	assert.Contains(t, acked.Find(`[data-testid="alarm-A-1-ack"]`).Text(), "Acknowledged by officer-7")
+	assert.Zero(t, acked.Find(`[data-testid="acknowledge-alarm-A-1"]`).Length(), "an acknowledged alarm offers no Acknowledge")
+	assert.Equal(t, 1, acked.Find(`[data-testid="clear-alarm-A-1"]`).Length())
+	assert.Zero(t, doc.Find(`[data-testid="no-alarms"]`).Length())
+}
+
+func TestOverviewSaysWhenThereAreNoAlarms(t *testing.T) {
+	_, ts := serve(t, newFakeWing())
+	doc := getPage(t, ts, "/", http.StatusOK)
+	assert.Equal(t, "No active alarms", strings.TrimSpace(doc.Find(`[data-testid="no-alarms"]`).Text()))
+	assert.Zero(t, doc.Find("#alarms article").Length())
+}
+
+func TestOverviewDoorTiles(t *testing.T) {
+	f := newFakeWing()
+	f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
+	f.record(event.DoorClosed, "A1-02", event.SystemActor, nil)
+	f.record(event.InputFault, "A1-02", event.SystemActor, map[string]string{"fault": "read-error"})
+	f.record(event.DoorClosed, "A-GATE1", event.SystemActor, nil)
+	f.record(event.DoorOpened, "A2-01", event.SystemActor, nil)
+	f.record(event.InputFault, "A2-01", event.SystemActor, map[string]string{"fault": "pin-missing"})
+	f.record(event.InputRestored, "A2-01", event.SystemActor, nil)
+	f.now = f.now.Add(3*time.Minute + 10*time.Second)
+	_, ts := serve(t, f)
+
+	doc := getPage(t, ts, "/", http.StatusOK)
+
+	var groups []string
+	doc.Find("section.doors").Each(func(_ int, s *goquery.Selection) {
+		groups = append(groups, s.Find("h2").Text()+": "+strings.Join(testIDs(s.Find(".tile")), " "))
+	})
+	assert.Equal(t, []string{
+		"Landing 1: door-A1-01 door-A1-02 door-A1-03",
+		"Landing 2: door-A2-01",
+		"Other doors: door-A-GATE1 door-A-OFFICE",
+	}, groups, "cells by landing in configuration order, then the other doors")
+
+	for _, c := range []struct{ door, state, word string }{
+		{"A1-01", "open", "OPEN"},
+		{"A1-02", "fault", "FAULT"}, // its last reading was closed: a faulted input must not look closed
+		{"A1-03", "unknown", "no reading"},
+		{"A-GATE1", "closed", "closed"},
+		{"A2-01", "open", "OPEN"}, // restored after the fault: the door's reading shows again
+		{"A-OFFICE", "unknown", "no reading"},
+	} {
+		tile := doc.Find(`[data-testid="door-` + c.door + `"]`)
+		require.Equal(t, 1, tile.Length(), c.door)
+		assert.Equal(t, "door-"+c.door, tile.AttrOr("id", ""), c.door)
+		assert.Equal(t, c.state, tile.AttrOr("data-state", ""), c.door)
+		assert.Equal(t, c.word, tile.Find(".state").Text(), c.door)
+		assert.True(t, tile.HasClass(c.state), "%s has class %s (colour as well as words)", c.door, c.state)
+	}
+	faulted := doc.Find(`[data-testid="door-A1-02"]`)
+	assert.NotContains(t, faulted.Text(), "closed")
+	assert.Contains(t, faulted.Text(), "read-error")
+
+	open := doc.Find(`[data-testid="door-A1-01"] .age`)
+	assert.Equal(t, "3 min", open.Text(), "opened 3 min 16 s before now")
+	assert.Equal(t, testNow.Add(time.Second).Format(time.RFC3339), open.AttrOr("data-since", ""))
+	assert.Zero(t, doc.Find(`[data-testid="door-A1-03"] .age`).Length(), "no age without a reading")
+	assert.Equal(t, "Gate 1", doc.Find(`[data-testid="door-A-GATE1"] .name`).Text())
+	assert.Equal(t, "/events?subject=A1-01", doc.Find(`[data-testid="door-A1-01"]`).AttrOr("href", ""))
+}
+
+func TestOverviewBadgesCellWithActiveCall(t *testing.T) {
+	f := newFakeWing()
+	f.raise("A1-01-CALL", "cell-call", 2)
+	acked := f.raise("A1-02-CALL", "cell-call", 2)
+	cleared := f.raise("A1-02-CALL", "cell-call", 2)
+	f.raise("A-STAFF", "staff-alarm", 1)
+	require.NoError(t, f.Acknowledge(t.Context(), acked, "officer-7"))
+	require.NoError(t, f.Clear(t.Context(), cleared, "officer-7", ""))
+	_, ts := serve(t, f)
+
+	doc := getPage(t, ts, "/", http.StatusOK)
+
+	assert.Equal(t, []string{"badge-A1-01", "badge-A1-02"}, testIDs(doc.Find(".badge")))
+	assert.Equal(t, "CALL", strings.TrimSpace(doc.Find(`[data-testid="badge-A1-01"]`).Text()))
+	assert.Equal(t, "CALL · ack", strings.TrimSpace(doc.Find(`[data-testid="badge-A1-02"]`).Text()),
+		"A1-02 still has an acknowledged call, though a later one was cleared")
+}
+
+func TestOverviewShowsAlarmPointFaults(t *testing.T) {
+	f := newFakeWing()
+	f.record(event.InputFault, "A-STAFF", event.SystemActor, map[string]string{"fault": "pin-missing"})
+	_, ts := serve(t, f)
+
+	doc := getPage(t, ts, "/", http.StatusOK)
+
+	fault := doc.Find(`[data-testid="point-fault-A-STAFF"]`)
+	require.Equal(t, 1, fault.Length())
+	assert.Contains(t, fault.Text(), "FAULT")
+	assert.Contains(t, fault.Text(), "Office staff alarm cannot raise alarms")
+	assert.Contains(t, fault.Text(), "pin-missing")
+}
+
+func TestOverviewHeader(t *testing.T) {
+	f := newFakeWing()
+	f.record(event.ApplianceStarted, "A", event.SystemActor, nil)
+	_, ts := serve(t, f)
+
+	doc := getPage(t, ts, "/", http.StatusOK)
+	assert.Equal(t, "A wing", doc.Find(`[data-testid="wing-name"]`).Text())
+	assert.Equal(t, "1.2.3-test", doc.Find(`[data-testid="version"]`).Text())
+	assert.Equal(t, "connecting…", doc.Find(`#live-status`).Text())
+	assert.Equal(t, "true", doc.Find(`[data-testid="clock-status"]`).AttrOr("data-trusted", ""))
+	assert.Empty(t, doc.Find(`[data-testid="clock-status"]`).Text())
+	officer := doc.Find(`[data-testid="officer"]`).Text()
+	assert.Contains(t, officer, testOfficer)
+	assert.Contains(t, officer, "officer sign-in not yet enabled")
+
+	f.add(event.Event{Wing: "A", Wall: time.Unix(60, 0), ClockTrusted: false, Kind: event.ApplianceStarted, Subject: "A", Actor: event.SystemActor})
+	f.add(event.Event{Wing: "B", Wall: f.ago(0), ClockTrusted: true, Kind: event.ApplianceStarted, Subject: "B", Actor: event.SystemActor})
+	doc = getPage(t, ts, "/", http.StatusOK)
+	clock := doc.Find(`[data-testid="clock-status"]`)
+	assert.Equal(t, "false", clock.AttrOr("data-trusted", ""), "this wing's clock is not trusted, whatever other wings say")
+	assert.Contains(t, clock.Text(), "Clock not set")
+}
+
+func TestUnverifiedOfficerIsTheDefault(t *testing.T) {
+	srv := New(newFakeWing(), Options{})
+	assert.Equal(t, UnverifiedOfficer, srv.opt.Officer)
+	assert.Equal(t, "dev", srv.opt.Version)
+}
+
+func TestEveryResponseHasContentSecurityPolicy(t *testing.T) {
+	_, ts := serve(t, newFakeWing())
+	for _, path := range []string{"/", "/events", "/events?kind=nonsense", "/static/app.css", "/static/app.js", "/api/v1/state", "/api/v1/nothing", "/healthz", "/no-such-page"} {
+		resp, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'self'", path)
+		assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), path)
+	}
+}
+
+func TestPagesLoadNothingInlineOrFromOutside(t *testing.T) {
+	f := newFakeWing()
+	f.raise("A1-01-CALL", "cell-call", 2)
+	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil)
+	_, ts := serve(t, f)
+
+	for _, path := range []string{"/", "/events"} {
+		doc := getPage(t, ts, path, http.StatusOK)
+		assert.Zero(t, doc.Find("style, [style]").Length(), "%s: inline style", path)
+		doc.Find("script").Each(func(_ int, s *goquery.Selection) {
+			assert.Equal(t, "/static/app.js", s.AttrOr("src", ""), "%s: only the embedded script", path)
+			assert.Empty(t, strings.TrimSpace(s.Text()), "%s: inline script", path)
+		})
+		doc.Find("[src], [href], [action]").Each(func(_ int, s *goquery.Selection) {
+			for _, attr := range []string{"src", "href", "action"} {
+				if v, ok := s.Attr(attr); ok {
+					assert.True(t, strings.HasPrefix(v, "/"), "%s: %s=%q leaves the appliance", path, attr, v)
+				}
+			}
+		})
+	}
+}
+
+func TestStaticAssetsAreEmbedded(t *testing.T) {
+	_, ts := serve(t, newFakeWing())
+	for path, typ := range map[string]string{"/static/app.css": "text/css", "/static/app.js": "text/javascript"} {
+		resp, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Contains(t, resp.Header.Get("Content-Type"), typ, path)
+		assert.NotEmpty(t, body, path)
+	}
+	css := getBody(t, ts.URL+"/static/app.css")
+	assert.Contains(t, css, "touch-action: manipulation")
+	assert.NotContains(t, css, "@import")
+	assert.NotContains(t, css, "url(", "no fonts or images from anywhere")
+}
+
+func TestUnknownPageIsNotFound(t *testing.T) {
+	_, ts := serve(t, newFakeWing())
+	doc := getPage(t, ts, "/no-such-page", http.StatusNotFound)
+	assert.Contains(t, doc.Find(`[data-testid="message"]`).Text(), "Go back to the wing overview")
+}
+
+func TestFormatAge(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "0 s"},
+		{0, "0 s"},
+		{59 * time.Second, "59 s"},
+		{time.Minute, "1 min"},
+		{59*time.Minute + 59*time.Second, "59 min"},
+		{time.Hour + 5*time.Minute, "1 h 05"},
+		{23*time.Hour + 59*time.Minute, "23 h 59"},
+		{50 * time.Hour, "2 d 02 h"},
+	} {
+		assert.Equal(t, c.want, formatAge(c.d), c.d)
+	}
+}
+
+func TestAgeOfUnsetClockIsNotShown(t *testing.T) {
+	assert.Equal(t, since{}, sinceOf(time.Unix(60, 0), testNow), "a 1970 wall time is an unset clock")
+	assert.Equal(t, since{}, sinceOf(time.Time{}, testNow))
+	assert.Equal(t, "2 min", sinceOf(testNow.Add(-2*time.Minute), testNow).Text)
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}

@@ -1,0 +1,65 @@
+// Live updates for the wing screen. Server-sent "fragment" messages carry
+// an element that replaces the element with the same id; "reload" means the
+// stream ended for good and the page must be loaded again. Durations count
+// up from their data-since attribute.
+"use strict";
+
+// formatAge follows formatAge in overview.go.
+function formatAge(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return s + " s";
+  const m = Math.floor(s / 60);
+  if (m < 60) return m + " min";
+  const h = Math.floor(m / 60);
+  if (h < 24) return h + " h " + String(m % 60).padStart(2, "0");
+  return Math.floor(h / 24) + " d " + String(h % 24).padStart(2, "0") + " h";
+}
+
+function tick() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll("[data-since]")) {
+    el.textContent = formatAge(now - Date.parse(el.dataset.since));
+  }
+}
+
+// reloadWhenBack reloads the page once the appliance answers, so that a
+// stopping appliance never leaves the screen on a browser error page.
+function reloadWhenBack() {
+  fetch("/healthz", { cache: "no-store" })
+    .then((r) => {
+      if (!r.ok) throw new Error(r.statusText);
+      location.reload();
+    })
+    .catch(() => setTimeout(reloadWhenBack, 2000));
+}
+
+function follow(status) {
+  const show = (state, text) => {
+    status.dataset.state = state;
+    status.textContent = text;
+  };
+  const source = new EventSource("/live");
+  source.onopen = () => show("live", "live");
+  source.onerror = () => {
+    show("reconnecting", "reconnecting…");
+    if (source.readyState === EventSource.CLOSED) reloadWhenBack();
+  };
+  source.addEventListener("fragment", (msg) => {
+    const t = document.createElement("template");
+    t.innerHTML = msg.data;
+    const fresh = t.content.firstElementChild;
+    const old = fresh && document.getElementById(fresh.id);
+    if (old) old.replaceWith(fresh);
+    tick();
+  });
+  source.addEventListener("reload", () => {
+    source.close();
+    show("reconnecting", "reconnecting…");
+    reloadWhenBack();
+  });
+}
+
+tick();
+setInterval(tick, 1000);
+const liveStatus = document.getElementById("live-status");
+if (liveStatus) follow(liveStatus);

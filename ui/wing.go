@@ -1,0 +1,35 @@
+package ui
+
+import (
+	"context"
+
+	"wingnode/appliance/config"
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
+)
+
+// Wing is what the screens and the API need from the appliance. The
+// appliance package implements it; tests may use a real appliance or a
+// small in-memory one.
+type Wing interface {
+	// Layout is the wing's configuration: doors and alarm points, by landing.
+	Layout() config.Wing
+	// State is a snapshot of the folded picture, safe to read.
+	State() *wing.State
+	// Query reads recorded events, newest first.
+	Query(ctx context.Context, q store.Query) (store.Page, error)
+	// Tail reads events in store order after the position after.
+	Tail(ctx context.Context, after uint64, limit int) ([]store.Record, error)
+	// Acknowledge records that officer acknowledged the alarm. It returns
+	// an error wrapping wing.ErrNoSuchAlarm, wing.ErrNotRaised or
+	// wing.ErrAlarmCleared when the alarm cannot be acknowledged.
+	Acknowledge(ctx context.Context, alarm event.ID, officer string) error
+	// Clear records that officer resolved the alarm, with an optional note.
+	Clear(ctx context.Context, alarm event.ID, officer, note string) error
+	// Subscribe delivers every event after it becomes durable and has been
+	// folded into State. The channel is closed when the subscriber falls
+	// behind or the appliance stops; a screen then reloads. cancel must be
+	// called when the subscriber is done.
+	Subscribe() (events <-chan event.Event, cancel func())
+}
