@@ -121,18 +121,18 @@ func (s *Store) Query(q Query) (page Page, err error) {
 		events := tx.Bucket(eventsBucket)
 		c := tx.Bucket(ix.bucket).Cursor()
 		// Position at the last key strictly below upper.
-		k, v := c.Seek(upper)
+		k, _ := c.Seek(upper)
 		if k == nil {
-			k, v = c.Last()
+			k, _ = c.Last()
 		} else {
-			k, v = c.Prev()
+			k, _ = c.Prev()
 		}
-		for examined := 0; k != nil && bytes.Compare(k, lower) >= 0; k, v = c.Prev() {
+		for examined := 0; k != nil && bytes.Compare(k, lower) >= 0; k, _ = c.Prev() {
 			if examined++; examined > scanBudget || len(page.Records) == limit {
 				page.Next = encodeCursor(ix.id, k)
 				return nil
 			}
-			pos := ix.pos(k, v)
+			pos := ix.pos(k)
 			rec, err := readRecord(events, pos)
 			if err != nil {
 				return err
@@ -171,18 +171,18 @@ type index struct {
 	id     byte
 	bucket []byte
 	bounds func(Query) (upper, lower []byte) // upper exclusive, lower inclusive
-	pos    func(k, v []byte) uint64
+	pos    func(k []byte) uint64
 }
 
 func chooseIndex(q Query) index {
 	switch {
 	case q.Subject != "":
-		return index{id: 's', bucket: subjectsBucket, pos: func(k, _ []byte) uint64 { return suffixPos(k) },
+		return index{id: 's', bucket: subjectsBucket, pos: func(k []byte) uint64 { return suffixPos(k) },
 			bounds: func(q Query) ([]byte, []byte) {
 				return append([]byte(q.Subject), 1), append([]byte(q.Subject), 0)
 			}}
 	case !q.From.IsZero() || !q.To.IsZero():
-		return index{id: 't', bucket: timeBucket, pos: func(k, _ []byte) uint64 { return suffixPos(k) },
+		return index{id: 't', bucket: timeBucket, pos: func(k []byte) uint64 { return suffixPos(k) },
 			bounds: func(q Query) ([]byte, []byte) {
 				upper := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 				if !q.To.IsZero() {
@@ -195,7 +195,7 @@ func chooseIndex(q Query) index {
 				return upper, lower
 			}}
 	}
-	return index{id: 'p', bucket: eventsBucket, pos: func(k, _ []byte) uint64 { return binary.BigEndian.Uint64(k) },
+	return index{id: 'p', bucket: eventsBucket, pos: func(k []byte) uint64 { return binary.BigEndian.Uint64(k) },
 		bounds: func(Query) ([]byte, []byte) { return []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, nil }}
 }
 

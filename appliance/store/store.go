@@ -210,7 +210,8 @@ func (s *Store) checkTails(tx *bolt.Tx) (event.HLC, error) {
 		prefix := first[:len(first)-8]
 		// Walk back from the wing's last id, which sits just before the
 		// first key of the next wing.
-		k, v := ids.Seek(nextWing(first))
+		var v []byte
+		k, _ := ids.Seek(nextWing(first))
 		if k == nil {
 			k, v = ids.Last()
 		} else {
