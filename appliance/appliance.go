@@ -381,10 +381,14 @@ func (a *Appliance) Store() *store.Store { return a.store }
 
 var _ ui.Wing = (*Appliance)(nil)
 
-// pointsOf lists the inputs of a wing for the sensors package.
+// pointsOf lists the GPIO inputs of a wing for the sensors package:
+// door and lock contacts and alarm buttons not wired as supervised lines.
 func pointsOf(w config.Wing) []sensors.Point {
 	var out []sensors.Point
 	add := func(id string, in config.Input) {
+		if in.ADC != nil {
+			return
+		}
 		pull := gpio.PullUp
 		switch in.Pull {
 		case config.PullDown:
@@ -396,6 +400,9 @@ func pointsOf(w config.Wing) []sensors.Point {
 	}
 	for _, d := range w.Doors {
 		add(d.ID, d.Input)
+		if d.Lock != nil {
+			add(d.ID+lockSuffix, *d.Lock)
+		}
 	}
 	for _, p := range w.AlarmPoints {
 		add(p.ID, p.Input)

@@ -2,7 +2,6 @@ package appliance
 
 import (
 	"context"
-	"strconv"
 	"sync"
 
 	"periph.io/x/conn/v3/gpio"
@@ -10,7 +9,6 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/sensors"
 	"wingnode/sensors/simulate"
 )
@@ -31,7 +29,7 @@ func (a *Appliance) startHardware(ctx context.Context, wg *sync.WaitGroup) {
 			a.log.Error("inputs", "err", err)
 		}
 	})
-	wg.Go(func() { a.record(ctx, readings) })
+	wg.Go(func() { newRecorder(a).run(ctx, readings) })
 }
 
 // Sim returns the simulated hardware when Config.Simulate is set, so tests
@@ -41,120 +39,20 @@ func (a *Appliance) Sim() *simulate.Sim { return a.sim }
 func simInputs(w config.Wing) []simulate.Input {
 	var out []simulate.Input
 	for _, d := range w.Doors {
-		out = append(out, simulate.Input{Pin: d.Input.Pin, Kind: simulate.DoorContact, ActiveLow: d.Input.ActiveLow, Landing: d.Landing, Cell: d.Kind == config.CellDoor})
+		if d.Input.ADC == nil {
+			out = append(out, simulate.Input{Pin: d.Input.Pin, Kind: simulate.DoorContact, ActiveLow: d.Input.ActiveLow, Landing: d.Landing, Cell: d.Kind == config.CellDoor})
+		}
+		if d.Lock != nil {
+			// A lock contact is simulated as a contact no activity moves.
+			out = append(out, simulate.Input{Pin: d.Lock.Pin, Kind: simulate.DoorContact, ActiveLow: d.Lock.ActiveLow})
+		}
 	}
 	for _, p := range w.AlarmPoints {
-		out = append(out, simulate.Input{Pin: p.Input.Pin, Kind: simulate.Button, ActiveLow: p.Input.ActiveLow, Landing: p.Landing, Cell: p.Kind == config.CellCall})
+		if p.Input.ADC == nil {
+			out = append(out, simulate.Input{Pin: p.Input.Pin, Kind: simulate.Button, ActiveLow: p.Input.ActiveLow, Landing: p.Landing, Cell: p.Kind == config.CellCall})
+		}
 	}
 	return out
-}
-
-// inputMemory is what the recorder last submitted for one input, so that
-// it records changes, not repeats, even before they are folded.
-type inputMemory struct {
-	known   bool // a state has been recorded
-	active  bool
-	faulted bool
-}
-
-// record turns readings into events. It submits without waiting for each
-// fsync, so a burst of edges shares transactions, and in order, so a
-// door's open and close are never swapped.
-func (a *Appliance) record(ctx context.Context, readings <-chan sensors.Reading) {
-	doors := map[string]bool{}
-	for _, d := range a.layout.Doors {
-		doors[d.ID] = true
-	}
-	points := map[string]config.AlarmPoint{}
-	for _, p := range a.layout.AlarmPoints {
-		points[p.ID] = p
-	}
-	memory := map[string]*inputMemory{}
-	s := a.State()
-	for id := range doors {
-		m := &inputMemory{}
-		if d, ok := s.Doors[id]; ok {
-			m.known, m.active = true, d.Open
-		}
-		memory[id] = m
-	}
-	for id := range points {
-		memory[id] = &inputMemory{known: true} // buttons rest released
-	}
-	for id, in := range s.Inputs {
-		if m, ok := memory[id]; ok {
-			m.faulted = in.Faulted
-		}
-	}
-
-	type submitted struct {
-		draft   event.Draft
-		pending *store.Pending
-	}
-	waits := make(chan submitted, 1024)
-	var waiter sync.WaitGroup
-	waiter.Go(func() {
-		for w := range waits {
-			if _, err := w.pending.Wait(); err != nil {
-				a.failed(w.draft, err)
-			}
-		}
-	})
-	defer func() {
-		close(waits)
-		waiter.Wait()
-	}()
-	submit := func(d event.Draft) {
-		d.Actor = event.SystemActor
-		p, err := a.store.Submit(ctx, d)
-		if err != nil {
-			a.failed(d, err)
-			return
-		}
-		waits <- submitted{d, p}
-	}
-
-	for {
-		var r sensors.Reading
-		select {
-		case <-ctx.Done():
-			return
-		case r = <-readings:
-		}
-		m := memory[r.Point]
-		if m == nil {
-			continue
-		}
-		if r.Fault != "" {
-			if !m.faulted {
-				m.faulted, m.known = true, false
-				submit(event.Draft{Kind: event.InputFault, Subject: r.Point, Data: map[string]string{"fault": r.Fault, "detail": r.Detail}})
-			}
-			continue
-		}
-		if m.faulted {
-			m.faulted = false
-			submit(event.Draft{Kind: event.InputRestored, Subject: r.Point})
-		}
-		if doors[r.Point] {
-			if !m.known || m.active != r.Active {
-				m.known, m.active = true, r.Active
-				k := event.DoorClosed
-				if r.Active {
-					k = event.DoorOpened
-				}
-				submit(event.Draft{Kind: k, Subject: r.Point})
-			}
-			continue
-		}
-		pressed := r.Active && !m.active
-		m.known, m.active = true, r.Active
-		if pressed && a.claimRaise(r.Point) {
-			p := points[r.Point]
-			submit(event.Draft{Kind: event.AlarmRaised, Subject: r.Point,
-				Data: map[string]string{"point_kind": string(p.Kind), "priority": strconv.Itoa(p.Priority)}})
-		}
-	}
 }
 
 // claimRaise reports whether a press of point should raise a new alarm:

@@ -56,7 +56,7 @@ const maxLine = 4096
 
 // Parse reads a configuration from r; name is used in messages.
 func Parse(name string, r io.Reader) (Wing, error) {
-	p := parser{file: name, w: Wing{Source: name}, ids: map[string]int{}, pins: map[string]string{}}
+	p := parser{file: name, w: Wing{Source: name}, ids: map[string]int{}, pins: map[string]string{}, devices: map[string]claimedDevice{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1024), maxLine)
 	for sc.Scan() {
@@ -82,8 +82,9 @@ type parser struct {
 	line     int
 	w        Wing
 	wingLine int
-	ids      map[string]int    // point id → line
-	pins     map[string]string // pin → "door A1-01 (line 4)"
+	ids      map[string]int           // point id → line
+	pins     map[string]string        // pin or ADC channel → "door A1-01 (line 4)"
+	devices  map[string]claimedDevice // "i2c BUS/ADDR" → what answers there
 	problems Problems
 }
 
@@ -124,8 +125,12 @@ func (p *parser) record(text string) {
 		p.door(&r)
 	case "alarm":
 		p.alarm(&r)
+	case "sensor":
+		p.sensor(&r)
+	case "output":
+		p.output(&r)
 	default:
-		p.add("", "unknown record %q (want wing, door or alarm)", kind)
+		p.add("", "unknown record %q (want wing, door, alarm, sensor or output)", kind)
 		return
 	}
 	for _, k := range slices.Sorted(maps.Keys(values)) {
@@ -147,6 +152,15 @@ func (p *parser) wing(r *fieldReader) {
 	if p.w.Name == "" && p.w.ID != "" {
 		p.w.Name = p.w.ID + " wing"
 	}
+	p.w.ProveEvery = DefaultProveEvery
+	if v, ok := r.get("prove_days"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			r.p.add("prove_days", "%q must be a whole number of days from 1 to 3650", v)
+		} else {
+			p.w.ProveEvery = time.Duration(n) * 24 * time.Hour
+		}
+	}
 }
 
 func (p *parser) door(r *fieldReader) {
@@ -156,7 +170,18 @@ func (p *parser) door(r *fieldReader) {
 	d.Landing = r.optional("landing", "")
 	d.Name = r.optional("name", d.ID)
 	d.Input = r.input(false)
-	p.point("door", d.ID, d.Input.Pin)
+	p.point("door", d.ID, d.Input)
+	if pin, ok := r.get("lock"); ok {
+		lock := Input{Pull: d.Input.Pull, Debounce: d.Input.Debounce, ActiveLow: true}
+		if r.pin("lock", pin) {
+			lock.Pin = pin
+			lock.ActiveLow = r.oneOf("lock_active", "low", []string{"high", "low"}) == "low"
+			p.wire("lock", fmt.Sprintf("lock contact of door %s (line %d)", d.ID, p.line), lock)
+			d.Lock = &lock
+		}
+	} else if _, ok := r.get("lock_active"); ok {
+		p.add("lock_active", "given without a lock contact (lock=PIN)")
+	}
 	p.landing(d.Landing)
 	p.w.Doors = append(p.w.Doors, d)
 }
@@ -173,32 +198,127 @@ func (p *parser) alarm(r *fieldReader) {
 	if a.Kind == CellCall && a.Cell == "" && r.used["kind"] {
 		p.add("cell", "a cell-call needs the cell door it belongs to")
 	}
-	p.point("alarm point", a.ID, a.Input.Pin)
+	p.point("alarm point", a.ID, a.Input)
 	p.landing(a.Landing)
 	p.w.AlarmPoints = append(p.w.AlarmPoints, a)
 }
 
-func (p *parser) point(what, id, pin string) {
-	if id != "" {
-		if line, dup := p.ids[id]; dup {
-			p.add("id", "%s is already used on line %d", id, line)
-		} else {
-			p.ids[id] = p.line
-		}
+// point claims an id and the input's wiring for one door, alarm point,
+// sensor or output.
+func (p *parser) point(what, id string, in Input) {
+	p.claimID(id)
+	field := "pin"
+	if in.ADC != nil {
+		field = "adc"
 	}
-	if pin != "" {
-		if other, dup := p.pins[pin]; dup {
-			p.add("pin", "%s is already wired to %s", pin, other)
-		} else {
-			p.pins[pin] = fmt.Sprintf("%s %s (line %d)", what, id, p.line)
-		}
+	p.wire(field, fmt.Sprintf("%s %s (line %d)", what, id, p.line), in)
+}
+
+func (p *parser) claimID(id string) {
+	if id == "" {
+		return
+	}
+	if line, dup := p.ids[id]; dup {
+		p.add("id", "%s is already used on line %d", id, line)
+	} else {
+		p.ids[id] = p.line
 	}
 }
+
+// wire claims a GPIO line or ADC channel; each may be wired to one thing only.
+func (p *parser) wire(field, owner string, in Input) {
+	key := in.Pin
+	if in.ADC != nil {
+		key = "adc " + in.ADC.String()
+		p.device(field, in.ADC.Bus, in.ADC.Addr, "adc", owner)
+	}
+	if key == "" {
+		return
+	}
+	if other, dup := p.pins[key]; dup {
+		p.add(field, "%s is already wired to %s", in.Wiring(), other)
+	} else {
+		p.pins[key] = owner
+	}
+}
+
+// device claims an I2C address for one kind of device: two kinds of
+// device cannot answer at one address on one bus.
+func (p *parser) device(field, bus string, addr uint16, kind, owner string) {
+	key := fmt.Sprintf("i2c %s/0x%02x", bus, addr)
+	if other, ok := p.devices[key]; ok && other.kind != kind {
+		p.add(field, "I2C bus %s address 0x%02x is already used by %s", bus, addr, other.owner)
+	} else if !ok {
+		p.devices[key] = claimedDevice{kind, owner}
+	}
+}
+
+type claimedDevice struct{ kind, owner string }
 
 func (p *parser) landing(name string) {
 	if name != "" && !slices.Contains(p.w.Landings, name) {
 		p.w.Landings = append(p.w.Landings, name)
 	}
+}
+
+func (p *parser) sensor(r *fieldReader) {
+	sn := Sensor{Line: p.line}
+	sn.ID = r.id("id")
+	sn.Kind = SensorKind(r.oneOf("kind", "", []string{string(SHT3x)}))
+	sn.Name = r.optional("name", sn.ID)
+	sn.Landing = r.optional("landing", "")
+	sn.Cell = r.optional("cell", "")
+	sn.Bus = r.optional("bus", "")
+	if sn.Bus == "" {
+		p.add("bus", "missing: the I2C bus the sensor is on, such as 1")
+	}
+	if v, ok := r.get("addr"); !ok {
+		p.add("addr", "missing: the sensor's I2C address, 0x44 or 0x45")
+	} else if a, ok := r.address("addr", v, 0x44, 0x45); ok {
+		sn.Addr = a
+	}
+	sn.HotAboveC = r.limit("hot", -40, 125)
+	sn.ColdBelowC = r.limit("cold", -40, 125)
+	sn.HumidAbove = r.limit("humid", 0, 100)
+	if sn.HotAboveC != nil && sn.ColdBelowC != nil && *sn.ColdBelowC >= *sn.HotAboveC {
+		p.add("cold", "%g°C is not below hot=%g°C", *sn.ColdBelowC, *sn.HotAboveC)
+	}
+	p.claimID(sn.ID)
+	if sn.Bus != "" && sn.Addr != 0 {
+		key := fmt.Sprintf("sensor %s/0x%02x", sn.Bus, sn.Addr)
+		owner := fmt.Sprintf("sensor %s (line %d)", sn.ID, p.line)
+		if other, dup := p.pins[key]; dup {
+			p.add("addr", "bus %s address 0x%02x is already used by %s", sn.Bus, sn.Addr, other)
+		} else {
+			p.pins[key] = owner
+			p.device("addr", sn.Bus, sn.Addr, string(sn.Kind), owner)
+		}
+	}
+	p.landing(sn.Landing)
+	p.w.Sensors = append(p.w.Sensors, sn)
+}
+
+func (p *parser) output(r *fieldReader) {
+	o := Output{Line: p.line}
+	o.ID = r.id("id")
+	o.Kind = OutputKind(r.oneOf("kind", "", outputKindNames()))
+	o.Name = r.optional("name", o.ID)
+	if pin, ok := r.get("pin"); !ok || pin == "" {
+		p.add("pin", "missing: name the GPIO line this output drives")
+	} else if r.pin("pin", pin) {
+		o.Pin = pin
+	}
+	o.ActiveLow = r.oneOf("active", "high", []string{"high", "low"}) == "low"
+	p.point("output", o.ID, Input{Pin: o.Pin})
+	p.w.Outputs = append(p.w.Outputs, o)
+}
+
+func outputKindNames() []string {
+	out := make([]string, len(OutputKinds))
+	for i, k := range OutputKinds {
+		out[i] = string(k)
+	}
+	return out
 }
 
 // finish checks what needs the whole file: a wing record, and cell calls
@@ -220,6 +340,15 @@ func (p *parser) finish() {
 			p.add("cell", "no door %s in this file", a.Cell)
 		case p.w.Doors[i].Kind != CellDoor:
 			p.add("cell", "door %s is a %s, not a cell", a.Cell, p.w.Doors[i].Kind)
+		}
+	}
+	for _, sn := range p.w.Sensors {
+		if sn.Cell == "" {
+			continue
+		}
+		p.line = sn.Line
+		if !slices.ContainsFunc(p.w.Doors, func(d Door) bool { return d.ID == sn.Cell && d.Kind == CellDoor }) {
+			p.add("cell", "no cell door %s in this file", sn.Cell)
 		}
 	}
 	if len(p.w.Doors)+len(p.w.AlarmPoints) == 0 && p.wingLine != 0 {
@@ -302,12 +431,18 @@ func (r *fieldReader) priority(def int) int {
 
 func (r *fieldReader) input(button bool) Input {
 	in := Input{Pull: PullUp, Debounce: DefaultDebounce, ActiveLow: button}
-	pin, ok := r.get("pin")
-	if !ok || pin == "" {
-		r.p.add("pin", "missing: name the GPIO line this input is wired to")
-	} else if strings.ContainsAny(pin, " \t=\"") {
-		r.p.add("pin", "%q is not a pin name", pin)
-	} else {
+	pin, hasPin := r.get("pin")
+	adc, hasADC := r.get("adc")
+	switch {
+	case hasPin && hasADC:
+		r.p.add("adc", "give pin (a plain input) or adc (a supervised line), not both")
+	case hasADC:
+		if c, ok := r.adc("adc", adc); ok {
+			in.ADC = &c
+		}
+	case !hasPin || pin == "":
+		r.p.add("pin", "missing: name the GPIO line this input is wired to (or adc=BUS/ADDR/CHANNEL for a supervised line)")
+	case r.pin("pin", pin):
 		in.Pin = pin
 	}
 	def := "high"
@@ -326,7 +461,69 @@ func (r *fieldReader) input(button bool) Input {
 			in.Debounce = d
 		}
 	}
+	if v, ok := r.get("stuck_after"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			r.p.add("stuck_after", "%q must be a duration of at least 1m, such as 72h", v)
+		} else {
+			in.StuckAfter = d
+		}
+	}
 	return in
+}
+
+// pin checks a GPIO line's name: a registry name, or CHIP/LINE.
+func (r *fieldReader) pin(field, v string) bool {
+	if v == "" || strings.ContainsAny(v, " \t=\"") {
+		r.p.add(field, "%q is not a pin name", v)
+		return false
+	}
+	if chip, line, ok := strings.Cut(v, "/"); ok {
+		if n, err := strconv.Atoi(line); chip == "" || err != nil || n < 0 {
+			r.p.add(field, "%q is not CHIP/LINE, such as gpiochip0/17", v)
+			return false
+		}
+	}
+	return true
+}
+
+// adc parses BUS/ADDR/CHANNEL, such as 1/0x48/2.
+func (r *fieldReader) adc(field, v string) (ADCChannel, bool) {
+	parts := strings.Split(v, "/")
+	if len(parts) != 3 || parts[0] == "" {
+		r.p.add(field, "%q is not BUS/ADDR/CHANNEL, such as 1/0x48/2", v)
+		return ADCChannel{}, false
+	}
+	addr, ok := r.address(field, parts[1], 0x48, 0x4b)
+	ch, err := strconv.Atoi(parts[2])
+	if err != nil || ch < 0 || ch > 3 {
+		r.p.add(field, "channel %q must be 0 to 3", parts[2])
+		return ADCChannel{}, false
+	}
+	return ADCChannel{Bus: parts[0], Addr: addr, Channel: ch}, ok
+}
+
+// address parses an I2C address in hex (0x48) within [lo, hi].
+func (r *fieldReader) address(field, v string, lo, hi uint16) (uint16, bool) {
+	n, err := strconv.ParseUint(v, 0, 16)
+	if err != nil || uint16(n) < lo || uint16(n) > hi {
+		r.p.add(field, "address %q must be from 0x%02x to 0x%02x", v, lo, hi)
+		return 0, false
+	}
+	return uint16(n), true
+}
+
+func (r *fieldReader) limit(field string, lo, hi float64) *float64 {
+	v, ok := r.get(field)
+	if !ok {
+		return nil
+	}
+	f, err := strconv.ParseFloat(strings.TrimRight(v, "C%"), 64)
+	if err != nil || f < lo || f > hi {
+		r.p.add(field, "%q must be a number from %g to %g", v, lo, hi)
+		return nil
+	}
+	return &f
 }
 
 func doorKindNames() []string {

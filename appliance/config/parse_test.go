@@ -72,11 +72,83 @@ wing id=D
 		`c.conf:6: cell: a cell-call needs the cell door it belongs to`,
 		`c.conf:7: priority: "11" must be a whole number from 1 (most urgent) to 9`,
 		`c.conf:7: cell: no door C9-99 in this file`,
-		`c.conf:8: unknown record "gate" (want wing, door or alarm)`,
+		`c.conf:8: unknown record "gate" (want wing, door, alarm, sensor or output)`,
 		`c.conf:9: debounce: "fast" must be a duration from 1ms to 5s, such as 20ms`,
 		`c.conf:9: colour: unknown field for a door record`,
 		`c.conf:10: unterminated quote`,
 		`c.conf:11: second wing record (the first is on line 1)`,
+	}, got)
+}
+
+const hardware = `wing id=H prove_days=14
+door id=H1-01 kind=cell landing=1 pin=gpiochip0/5 lock=gpiochip0/6
+door id=H1-02 kind=cell landing=1 adc=1/0x48/0 stuck_after=72h
+door id=H-GATE kind=gate adc=1/0x48/1 lock=GPIO7 lock_active=high
+alarm id=H1-01-CALL kind=cell-call cell=H1-01 adc=1/0x49/3
+sensor id=ENV-H1 kind=sht3x bus=1 addr=0x44 landing=1 cell=H1-01 hot=30 cold=12 humid=70
+output id=H-SOUNDER kind=sounder pin=GPIO20
+output id=H-STROBE kind=strobe pin=GPIO21 active=low
+`
+
+func TestParseHardwareMapping(t *testing.T) {
+	w, err := Parse("h.conf", strings.NewReader(hardware))
+	require.NoError(t, err)
+	assert.Equal(t, 14*24*time.Hour, w.ProveEvery)
+	assert.Equal(t, "gpiochip0/5", w.Doors[0].Input.Pin)
+	require.NotNil(t, w.Doors[0].Lock)
+	assert.Equal(t, Input{Pin: "gpiochip0/6", ActiveLow: true, Pull: PullUp, Debounce: DefaultDebounce}, *w.Doors[0].Lock)
+	assert.Equal(t, &ADCChannel{Bus: "1", Addr: 0x48, Channel: 0}, w.Doors[1].Input.ADC)
+	assert.Equal(t, 72*time.Hour, w.Doors[1].Input.StuckAfter)
+	assert.False(t, w.Doors[2].Lock.ActiveLow)
+	assert.Equal(t, "1/0x49/3", w.AlarmPoints[0].Input.Wiring())
+	require.Len(t, w.Sensors, 1)
+	sn := w.Sensors[0]
+	assert.Equal(t, uint16(0x44), sn.Addr)
+	assert.Equal(t, 30.0, *sn.HotAboveC)
+	assert.Equal(t, 12.0, *sn.ColdBelowC)
+	assert.Equal(t, 70.0, *sn.HumidAbove)
+	require.Len(t, w.Outputs, 2)
+	assert.Equal(t, Output{ID: "H-STROBE", Name: "H-STROBE", Kind: Strobe, Pin: "GPIO21", ActiveLow: true, Line: 8}, w.Outputs[1])
+
+	simulated, err := Simulated("A")
+	require.NoError(t, err)
+	assert.Equal(t, DefaultProveEvery, simulated.ProveEvery)
+}
+
+func TestParseCatchesWiringConflicts(t *testing.T) {
+	bad := `wing id=H
+door id=D1 kind=cell pin=gpiochip0/5 lock=gpiochip0/5
+door id=D2 kind=cell adc=1/0x48/0
+door id=D3 kind=cell adc=1/0x48/0
+door id=D4 kind=cell pin=P4 adc=1/0x48/2
+door id=D5 kind=cell adc=1/0x50/9
+sensor id=S1 kind=sht3x bus=1 addr=0x48
+sensor id=S2 kind=sht3x bus=1 addr=0x44 hot=20 cold=25
+sensor id=S3 kind=sht3x bus=1 addr=0x44 cell=D9
+output id=O1 kind=siren pin=P4
+output id=O2 kind=led pin=gpiochip0/x
+door id=D6 kind=cell pin=P6 lock_active=low
+`
+	_, err := Parse("w.conf", strings.NewReader(bad))
+	var ps Problems
+	require.True(t, errors.As(err, &ps), "%v", err)
+	got := make([]string, len(ps))
+	for i, p := range ps {
+		got[i] = p.Error()
+	}
+	assert.Equal(t, []string{
+		`w.conf:2: lock: gpiochip0/5 is already wired to door D1 (line 2)`,
+		`w.conf:4: adc: 1/0x48/0 is already wired to door D2 (line 3)`,
+		`w.conf:5: adc: give pin (a plain input) or adc (a supervised line), not both`,
+		`w.conf:6: adc: address "0x50" must be from 0x48 to 0x4b`,
+		`w.conf:6: adc: channel "9" must be 0 to 3`,
+		`w.conf:7: addr: address "0x48" must be from 0x44 to 0x45`,
+		`w.conf:8: cold: 25°C is not below hot=20°C`,
+		`w.conf:9: addr: bus 1 address 0x44 is already used by sensor S2 (line 8)`,
+		`w.conf:9: cell: no cell door D9 in this file`,
+		`w.conf:10: kind: unknown kind "siren" (want one of sounder, strobe, led)`,
+		`w.conf:11: pin: "gpiochip0/x" is not CHIP/LINE, such as gpiochip0/17`,
+		`w.conf:12: lock_active: given without a lock contact (lock=PIN)`,
 	}, got)
 }
 

@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Wing is one wing's configuration: its identity, its doors and its alarm
 // points, each wired to an input.
@@ -10,8 +13,16 @@ type Wing struct {
 	Landings    []string     // landing names in display order, e.g. "1", "2", "3"
 	Doors       []Door       // in file order
 	AlarmPoints []AlarmPoint // in file order
-	Source      string       // file the configuration came from, or "built-in simulated wing"
+	Sensors     []Sensor     // environment sensors, in file order
+	Outputs     []Output     // annunciators, in file order
+	// ProveEvery is how often every input must be proven in a walk test;
+	// inputs not proven for longer are flagged on the screen.
+	ProveEvery time.Duration
+	Source     string // file the configuration came from, or "built-in simulated wing"
 }
+
+// DefaultProveEvery is used when the wing record does not set prove_days.
+const DefaultProveEvery = 30 * 24 * time.Hour
 
 // DoorKind says what a door is for. Cells are shown per landing; the
 // others in their own group.
@@ -36,7 +47,11 @@ type Door struct {
 	Kind    DoorKind
 	Landing string // landing name; empty for doors not on a landing
 	Input   Input
-	Line    int // line in the configuration file
+	// Lock is the door's lock (bolt) contact, where one is fitted: active
+	// means locked. A door open while its lock reads locked is forced or
+	// its contacts are faulty.
+	Lock *Input
+	Line int // line in the configuration file
 }
 
 // AlarmPointKind says what raises an alarm point.
@@ -77,14 +92,86 @@ const (
 	PullNone Pull = "none" // biased by external resistors
 )
 
-// Input is how a point is wired.
+// Input is how a point is wired: to a GPIO line (Pin), or as a
+// supervised line read through an ADC (ADC).
 type Input struct {
-	Pin string // GPIO name as the board's periph registry knows it, e.g. "GPIO17"
+	// Pin is the GPIO line: a name as the board's periph registry knows
+	// it (e.g. "GPIO17"), or "CHIP/LINE" (e.g. "gpiochip0/17").
+	Pin string
+	// ADC, when set instead of Pin, makes this a supervised input wired
+	// with end-of-line resistors and read through an ADC channel.
+	ADC *ADCChannel
 	// ActiveLow says the point is active (door open, button pressed) when
 	// the pin reads low.
 	ActiveLow bool
 	Pull      Pull
 	Debounce  time.Duration // how long a new level must hold before it counts
+	// StuckAfter, when set, flags the input as stuck if it does not change
+	// for this long (for inputs that move daily, such as landing gates).
+	StuckAfter time.Duration
+}
+
+// Wiring names where an input is connected, for messages and probing.
+func (in Input) Wiring() string {
+	if in.ADC != nil {
+		return in.ADC.String()
+	}
+	return in.Pin
+}
+
+// ADCChannel is one channel of an ADC on an I2C bus.
+type ADCChannel struct {
+	Bus     string // I2C bus name or number as periph knows it, e.g. "1"
+	Addr    uint16 // e.g. 0x48
+	Channel int    // 0..3
+}
+
+func (c ADCChannel) String() string { return fmt.Sprintf("%s/0x%02x/%d", c.Bus, c.Addr, c.Channel) }
+
+// SensorKind is the family of an environment sensor.
+type SensorKind string
+
+// The sensor kinds.
+const SHT3x SensorKind = "sht3x"
+
+// Sensor is an environment (temperature and humidity) sensor on I2C.
+type Sensor struct {
+	ID      string
+	Name    string
+	Kind    SensorKind
+	Bus     string
+	Addr    uint16
+	Landing string
+	Cell    string // the cell it is in, if any
+	// Limits; nil means no limit.
+	HotAboveC  *float64
+	ColdBelowC *float64
+	HumidAbove *float64 // percent relative humidity
+	Line       int
+}
+
+// OutputKind is what an annunciator output drives. Outputs are
+// annunciators only: the appliance never drives a lock.
+type OutputKind string
+
+// The output kinds.
+const (
+	Sounder OutputKind = "sounder"
+	Strobe  OutputKind = "strobe"
+	LED     OutputKind = "led"
+)
+
+// OutputKinds lists the valid output kinds.
+var OutputKinds = []OutputKind{Sounder, Strobe, LED}
+
+// Output is an annunciator wired to a GPIO output.
+type Output struct {
+	ID        string
+	Name      string
+	Kind      OutputKind
+	Pin       string
+	ActiveLow bool // energised (sounding, lit) when the pin is driven low
+	Line      int
 }
 
 // DefaultDebounce is used when an input does not set one.

@@ -12,8 +12,14 @@ const (
 	DoorOpened Kind = "door.opened"
 	// DoorClosed: the door's position contact reports closed. Subject: door id.
 	DoorClosed Kind = "door.closed"
-	// AlarmRaised: an alarm point was activated. Subject: alarm point id.
-	// Data: "point_kind" (cell-call, staff-alarm), "priority" (1 highest).
+	// DoorLocked: the door's lock (bolt) contact reports locked. Subject: door id.
+	DoorLocked Kind = "door.locked"
+	// DoorUnlocked: the door's lock contact reports unlocked. Subject: door id.
+	DoorUnlocked Kind = "door.unlocked"
+	// AlarmRaised: an alarm point was activated, or a door was found open
+	// while its lock reads locked. Subject: alarm point id (or door id).
+	// Data: "point_kind" (cell-call, staff-alarm, door-forced), "priority"
+	// (1 highest).
 	// The alarm is identified by this event's ID.
 	AlarmRaised Kind = "alarm.raised"
 	// AlarmAcknowledged: an officer acknowledged an alarm. Subject: alarm
@@ -22,11 +28,25 @@ const (
 	// AlarmCleared: an officer resolved an alarm. Subject: alarm point id.
 	// Actor: officer. Data: "alarm" (the raising event's ID), "note" (optional).
 	AlarmCleared Kind = "alarm.cleared"
-	// InputFault: an input can no longer be trusted. Subject: input (door or
-	// alarm point) id. Data: "fault" (pin-missing, read-error, ...), "detail".
+	// InputFault: an input can no longer be trusted. Subject: input (door,
+	// lock contact "DOOR#lock", alarm point or sensor) id. Data: "fault"
+	// (pin-missing, pin-setup, open-circuit, short-circuit, tamper,
+	// adc-error, flapping, stuck, silent), "detail".
 	InputFault Kind = "input.fault"
 	// InputRestored: a faulted input reads normally again. Subject: input id.
 	InputRestored Kind = "input.restored"
+	// InputProven: an input was seen to work during a walk test. Subject:
+	// input id. Actor: the officer running the walk test.
+	InputProven Kind = "input.proven"
+	// WalkTestStarted: an officer started a walk test. Subject: wing id.
+	// Data: "until" (RFC 3339: the walk test ends by itself then).
+	WalkTestStarted Kind = "walktest.started"
+	// WalkTestEnded: the walk test ended. Subject: wing id.
+	WalkTestEnded Kind = "walktest.ended"
+	// ClimateCondition: an environment reading crossed a limit, or came back.
+	// Subject: sensor id. Data: "condition" (too-hot, too-cold, too-humid),
+	// "active" ("true" or "false"), "value" (e.g. "31.2°C").
+	ClimateCondition Kind = "climate.condition"
 	// ApplianceStarted: the appliance began recording. Subject: wing id.
 	// Data: "version".
 	ApplianceStarted Kind = "appliance.started"
@@ -36,9 +56,11 @@ const (
 
 // Kinds lists every kind, in a stable order for filters and documentation.
 var Kinds = []Kind{
-	DoorOpened, DoorClosed,
+	DoorOpened, DoorClosed, DoorLocked, DoorUnlocked,
 	AlarmRaised, AlarmAcknowledged, AlarmCleared,
-	InputFault, InputRestored,
+	InputFault, InputRestored, InputProven,
+	WalkTestStarted, WalkTestEnded,
+	ClimateCondition,
 	ApplianceStarted, ApplianceStopped,
 }
 

@@ -9,7 +9,7 @@ import (
 
 // checkpointVersion changes whenever State's stored form does; an older
 // or newer checkpoint is ignored and the state is folded from the events.
-const checkpointVersion = 1
+const checkpointVersion = 2
 
 // ErrCheckpointVersion is returned by UnmarshalCheckpoint for a checkpoint
 // of another version: fold from the events instead.
@@ -37,6 +37,10 @@ func UnmarshalCheckpoint(b []byte) (*State, error) {
 	}
 	s := New()
 	maps.Copy(s.Doors, c.State.Doors)
+	maps.Copy(s.Locks, c.State.Locks)
+	maps.Copy(s.Proven, c.State.Proven)
+	maps.Copy(s.Conditions, c.State.Conditions)
+	maps.Copy(s.WalkTests, c.State.WalkTests)
 	maps.Copy(s.Alarms, c.State.Alarms)
 	maps.Copy(s.Inputs, c.State.Inputs)
 	maps.Copy(s.Wings, c.State.Wings)

@@ -15,11 +15,54 @@ import (
 // State is the folded picture of one or more wings. The zero value is not
 // ready: use New.
 type State struct {
-	Doors  map[string]Door      `json:"doors"`
-	Alarms map[event.ID]Alarm   `json:"alarms"`
-	Inputs map[string]Input     `json:"inputs"`
-	Wings  map[string]WingClock `json:"wings"`
+	Doors      map[string]Door      `json:"doors"`
+	Locks      map[string]Lock      `json:"locks"`
+	Alarms     map[event.ID]Alarm   `json:"alarms"`
+	Inputs     map[string]Input     `json:"inputs"`
+	Proven     map[string]Proof     `json:"proven"`
+	Conditions map[string]Condition `json:"conditions"` // by "sensor/condition"
+	WalkTests  map[string]WalkTest  `json:"walk_tests"` // by wing
+	Wings      map[string]WingClock `json:"wings"`
 }
+
+// Lock is a door's last reported lock (bolt) position.
+type Lock struct {
+	Door   string    `json:"door"`
+	Locked bool      `json:"locked"`
+	Since  time.Time `json:"since"`
+	Key    event.Key `json:"key"`
+}
+
+// Proof is when an input was last seen to work in a walk test.
+type Proof struct {
+	Input string    `json:"input"`
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+	Key   event.Key `json:"key"`
+}
+
+// Condition is an environment sensor's state against one of its limits.
+type Condition struct {
+	Sensor    string    `json:"sensor"`
+	Condition string    `json:"condition"`
+	Active    bool      `json:"active"`
+	Value     string    `json:"value"`
+	Since     time.Time `json:"since"`
+	Key       event.Key `json:"key"`
+}
+
+// WalkTest is a wing's walk test, running or last run.
+type WalkTest struct {
+	Wing   string    `json:"wing"`
+	Active bool      `json:"active"`
+	By     string    `json:"by"`
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"` // when a running walk test ends by itself
+	Key    event.Key `json:"key"`
+}
+
+// Running reports whether the walk test is on at now.
+func (w WalkTest) Running(now time.Time) bool { return w.Active && now.Before(w.Until) }
 
 // Door is a door's last reported position.
 type Door struct {
@@ -80,10 +123,14 @@ type WingClock struct {
 // New returns an empty state.
 func New() *State {
 	return &State{
-		Doors:  map[string]Door{},
-		Alarms: map[event.ID]Alarm{},
-		Inputs: map[string]Input{},
-		Wings:  map[string]WingClock{},
+		Doors:      map[string]Door{},
+		Locks:      map[string]Lock{},
+		Alarms:     map[event.ID]Alarm{},
+		Inputs:     map[string]Input{},
+		Proven:     map[string]Proof{},
+		Conditions: map[string]Condition{},
+		WalkTests:  map[string]WalkTest{},
+		Wings:      map[string]WingClock{},
 	}
 }
 
@@ -120,6 +167,28 @@ func (s *State) Fold(e event.Event) {
 			a.Cleared = earliest(a.Cleared, step)
 		}
 		s.Alarms[id] = a
+	case event.DoorLocked, event.DoorUnlocked:
+		if l, ok := s.Locks[e.Subject]; !ok || k.Compare(l.Key) > 0 {
+			s.Locks[e.Subject] = Lock{Door: e.Subject, Locked: e.Kind == event.DoorLocked, Since: e.Wall, Key: k}
+		}
+	case event.InputProven:
+		if p, ok := s.Proven[e.Subject]; !ok || k.Compare(p.Key) > 0 {
+			s.Proven[e.Subject] = Proof{Input: e.Subject, By: e.Actor, At: e.Wall, Key: k}
+		}
+	case event.ClimateCondition:
+		id := e.Subject + "/" + e.Data["condition"]
+		if c, ok := s.Conditions[id]; !ok || k.Compare(c.Key) > 0 {
+			s.Conditions[id] = Condition{Sensor: e.Subject, Condition: e.Data["condition"], Active: e.Data["active"] == "true",
+				Value: e.Data["value"], Since: e.Wall, Key: k}
+		}
+	case event.WalkTestStarted, event.WalkTestEnded:
+		if w, ok := s.WalkTests[e.Wing]; !ok || k.Compare(w.Key) > 0 {
+			w := WalkTest{Wing: e.Wing, Active: e.Kind == event.WalkTestStarted, By: e.Actor, Since: e.Wall, Key: k}
+			if w.Active {
+				w.Until, _ = time.Parse(time.RFC3339, e.Data["until"])
+			}
+			s.WalkTests[e.Wing] = w
+		}
 	case event.InputFault, event.InputRestored:
 		if in, ok := s.Inputs[e.Subject]; !ok || k.Compare(in.Key) > 0 {
 			s.Inputs[e.Subject] = Input{
@@ -157,10 +226,14 @@ func earliest(have, step *Action) *Action {
 // Clone returns a deep copy, safe to read while s goes on folding.
 func (s *State) Clone() *State {
 	c := &State{
-		Doors:  maps.Clone(s.Doors),
-		Alarms: make(map[event.ID]Alarm, len(s.Alarms)),
-		Inputs: maps.Clone(s.Inputs),
-		Wings:  maps.Clone(s.Wings),
+		Doors:      maps.Clone(s.Doors),
+		Locks:      maps.Clone(s.Locks),
+		Alarms:     make(map[event.ID]Alarm, len(s.Alarms)),
+		Inputs:     maps.Clone(s.Inputs),
+		Proven:     maps.Clone(s.Proven),
+		Conditions: maps.Clone(s.Conditions),
+		WalkTests:  maps.Clone(s.WalkTests),
+		Wings:      maps.Clone(s.Wings),
 	}
 	for id, a := range s.Alarms {
 		if a.Acknowledged != nil {

@@ -33,7 +33,9 @@ func site(r *rand.Rand, n int) []event.Event {
 	for range n {
 		w := wings[r.IntN(len(wings))]
 		var d event.Draft
-		switch x := r.IntN(10); {
+		switch x := r.IntN(15); {
+		case x >= 10:
+			d = otherDraft(r, w, x)
 		case x < 5:
 			d = event.Draft{Kind: event.DoorOpened, Subject: fmt.Sprintf("%s1-%02d", w, r.IntN(5)), Actor: event.SystemActor}
 			if r.IntN(2) == 0 {
@@ -68,6 +70,27 @@ func site(r *rand.Rand, n int) []event.Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// otherDraft makes the kinds beyond doors, alarms and faults.
+func otherDraft(r *rand.Rand, w string, x int) event.Draft {
+	subject := fmt.Sprintf("%s1-%02d", w, r.IntN(5))
+	switch x {
+	case 10:
+		k := event.DoorLocked
+		if r.IntN(2) == 0 {
+			k = event.DoorUnlocked
+		}
+		return event.Draft{Kind: k, Subject: subject, Actor: event.SystemActor}
+	case 11:
+		return event.Draft{Kind: event.InputProven, Subject: subject, Actor: fmt.Sprintf("officer-%d", r.IntN(3))}
+	case 12:
+		return event.Draft{Kind: event.ClimateCondition, Subject: "ENV-" + w, Actor: event.SystemActor,
+			Data: map[string]string{"condition": []string{"too-hot", "too-humid"}[r.IntN(2)], "active": fmt.Sprint(r.IntN(2) == 0), "value": fmt.Sprint(r.IntN(40))}}
+	case 13:
+		return event.Draft{Kind: event.WalkTestStarted, Subject: w, Actor: "officer-1", Data: map[string]string{"until": "2026-11-25T10:00:00Z"}}
+	}
+	return event.Draft{Kind: event.WalkTestEnded, Subject: w, Actor: event.SystemActor}
 }
 
 func fold(events []event.Event) *State {
