@@ -52,7 +52,7 @@ type Config struct {
 	Log *slog.Logger
 	// Clock is the time source for debounce and simulation; default real.
 	Clock clockwork.Clock
-	// PinByName finds an input pin; default periph's gpioreg.ByName.
+	// PinByName finds an input pin; default sensors.PinByName.
 	PinByName func(name string) gpio.PinIO
 	// CheckpointEvery is how many events pass between state checkpoints;
 	// default 10,000.
@@ -72,6 +72,7 @@ type Appliance struct {
 	folded      uint64 // position of the newest event folded into state
 	subscribers map[chan event.Event]struct{}
 	pending     map[string]bool // alarm points with a raise submitted but not yet folded
+	climate     map[string]ui.ClimateReading
 	sinceSave   int
 
 	sim *simulate.Sim // simulated hardware, when Config.Simulate
@@ -98,6 +99,7 @@ func New(cfg Config) (*Appliance, error) {
 		cfg: cfg, log: cfg.Log, layout: layout,
 		subscribers: map[chan event.Event]struct{}{},
 		pending:     map[string]bool{},
+		climate:     map[string]ui.ClimateReading{},
 		addr:        make(chan string, 1),
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, "wing.db"), store.Options{Wing: layout.ID, Committed: a.committed})
@@ -406,6 +408,19 @@ func pointsOf(w config.Wing) []sensors.Point {
 	}
 	for _, p := range w.AlarmPoints {
 		add(p.ID, p.Input)
+	}
+	return out
+}
+
+// Climate implements ui.Wing.
+func (a *Appliance) Climate() []ui.ClimateReading {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]ui.ClimateReading, 0, len(a.layout.Sensors))
+	for _, s := range a.layout.Sensors {
+		r := a.climate[s.ID]
+		r.Sensor = s.ID
+		out = append(out, r)
 	}
 	return out
 }

@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"periph.io/x/conn/v3/driver/driverreg"
+
 	"wingnode/appliance/config"
 	"wingnode/appliance/store"
+	"wingnode/sensors/simulate"
 )
 
 // Command is the wingnode command line. Its fields carry what a process
@@ -21,6 +24,8 @@ type Command struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Version string
+	// Drivers is what periph's host.Init found; nil when it was not called.
+	Drivers *driverreg.State
 }
 
 const usage = `wingnode: the wing appliance. It records every door, alarm point and input
@@ -32,11 +37,16 @@ Usage:
   wingnode verify [-data DIR]   check every stored event and name the first bad one
   wingnode config check FILE    check a wing configuration file
   wingnode config example       print the built-in simulated wing's configuration
+  wingnode hw probe [-config FILE]
+                                list the board's GPIO chips, I2C buses and the
+                                devices answering, and the configured points
+                                that cannot be found
   wingnode version              print the version
   wingnode help [COMMAND]       show help
 
 Exit status: 0 on success, 1 when the work failed (for verify: the store
-is damaged), 2 when the command line is wrong.
+is damaged; for hw probe: a configured point was not found), 2 when the
+command line is wrong.
 `
 
 // Execute runs the command and returns the process's exit status.
@@ -54,6 +64,8 @@ func (c Command) Execute(ctx context.Context) int {
 		err = c.verify(args)
 	case "config":
 		err = c.config(args)
+	case "hw":
+		err = c.hardware(args)
 	case "version":
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":
@@ -180,4 +192,44 @@ func (c Command) config(args []string) error {
 		return usageError{status: 0}
 	}
 	return usageError{status: 2, msg: "usage: wingnode " + synopsis}
+}
+
+func (c Command) hardware(args []string) error {
+	if len(args) == 0 || args[0] != "probe" {
+		return usageError{status: 2, msg: "usage: wingnode hw probe [-config FILE] [-simulate]"}
+	}
+	fs := c.flags("probe", "hw probe [-config FILE] [-simulate]\n\nLists what periph finds on this board: drivers, GPIO chips and lines,\nI2C buses and the addresses answering on them. With -config, also checks\nthat every configured point's GPIO line, ADC and sensor is there, and\nexits 1 when one is not.")
+	cfgFile := fs.String("config", "", "wing configuration `file` whose wiring to check")
+	simulated := fs.Bool("simulate", false, "register the simulated wing hardware first (to see how a complete board reports)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	var w *config.Wing
+	switch {
+	case *cfgFile != "":
+		cw, err := config.Load(*cfgFile)
+		if err != nil {
+			return err
+		}
+		w = &cw
+	case *simulated:
+		cw, err := config.Simulated("A")
+		if err != nil {
+			return err
+		}
+		w = &cw
+	}
+	if *simulated {
+		sim, err := simulate.New(simInputs(*w), simulate.Options{})
+		if err != nil {
+			return err
+		}
+		defer sim.Close()
+	}
+	p := ProbeHardware(c.Drivers, w)
+	p.Print(c.Stdout)
+	if len(p.Missing) > 0 {
+		return fmt.Errorf("%d of %d configured points not found", len(p.Missing), p.Checked)
+	}
+	return nil
 }

@@ -88,3 +88,31 @@ func TestCommandVerify(t *testing.T) {
 	assert.Equal(t, 1, status)
 	assert.Contains(t, errs, "first bad event A/1")
 }
+
+func TestCommandHardwareProbe(t *testing.T) {
+	status, out, _ := execute("hw", "probe")
+	assert.Equal(t, 0, status, out)
+	assert.Contains(t, out, "GPIO chips: none")
+	assert.Contains(t, out, "I2C buses: none")
+	assert.Contains(t, out, "configured points: not checked")
+
+	status, out, _ = execute("hw", "probe", "-simulate")
+	assert.Equal(t, 0, status, out)
+	assert.Contains(t, out, "128 checked, 0 not found")
+
+	conf := filepath.Join(t.TempDir(), "h.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(`wing id=H
+door id=H1-01 kind=cell pin=gpiochip7/3 lock=NOPE_LOCK
+sensor id=ENV kind=sht3x bus=1 addr=0x44
+`), 0o600))
+	status, out, errs := execute("hw", "probe", "-config", conf)
+	assert.Equal(t, 1, status)
+	assert.Contains(t, out, "3 checked, 3 not found")
+	assert.Contains(t, out, `not found: door H1-01: no GPIO line "gpiochip7/3"`)
+	assert.Contains(t, out, `not found: lock contact of door H1-01: no GPIO line "NOPE_LOCK"`)
+	assert.Contains(t, out, `not found: sensor ENV: no I2C bus "1"`)
+	assert.Contains(t, errs, "3 of 3 configured points not found")
+
+	status, _, _ = execute("hw", "inventory")
+	assert.Equal(t, 2, status)
+}

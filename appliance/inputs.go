@@ -4,9 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/gpio/gpioreg"
-
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/sensors"
@@ -21,7 +18,7 @@ func (a *Appliance) startHardware(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	lookup := a.cfg.PinByName
 	if lookup == nil {
-		lookup = func(name string) gpio.PinIO { return gpioreg.ByName(name) }
+		lookup = sensors.PinByName
 	}
 	readings := make(chan sensors.Reading, 1024)
 	wg.Go(func() {

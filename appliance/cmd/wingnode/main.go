@@ -16,10 +16,11 @@ import (
 var version = "dev"
 
 func main() {
-	if _, err := host.Init(); err != nil {
+	drivers, err := host.Init()
+	if err != nil {
 		os.Stderr.WriteString("wingnode: GPIO drivers: " + err.Error() + "\n")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(appliance.Command{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version}.Execute(ctx))
+	os.Exit(appliance.Command{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version, Drivers: drivers}.Execute(ctx))
 }
