@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
@@ -27,9 +28,26 @@ type Wing interface {
 	Acknowledge(ctx context.Context, alarm event.ID, officer string) error
 	// Clear records that officer resolved the alarm, with an optional note.
 	Clear(ctx context.Context, alarm event.ID, officer, note string) error
+	// StartWalkTest starts a walk test run by officer for d (zero: 30
+	// minutes; at most 2 hours). While it runs, inputs seen to work are
+	// recorded as proven and cell calls are proven without raising alarms.
+	StartWalkTest(ctx context.Context, officer string, d time.Duration) error
+	// EndWalkTest ends the running walk test, if any.
+	EndWalkTest(ctx context.Context, officer string) error
+	// Climate returns the latest reading of each environment sensor, in
+	// configuration order. Readings are not events: they are not stored.
+	Climate() []ClimateReading
 	// Subscribe delivers every event after it becomes durable and has been
 	// folded into State. The channel is closed when the subscriber falls
 	// behind or the appliance stops; a screen then reloads. cancel must be
 	// called when the subscriber is done.
 	Subscribe() (events <-chan event.Event, cancel func())
+}
+
+// ClimateReading is an environment sensor's latest reading.
+type ClimateReading struct {
+	Sensor       string    `json:"sensor"`
+	TemperatureC float64   `json:"temperature_c"`
+	HumidityPct  float64   `json:"humidity_pct"`
+	At           time.Time `json:"at"` // zero before the first good reading
 }
