@@ -59,7 +59,10 @@ func TestDoorOpenWhileLockedRaisesForcedAlarm(t *testing.T) {
 	r.set(t, "DOOR_L1_02", true)
 	r.eventually(t, "L1-02 open", func(s *wing.State) bool { return s.Doors["L1-02"].Open })
 	assert.Len(t, r.State().ActiveAlarms(), 1, "no alarm for a door opened after unlocking")
-	assert.Equal(t, []event.Kind{event.DoorClosed, event.DoorUnlocked, event.DoorLocked, event.DoorUnlocked, event.DoorOpened}, kindsOf(t, r, "L1-02"), "initial state, then each movement")
+	kinds := kindsOf(t, r, "L1-02")
+	require.Len(t, kinds, 5)
+	assert.ElementsMatch(t, []event.Kind{event.DoorClosed, event.DoorUnlocked}, kinds[:2], "the initial states, in either order")
+	assert.Equal(t, []event.Kind{event.DoorLocked, event.DoorUnlocked, event.DoorOpened}, kinds[2:], "then each movement in order")
 }
 
 func TestWalkTestProvesInputsWithoutRaisingCellCalls(t *testing.T) {

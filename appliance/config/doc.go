@@ -1,34 +1,29 @@
 // Package config reads a wing's configuration: the wing's identity, its
-// doors and its alarm points, and the input each is wired to.
+// doors, alarm points, environment sensors and annunciator outputs, and
+// how each is wired.
 //
 // # File format
 //
 // One record per line; '#' starts a comment. A record is a type followed
 // by key=value fields; values with spaces go in double quotes.
 //
-//	wing  id=A name="A wing"
-//	door  id=A1-01 kind=cell landing=1 pin=GPIO5
-//	door  id=A1-GATE kind=gate landing=1 pin=GPIO6 name="Landing 1 gate"
-//	alarm id=A1-01-CALL kind=cell-call cell=A1-01 pin=GPIO13
-//	alarm id=A1-STAFF kind=staff-alarm landing=1 pin=GPIO19 priority=1
+//	wing   id=A name="A wing" prove_days=30
+//	door   id=A1-01 kind=cell landing=1 pin=GPIO5 lock=GPIO6
+//	door   id=A1-GATE kind=gate landing=1 adc=1/0x48/0 stuck_after=72h
+//	alarm  id=A1-01-CALL kind=cell-call cell=A1-01 pin=gpiochip0/13
+//	alarm  id=A1-STAFF kind=staff-alarm landing=1 adc=1/0x48/1
+//	sensor id=ENV-A1 kind=sht3x bus=1 addr=0x44 landing=1 hot=30 cold=12 humid=70
+//	output id=A-SOUNDER kind=sounder pin=GPIO20
 //
-// Records:
+// An input is wired to a GPIO line (pin=NAME or pin=CHIP/LINE) or, as a
+// supervised line with end-of-line resistors, to an ADC channel
+// (adc=BUS/ADDR/CHANNEL). Input fields: active=high|low (which level means
+// "door open", "locked" or "pressed"), pull=up|down|none, debounce
+// (default 20ms for door and lock contacts, 5ms for alarm buttons),
+// stuck_after. docs/wing-config.md describes every record and field.
 //
-//   - wing: id (required; letters, digits, '-', '_', '.'), name.
-//   - door: id, kind (cell, gate, office, exit, service), pin (required);
-//     landing, name, and the input fields below.
-//   - alarm: id, kind (cell-call, staff-alarm), pin (required); cell (the
-//     cell door a cell call belongs to; required for cell-call), landing,
-//     name, priority (1 most urgent to 9; default 1 for staff alarms, 2 for
-//     cell calls), and the input fields below.
-//
-// Input fields: active=high|low says which level means "door open" or
-// "button pressed" (default: high for doors, whose contact opens against a
-// pull-up, low for alarm buttons, which close to ground); pull=up|down|none
-// (default up); debounce=DURATION such as 20ms (default 20ms, 1ms to 5s).
-//
-// Pins are the names the board's GPIO registry uses (e.g. GPIO17 on a
-// Raspberry Pi; the simulator's names are DOOR_..., CALL_..., STAFF_...).
 // Every problem in a file is reported at once, each with its line and
-// field.
+// field: unknown records and fields, missing or malformed values, ids and
+// wiring used twice, two kinds of device at one I2C address, a cell call
+// or sensor naming a cell that is not in the file.
 package config

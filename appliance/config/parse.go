@@ -431,6 +431,9 @@ func (r *fieldReader) priority(def int) int {
 
 func (r *fieldReader) input(button bool) Input {
 	in := Input{Pull: PullUp, Debounce: DefaultDebounce, ActiveLow: button}
+	if button {
+		in.Debounce = DefaultButtonDebounce
+	}
 	pin, hasPin := r.get("pin")
 	adc, hasADC := r.get("adc")
 	switch {

@@ -36,7 +36,7 @@ func TestParseReadsEveryField(t *testing.T) {
 	assert.Equal(t, "B1-01", call.Cell)
 	assert.True(t, call.Input.ActiveLow, "buttons are active low by default")
 	assert.Equal(t, 2, call.Priority)
-	assert.Equal(t, DefaultDebounce, call.Input.Debounce)
+	assert.Equal(t, DefaultButtonDebounce, call.Input.Debounce)
 	staff := w.AlarmPoints[1]
 	assert.False(t, staff.Input.ActiveLow)
 	assert.Equal(t, PullDown, staff.Input.Pull)

@@ -174,5 +174,11 @@ type Output struct {
 	Line      int
 }
 
-// DefaultDebounce is used when an input does not set one.
-const DefaultDebounce = 20 * time.Millisecond
+// Debounce periods used when an input does not set one: door and lock
+// contacts settle slowly and a false "door open" costs an officer a walk;
+// alarm buttons settle within a few milliseconds and every millisecond of
+// an alarm counts.
+const (
+	DefaultDebounce       = 20 * time.Millisecond
+	DefaultButtonDebounce = 5 * time.Millisecond
+)
