@@ -14,12 +14,15 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/i2c"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 	"wingnode/sensors"
+	"wingnode/sensors/annunciate"
+	"wingnode/sensors/scenario"
 	"wingnode/sensors/simulate"
 	"wingnode/ui"
 )
@@ -40,20 +43,23 @@ type Config struct {
 	// Simulate reads the inputs from simulated hardware registered in
 	// periph's GPIO registry, instead of from a real board.
 	Simulate bool
-	// SimulatedActivity drives the simulated inputs with plausible wing
-	// activity (unlock periods, cell calls); without it only Sim().Set
-	// changes them.
+	// SimulatedActivity plays Scenario on the simulated hardware, over and
+	// over; without it only Sim() changes the inputs.
 	SimulatedActivity bool
-	// SimulationSeed makes the simulated activity repeatable.
-	SimulationSeed int64
+	// Scenario is the simulated activity; nil means the built-in one.
+	Scenario *scenario.Scenario
 	// Version is recorded in the appliance.started event and shown on screen.
 	Version string
 	// Log receives operational messages; default slog.Default().
 	Log *slog.Logger
 	// Clock is the time source for debounce and simulation; default real.
 	Clock clockwork.Clock
-	// PinByName finds an input pin; default sensors.PinByName.
+	// PinByName finds an input or output pin; default sensors.PinByName.
 	PinByName func(name string) gpio.PinIO
+	// OpenI2C opens an I2C bus by name; default periph's i2creg.Open.
+	OpenI2C func(name string) (i2c.BusCloser, error)
+	// ClimateInterval is how often environment sensors are read; default 10 s.
+	ClimateInterval time.Duration
 	// CheckpointEvery is how many events pass between state checkpoints;
 	// default 10,000.
 	CheckpointEvery int
@@ -73,9 +79,10 @@ type Appliance struct {
 	subscribers map[chan event.Event]struct{}
 	pending     map[string]bool // alarm points with a raise submitted but not yet folded
 	climate     map[string]ui.ClimateReading
+	annunciator *annunciate.Annunciator // while Run runs with outputs configured
 	sinceSave   int
 
-	sim *simulate.Sim // simulated hardware, when Config.Simulate
+	sim *simulation // simulated hardware, when Config.Simulate
 
 	checkpointing sync.Mutex
 	addr          chan string
@@ -112,9 +119,12 @@ func New(cfg Config) (*Appliance, error) {
 		return nil, err
 	}
 	if cfg.Simulate {
-		if a.sim, err = simulate.New(simInputs(layout), simulate.Options{Clock: cfg.Clock, Seed: cfg.SimulationSeed}); err != nil {
+		if a.sim, err = newSimulation(layout, cfg.Clock); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("appliance: simulated hardware: %w", err)
+		}
+		if a.cfg.OpenI2C == nil {
+			a.cfg.OpenI2C = a.sim.openBus
 		}
 	}
 	a.ui = ui.New(a, ui.Options{Version: cfg.Version})
@@ -199,6 +209,9 @@ func (a *Appliance) committed(batch []store.Record) {
 		}
 	}
 	a.folded = batch[len(batch)-1].Pos
+	if a.annunciator != nil {
+		a.annunciator.Show(a.summaryLocked())
+	}
 	a.sinceSave += len(batch)
 	if a.sinceSave >= a.cfg.CheckpointEvery {
 		a.sinceSave = 0
@@ -423,4 +436,21 @@ func (a *Appliance) Climate() []ui.ClimateReading {
 		out = append(out, r)
 	}
 	return out
+}
+
+// Sim returns the simulated hardware when Config.Simulate is set, so tests
+// and the bench can open a door; nil otherwise.
+func (a *Appliance) Sim() *simulate.Wiring {
+	if a.sim == nil {
+		return nil
+	}
+	return a.sim.Wiring
+}
+
+// SimulatedOutputs returns the simulated annunciator outputs, when simulating.
+func (a *Appliance) SimulatedOutputs() *simulate.Outputs {
+	if a.sim == nil {
+		return nil
+	}
+	return a.sim.Outputs
 }

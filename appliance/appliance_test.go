@@ -73,7 +73,7 @@ func start(t *testing.T, cfg Config) *running {
 // pressing a button would, so that the next change is not a bounce.
 func (r *running) set(t *testing.T, pin string, active bool) {
 	t.Helper()
-	require.NoError(t, r.Sim().Set(pin, active))
+	require.NoError(t, r.Sim().SetInput(pin, active))
 	time.Sleep(3 * config.DefaultDebounce)
 }
 
@@ -96,7 +96,7 @@ func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
 	// The simulated wing starts with every door closed.
 	assert.False(t, r.State().Doors["A1-07"].Open)
 
-	require.NoError(t, r.Sim().Set("DOOR_A1_07", true))
+	require.NoError(t, r.Sim().SetInput("A1-07", true))
 	r.eventually(t, "door A1-07 open", func(s *wing.State) bool { return s.Doors["A1-07"].Open })
 	page, err := r.Query(context.Background(), store.Query{Subject: "A1-07"})
 	require.NoError(t, err)
@@ -105,7 +105,7 @@ func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
 	assert.Equal(t, event.SystemActor, page.Records[0].Event.Actor)
 
 	// A bouncing contact that settles closed records exactly one close.
-	require.NoError(t, r.Sim().Bounce("DOOR_A1_07", false, 5))
+	require.NoError(t, r.Sim().Bounce("A1-07", false, 5))
 	r.eventually(t, "door A1-07 closed", func(s *wing.State) bool { return !s.Doors["A1-07"].Open })
 	time.Sleep(100 * time.Millisecond) // longer than the debounce: no late events
 	page, err = r.Query(context.Background(), store.Query{Subject: "A1-07"})
@@ -134,10 +134,10 @@ func initialEvents(t *testing.T, r *running, subject string) int {
 func TestCellCallRaisesOnceAndOfficersAcknowledgeAndResolve(t *testing.T) {
 	r := start(t, Config{})
 	ctx := context.Background()
-	require.NoError(t, r.Sim().Set("CALL_A2_03", true))
+	require.NoError(t, r.Sim().SetInput("A2-03-CALL", true))
 	r.eventually(t, "alarm raised", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
-	r.set(t, "CALL_A2_03", false)
-	r.set(t, "CALL_A2_03", true) // pressed again while active
+	r.set(t, "A2-03-CALL", false)
+	r.set(t, "A2-03-CALL", true) // pressed again while active
 	alarms := r.State().ActiveAlarms()
 	require.Len(t, alarms, 1, "a second press of an active point raises nothing new")
 	a := alarms[0]
@@ -155,8 +155,8 @@ func TestCellCallRaisesOnceAndOfficersAcknowledgeAndResolve(t *testing.T) {
 	require.Error(t, r.Acknowledge(ctx, a.ID, ""), "an officer must be named")
 
 	// Released and pressed again after clearing: a new alarm.
-	r.set(t, "CALL_A2_03", false)
-	r.set(t, "CALL_A2_03", true)
+	r.set(t, "A2-03-CALL", false)
+	r.set(t, "A2-03-CALL", true)
 	r.eventually(t, "second alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
 	assert.NotEqual(t, a.ID, r.State().ActiveAlarms()[0].ID)
 }
@@ -179,7 +179,7 @@ func TestMissingPinIsAFaultNeverAClosedDoor(t *testing.T) {
 func TestRestartRebuildsTheSameState(t *testing.T) {
 	dir := t.TempDir()
 	r := start(t, Config{DataDir: dir, CheckpointEvery: 7})
-	for i, pin := range []string{"DOOR_A1_01", "DOOR_A1_02", "DOOR_A3_20", "CALL_A1_05", "DOOR_A1_GATE"} {
+	for i, pin := range []string{"A1-01", "A1-02", "A3-20", "A1-05-CALL", "A1-GATE"} {
 		r.set(t, pin, true)
 		if i%2 == 0 {
 			r.set(t, pin, false)

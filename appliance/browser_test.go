@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { os.Exit(browsertest.Main(m)) }
 func TestBrowserSeesASimulatedDoorOpen(t *testing.T) {
 	tab := browsertest.Tab(t)
 	r := start(t, Config{})
-	tile := `document.querySelector('[data-testid="door-A2-11"]').dataset.state`
+	tile := `document.querySelector('[data-testid="door-A2-10"]').dataset.state`
 	require.NoError(t, chromedp.Do(tab,
 		chromedp.Navigate("http://"+r.addr+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
@@ -33,7 +33,7 @@ func TestBrowserSeesASimulatedDoorOpen(t *testing.T) {
 		state  string
 	}{{true, "open"}, {false, "closed"}} {
 		edge := time.Now()
-		require.NoError(t, r.Sim().Set("DOOR_A2_11", want.active))
+		require.NoError(t, r.Sim().SetInput("A2-10", want.active))
 		_, err := chromedp.Run(tab, chromedp.Poll[bool](tile+` === "`+want.state+`"`, chromedp.WithPollingTimeout(5*time.Second)))
 		require.NoError(t, err, "tile never showed %s", want.state)
 		t.Logf("edge to tile %s: %v", want.state, time.Since(edge))

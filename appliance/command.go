@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"periph.io/x/conn/v3/driver/driverreg"
+	"periph.io/x/conn/v3/i2c/i2creg"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/store"
-	"wingnode/sensors/simulate"
+	"wingnode/sensors/scenario"
 )
 
 // Command is the wingnode command line. Its fields carry what a process
@@ -129,7 +131,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` for the screens and API; the default serves this machine only")
 	simulate := fs.Bool("simulate", false, "drive the inputs with simulated hardware (plausible activity) instead of the board's GPIO")
 	wingID := fs.String("wing", "A", "`id` of the built-in simulated wing, when no -config is given")
-	seed := fs.Int64("seed", 1, "seed for the simulated activity")
+	scenarioFile := fs.String("scenario", "", "with -simulate: play this scenario `file` (default: the built-in ten-minute day; see docs/scenarios.md)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -139,13 +141,28 @@ func (c Command) run(ctx context.Context, args []string) error {
 		return usageError{status: 2, msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *level)}
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
-	cfg := Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, SimulationSeed: *seed, Version: c.Version, Log: log}
+	cfg := Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log}
 	if *cfgFile != "" {
 		w, err := config.Load(*cfgFile)
 		if err != nil {
 			return err
 		}
 		cfg.Wing = w
+	}
+	if *scenarioFile != "" {
+		if !*simulate {
+			return usageError{status: 2, msg: "-scenario plays on simulated hardware: add -simulate"}
+		}
+		f, err := os.Open(*scenarioFile)
+		if err != nil {
+			return err
+		}
+		sc, err := scenario.Parse(*scenarioFile, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		cfg.Scenario = sc
 	}
 	a, err := New(cfg)
 	if err != nil {
@@ -219,14 +236,16 @@ func (c Command) hardware(args []string) error {
 		}
 		w = &cw
 	}
+	buses := i2creg.All()
 	if *simulated {
-		sim, err := simulate.New(simInputs(*w), simulate.Options{})
+		sim, err := newSimulation(*w, nil)
 		if err != nil {
 			return err
 		}
 		defer sim.Close()
+		buses = sim.busRefs()
 	}
-	p := ProbeHardware(c.Drivers, w)
+	p := ProbeHardware(c.Drivers, buses, w)
 	p.Print(c.Stdout)
 	if len(p.Missing) > 0 {
 		return fmt.Errorf("%d of %d configured points not found", len(p.Missing), p.Checked)

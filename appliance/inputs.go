@@ -2,54 +2,38 @@ package appliance
 
 import (
 	"context"
+
+	"periph.io/x/conn/v3/gpio"
 	"sync"
 
-	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/sensors"
-	"wingnode/sensors/simulate"
 )
 
 // startHardware starts the simulated activity (when simulating), the
 // input watchers and the loop that turns their readings into events.
 func (a *Appliance) startHardware(ctx context.Context, wg *sync.WaitGroup) {
 	if a.sim != nil && a.cfg.SimulatedActivity {
-		wg.Go(func() { a.sim.Run(ctx) })
-	}
-	lookup := a.cfg.PinByName
-	if lookup == nil {
-		lookup = sensors.PinByName
+		wg.Go(func() { a.sim.play(ctx, a.cfg.Scenario, a.cfg.Clock, a.log) })
 	}
 	readings := make(chan sensors.Reading, 1024)
 	wg.Go(func() {
-		if err := sensors.Watch(ctx, pointsOf(a.layout), sensors.Options{Lookup: lookup, Clock: a.cfg.Clock}, readings); err != nil {
+		if err := sensors.Watch(ctx, pointsOf(a.layout), sensors.Options{Lookup: a.pinByName, Clock: a.cfg.Clock}, readings); err != nil {
 			a.log.Error("inputs", "err", err)
 		}
 	})
+	b := newBuses(a.cfg.OpenI2C)
+	var i2c sync.WaitGroup
+	i2c.Go(func() { a.watchLines(ctx, b, readings) })
+	i2c.Go(func() { a.watchClimate(ctx, b) })
+	wg.Go(func() {
+		i2c.Wait()
+		if err := b.Close(); err != nil {
+			a.log.Warn("I2C buses", "err", err)
+		}
+	})
+	wg.Go(func() { a.annunciators(ctx) })
 	wg.Go(func() { newRecorder(a).run(ctx, readings) })
-}
-
-// Sim returns the simulated hardware when Config.Simulate is set, so tests
-// and the bench can open a door; nil otherwise.
-func (a *Appliance) Sim() *simulate.Sim { return a.sim }
-
-func simInputs(w config.Wing) []simulate.Input {
-	var out []simulate.Input
-	for _, d := range w.Doors {
-		if d.Input.ADC == nil {
-			out = append(out, simulate.Input{Pin: d.Input.Pin, Kind: simulate.DoorContact, ActiveLow: d.Input.ActiveLow, Landing: d.Landing, Cell: d.Kind == config.CellDoor})
-		}
-		if d.Lock != nil {
-			// A lock contact is simulated as a contact no activity moves.
-			out = append(out, simulate.Input{Pin: d.Lock.Pin, Kind: simulate.DoorContact, ActiveLow: d.Lock.ActiveLow})
-		}
-	}
-	for _, p := range w.AlarmPoints {
-		if p.Input.ADC == nil {
-			out = append(out, simulate.Input{Pin: p.Input.Pin, Kind: simulate.Button, ActiveLow: p.Input.ActiveLow, Landing: p.Landing, Cell: p.Kind == config.CellCall})
-		}
-	}
-	return out
 }
 
 // claimRaise reports whether a press of point should raise a new alarm:
@@ -73,4 +57,11 @@ func (a *Appliance) failed(d event.Draft, err error) {
 		delete(a.pending, d.Subject)
 		a.mu.Unlock()
 	}
+}
+
+func (a *Appliance) pinByName(name string) gpio.PinIO {
+	if a.cfg.PinByName != nil {
+		return a.cfg.PinByName(name)
+	}
+	return sensors.PinByName(name)
 }

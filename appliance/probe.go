@@ -14,6 +14,7 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/sensors"
+	"wingnode/sensors/climate"
 )
 
 // Probe is what `wingnode hw probe` found on the board.
@@ -40,8 +41,9 @@ type I2CBus struct {
 // ProbeHardware lists what periph found (drivers, GPIO chips and lines,
 // I2C buses and the addresses answering on them) and, given a wing
 // configuration, which configured points it cannot find. drivers is what
-// host.Init returned; nil when it was not called.
-func ProbeHardware(drivers *driverreg.State, w *config.Wing) Probe {
+// host.Init returned (nil when it was not called); buses are the I2C
+// buses to scan, usually i2creg.All().
+func ProbeHardware(drivers *driverreg.State, buses []*i2creg.Ref, w *config.Wing) Probe {
 	p := Probe{state: drivers}
 	if drivers != nil {
 		for _, d := range drivers.Loaded {
@@ -56,7 +58,8 @@ func ProbeHardware(drivers *driverreg.State, w *config.Wing) Probe {
 	}
 	p.Pins = len(gpioreg.All())
 	answering := map[string]map[uint16]bool{}
-	for _, ref := range i2creg.All() {
+	refs := map[string]*i2creg.Ref{}
+	for _, ref := range buses {
 		bus, err := ref.Open()
 		if err != nil {
 			p.Errors = append(p.Errors, fmt.Sprintf("I2C bus %s: %v", ref.Name, err))
@@ -74,11 +77,12 @@ func ProbeHardware(drivers *driverreg.State, w *config.Wing) Probe {
 		p.Buses = append(p.Buses, b)
 		for _, name := range append([]string{ref.Name, fmt.Sprint(ref.Number)}, ref.Aliases...) {
 			answering[name] = found
+			refs[name] = ref
 		}
 	}
 	if w != nil {
 		p.Config, p.Wing = w.Source, w.ID
-		p.checkConfig(*w, answering)
+		p.checkConfig(*w, answering, refs)
 	}
 	return p
 }
@@ -90,7 +94,7 @@ func answers(bus i2c.Bus, addr uint16) bool {
 	return bus.Tx(addr, nil, b[:]) == nil
 }
 
-func (p *Probe) checkConfig(w config.Wing, answering map[string]map[uint16]bool) {
+func (p *Probe) checkConfig(w config.Wing, answering map[string]map[uint16]bool, refs map[string]*i2creg.Ref) {
 	check := func(what string, in config.Input) {
 		p.Checked++
 		switch {
@@ -119,13 +123,30 @@ func (p *Probe) checkConfig(w config.Wing, answering map[string]map[uint16]bool)
 	}
 	for _, s := range w.Sensors {
 		p.Checked++
-		bus, ok := answering[s.Bus]
+		ref, ok := refs[s.Bus]
 		if !ok {
 			p.Missing = append(p.Missing, fmt.Sprintf("sensor %s: no I2C bus %q", s.ID, s.Bus))
-		} else if !bus[s.Addr] {
-			p.Missing = append(p.Missing, fmt.Sprintf("sensor %s: nothing answers at %s/0x%02x", s.ID, s.Bus, s.Addr))
+			continue
+		}
+		// An SHT3x does not answer a bare read: ask it for a measurement.
+		if err := measure(ref, s.Addr); err != nil {
+			p.Missing = append(p.Missing, fmt.Sprintf("sensor %s: no SHT3x answers at %s/0x%02x (%v)", s.ID, s.Bus, s.Addr, err))
 		}
 	}
+}
+
+func measure(ref *i2creg.Ref, addr uint16) error {
+	bus, err := ref.Open()
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	dev, err := climate.NewSHT3x(bus, addr)
+	if err != nil {
+		return err
+	}
+	_, err = dev.Sense()
+	return err
 }
 
 // Print writes the probe for a person.

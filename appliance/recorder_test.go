@@ -42,11 +42,11 @@ func kindsOf(t *testing.T, r *running, subject string) []event.Kind {
 
 func TestDoorOpenWhileLockedRaisesForcedAlarm(t *testing.T) {
 	r := startLocked(t)
-	r.set(t, "LOCK_L1_01", true) // bolt thrown
+	r.set(t, "L1-01#lock", true) // bolt thrown
 	r.eventually(t, "locked", func(s *wing.State) bool { return s.Locks["L1-01"].Locked })
 	assert.Empty(t, r.State().ActiveAlarms())
 
-	r.set(t, "DOOR_L1_01", true) // opened with the bolt still thrown
+	r.set(t, "L1-01", true) // opened with the bolt still thrown
 	r.eventually(t, "forced alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
 	a := r.State().ActiveAlarms()[0]
 	assert.Equal(t, "L1-01", a.Point)
@@ -54,9 +54,9 @@ func TestDoorOpenWhileLockedRaisesForcedAlarm(t *testing.T) {
 	assert.Equal(t, 1, a.Priority)
 
 	// Unlocking, then opening, is a normal movement.
-	r.set(t, "LOCK_L1_02", true)
-	r.set(t, "LOCK_L1_02", false)
-	r.set(t, "DOOR_L1_02", true)
+	r.set(t, "L1-02#lock", true)
+	r.set(t, "L1-02#lock", false)
+	r.set(t, "L1-02", true)
 	r.eventually(t, "L1-02 open", func(s *wing.State) bool { return s.Doors["L1-02"].Open })
 	assert.Len(t, r.State().ActiveAlarms(), 1, "no alarm for a door opened after unlocking")
 	kinds := kindsOf(t, r, "L1-02")
@@ -75,9 +75,9 @@ func TestWalkTestProvesInputsWithoutRaisingCellCalls(t *testing.T) {
 	require.True(t, running)
 	assert.Equal(t, "officer-12", w.By)
 
-	r.set(t, "CALL_L1_01", true)
-	r.set(t, "DOOR_L1_02", true)
-	r.set(t, "LOCK_L1_01", true)
+	r.set(t, "L1-01-CALL", true)
+	r.set(t, "L1-02", true)
+	r.set(t, "L1-01#lock", true)
 	r.eventually(t, "three inputs proven", func(s *wing.State) bool { return len(s.Proven) == 3 })
 	s := r.State()
 	assert.Empty(t, s.ActiveAlarms(), "a cell call in a walk test is proven, not raised")
@@ -85,27 +85,27 @@ func TestWalkTestProvesInputsWithoutRaisingCellCalls(t *testing.T) {
 		assert.Equal(t, "officer-12", s.Proven[id].By, id)
 	}
 
-	r.set(t, "STAFF_L", true)
+	r.set(t, "L-STAFF", true)
 	r.eventually(t, "staff alarm raised even in a walk test", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
 	r.eventually(t, "staff alarm proven too", func(s *wing.State) bool { return s.Proven["L-STAFF"].By == "officer-12" })
 
 	// Pressing the call again in the same walk test proves nothing new.
-	r.set(t, "CALL_L1_01", false)
-	r.set(t, "CALL_L1_01", true)
+	r.set(t, "L1-01-CALL", false)
+	r.set(t, "L1-01-CALL", true)
 	assert.Equal(t, []event.Kind{event.InputProven}, kindsOf(t, r, "L1-01-CALL"))
 
 	require.NoError(t, r.EndWalkTest(ctx, "officer-12"))
 	_, running = r.walkTest(time.Now())
 	require.False(t, running)
-	r.set(t, "CALL_L1_01", false)
-	r.set(t, "CALL_L1_01", true)
+	r.set(t, "L1-01-CALL", false)
+	r.set(t, "L1-01-CALL", true)
 	r.eventually(t, "cell call raises again after the walk test", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 2 })
 }
 
 func TestFlappingContactIsAFault(t *testing.T) {
 	r := startLocked(t)
 	for i := range 12 {
-		r.set(t, "DOOR_L1_02", i%2 == 0)
+		r.set(t, "L1-02", i%2 == 0)
 	}
 	r.eventually(t, "flapping fault", func(s *wing.State) bool {
 		return s.Inputs["L1-02"].Faulted && s.Inputs["L1-02"].Fault == "flapping"

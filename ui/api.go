@@ -39,6 +39,9 @@ type (
 		ActiveAlarms []apiAlarm      `json:"active_alarms"`
 		InputFaults  []apiInputFault `json:"input_faults"`
 		Wings        []apiWingClock  `json:"wings"`
+		Climate      []apiSensor     `json:"climate"`
+		WalkTest     apiWalkTest     `json:"walk_test"`
+		Proof        apiProof        `json:"proof"`
 	}
 	apiWing struct {
 		ID   string `json:"id"`
@@ -52,6 +55,59 @@ type (
 		State   doorState `json:"state"`
 		Since   time.Time `json:"since,omitzero"`
 		Fault   string    `json:"fault,omitempty"`
+		// The lock contact, where one is fitted.
+		Lock      lockState `json:"lock,omitempty"`
+		LockSince time.Time `json:"lock_since,omitzero"`
+		LockFault string    `json:"lock_fault,omitempty"`
+		Forced    bool      `json:"forced,omitempty"` // a door-forced alarm is active
+	}
+	apiSensor struct {
+		Sensor     string         `json:"sensor"`
+		Name       string         `json:"name"`
+		Landing    string         `json:"landing,omitempty"`
+		Cell       string         `json:"cell,omitempty"`
+		Reading    *apiReading    `json:"reading,omitempty"`
+		Fault      string         `json:"fault,omitempty"` // "silent" when it gives no readings
+		Conditions []apiCondition `json:"conditions"`
+	}
+	apiReading struct {
+		TemperatureC float64   `json:"temperature_c"`
+		HumidityPct  float64   `json:"humidity_pct"`
+		At           time.Time `json:"at"`
+	}
+	apiCondition struct {
+		Condition string    `json:"condition"`
+		Value     string    `json:"value"`
+		Since     time.Time `json:"since"`
+	}
+	apiWalkTest struct {
+		Running bool      `json:"running"`
+		By      string    `json:"by,omitempty"`
+		Since   time.Time `json:"since,omitzero"`
+		Until   time.Time `json:"until,omitzero"`
+	}
+	apiProof struct {
+		ProveEveryS int64           `json:"prove_every_s"`
+		Overdue     int             `json:"overdue"`
+		Never       int             `json:"never"`
+		Inputs      []apiProofInput `json:"inputs"`
+	}
+	apiProofInput struct {
+		Input    string      `json:"input"`
+		Kind     string      `json:"kind"`
+		Landing  string      `json:"landing,omitempty"`
+		Status   proofStatus `json:"status"`
+		ProvenAt time.Time   `json:"proven_at,omitzero"`
+		ProvenBy string      `json:"proven_by,omitempty"`
+	}
+	apiWalkTestRequest struct {
+		Minutes int `json:"minutes"`
+	}
+	apiWalkTestResult struct {
+		Action          string `json:"action"`
+		Minutes         int    `json:"minutes,omitempty"`
+		Officer         string `json:"officer"`
+		OfficerVerified bool   `json:"officer_verified"`
 	}
 	apiAlarm struct {
 		ID           event.ID   `json:"id"`
@@ -136,10 +192,15 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, d := range v.layout.Doors {
 		state, at, fault := v.doorStatus(d.ID)
-		out.Doors = append(out.Doors, apiDoor{
+		ad := apiDoor{
 			ID: d.ID, Name: cmp.Or(d.Name, d.ID), Kind: string(d.Kind), Landing: d.Landing,
 			State: state, Since: at, Fault: fault,
-		})
+		}
+		ad.Lock, ad.LockSince, ad.LockFault = v.lockStatus(d)
+		if a, ok := v.state.ActiveAlarmOn(d.ID); ok && a.PointKind == doorForced {
+			ad.Forced = true
+		}
+		out.Doors = append(out.Doors, ad)
 	}
 	for _, a := range v.ownAlarms() {
 		al := apiAlarm{
@@ -152,11 +213,13 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 		out.ActiveAlarms = append(out.ActiveAlarms, al)
 	}
 	inputs := map[string]bool{}
-	for _, d := range v.layout.Doors {
-		inputs[d.ID] = true
+	for _, g := range v.inputGroups() {
+		for _, in := range g.Inputs {
+			inputs[in.ID] = true
+		}
 	}
-	for _, p := range v.layout.AlarmPoints {
-		inputs[p.ID] = true
+	for _, sn := range v.layout.Sensors {
+		inputs[sn.ID] = true
 	}
 	for id, in := range v.state.Inputs {
 		if in.Faulted && inputs[id] {
@@ -170,7 +233,57 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	slices.SortFunc(out.Wings, func(a, b apiWingClock) int { return strings.Compare(a.Wing, b.Wing) })
+	out.Climate = v.apiClimate()
+	if wt, ok := v.walkTest(); ok {
+		out.WalkTest = apiWalkTest{Running: true, By: wt.By, Since: wt.Since, Until: wt.Until}
+	}
+	out.Proof = v.apiProof()
 	writeJSON(w, http.StatusOK, out)
+}
+
+// apiClimate is every environment sensor with its latest reading and its
+// active conditions, in configuration order.
+func (v view) apiClimate() []apiSensor {
+	out := []apiSensor{}
+	for _, sn := range v.layout.Sensors {
+		as := apiSensor{Sensor: sn.ID, Name: cmp.Or(sn.Name, sn.ID), Landing: sn.Landing, Cell: sn.Cell, Conditions: []apiCondition{}}
+		if r, ok := v.climate[sn.ID]; ok && !r.At.IsZero() {
+			as.Reading = &apiReading{TemperatureC: r.TemperatureC, HumidityPct: r.HumidityPct, At: r.At}
+		}
+		if in, ok := v.state.Inputs[sn.ID]; ok && in.Faulted {
+			as.Fault = cmp.Or(in.Fault, "fault")
+		}
+		for _, c := range v.state.Conditions {
+			if c.Sensor == sn.ID && c.Active {
+				as.Conditions = append(as.Conditions, apiCondition{Condition: c.Condition, Value: c.Value, Since: c.Since})
+			}
+		}
+		slices.SortFunc(as.Conditions, func(a, b apiCondition) int { return strings.Compare(a.Condition, b.Condition) })
+		out = append(out, as)
+	}
+	return out
+}
+
+// apiProof is when each input was last proven, in the walk test page's order.
+func (v view) apiProof() apiProof {
+	out := apiProof{ProveEveryS: int64(v.proveEvery() / time.Second), Inputs: []apiProofInput{}}
+	for _, g := range v.inputGroups() {
+		for _, in := range g.Inputs {
+			status, p := v.proof(in.ID)
+			pi := apiProofInput{Input: in.ID, Kind: in.Kind, Landing: in.Landing, Status: status}
+			switch status {
+			case proofOverdue:
+				out.Overdue++
+			case proofNever:
+				out.Never++
+			}
+			if status != proofNever {
+				pi.ProvenAt, pi.ProvenBy = p.At, p.By
+			}
+			out.Inputs = append(out.Inputs, pi)
+		}
+	}
+	return out
 }
 
 // parseLimit reads the limit parameter: 1 to apiMaxLimit, apiDefaultLimit
@@ -307,5 +420,47 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 			return
 		}
 		writeJSON(w, http.StatusOK, apiActionResult{Alarm: id, Action: string(action), Officer: s.opt.Officer, OfficerVerified: false})
+	}
+}
+
+// apiWalkTest starts or ends the wing's walk test for another system. As on
+// the screen, the actor is the configured officer.
+func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.origin.Check(r); err != nil {
+			writeJSONError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or run walk tests from the wing screen.")
+			return
+		}
+		var req apiWalkTestRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start; the officer is not sent until officer sign-in exists.", err))
+			return
+		}
+		result := apiWalkTestResult{Action: "end", Officer: s.opt.Officer}
+		var err error
+		if start {
+			minutes := cmp.Or(req.Minutes, defaultWalkTestMinutes)
+			if minutes < 1 || minutes > maxWalkTestMinutes {
+				writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("minutes: %d is not a whole number of minutes from 1 to %d.", req.Minutes, maxWalkTestMinutes))
+				return
+			}
+			result.Action, result.Minutes = "start", minutes
+			err = s.wing.StartWalkTest(r.Context(), s.opt.Officer, time.Duration(minutes)*time.Minute)
+		} else {
+			if req.Minutes != 0 {
+				writeJSONError(w, http.StatusBadRequest, "minutes: only starting a walk test takes minutes; send nothing to end it.")
+				return
+			}
+			err = s.wing.EndWalkTest(r.Context(), s.opt.Officer)
+		}
+		if err != nil {
+			_, text := walkTestProblem(start)
+			s.logError(r.Context(), "api "+walkTestWhat(start), err)
+			writeJSONError(w, http.StatusInternalServerError, text)
+			return
+		}
+		writeJSON(w, http.StatusOK, result)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -99,9 +101,73 @@ func TestAPIStateOfAnEmptyWingHasEmptyLists(t *testing.T) {
 	_, ts := serve(t, f)
 
 	got := getJSON(t, ts, "/api/v1/state", http.StatusOK)
-	for _, k := range []string{"doors", "active_alarms", "input_faults", "wings"} {
+	for _, k := range []string{"doors", "active_alarms", "input_faults", "wings", "climate"} {
 		assert.Equal(t, []any{}, got[k], k)
 	}
+	assert.Equal(t, map[string]any{"running": false}, got["walk_test"])
+	assert.Equal(t, map[string]any{"prove_every_s": float64(30 * 24 * 3600), "overdue": float64(0), "never": float64(0), "inputs": []any{}}, got["proof"])
+}
+
+func TestAPIStateLocksClimateWalkTestAndProofs(t *testing.T) {
+	f := fittedWing()
+	f.layout.Doors = f.layout.Doors[:3] // A1-01 (lock), A1-02, A-GATE1 (lock)
+	f.layout.AlarmPoints = f.layout.AlarmPoints[:1]
+	f.record(event.DoorLocked, "A1-01", event.SystemActor, nil)                                                                                    // 10:00:01
+	f.record(event.DoorOpened, "A-GATE1", event.SystemActor, nil)                                                                                  // 10:00:02
+	f.record(event.InputFault, "A-GATE1#lock", event.SystemActor, map[string]string{"fault": "short-circuit"})                                     // 10:00:03
+	f.raise("A1-01", "door-forced", 1)                                                                                                             // 10:00:04
+	f.record(event.InputFault, "ENV-2", event.SystemActor, map[string]string{"fault": "silent"})                                                   // 10:00:05
+	f.record(event.ClimateCondition, "ENV-1", event.SystemActor, map[string]string{"condition": "too-hot", "active": "true", "value": "29.100°C"}) // 10:00:06
+	f.record(event.InputProven, "A1-01", "officer-7", nil)                                                                                         // 10:00:07
+	require.NoError(t, f.StartWalkTest(t.Context(), "officer-7", 15*time.Minute))                                                                  // 10:00:08
+	f.record(event.InputProven, "A1-02", "officer-7", nil)                                                                                         // 10:00:09
+	f.advance(8 * 24 * time.Hour)                                                                                                                  // then 10:00:10, 8 days on: later(10)
+	f.record(event.InputProven, "A1-01#lock", "officer-7", nil)
+	require.NoError(t, f.StartWalkTest(t.Context(), "officer-3", 60*time.Minute))
+	f.setClimate(
+		ClimateReading{Sensor: "ENV-1", TemperatureC: 29.1, HumidityPct: 50, At: f.ago(5 * time.Second)},
+		ClimateReading{Sensor: "ENV-2", TemperatureC: 20, HumidityPct: 45, At: testNow},
+	)
+	_, ts := serve(t, f)
+
+	got := getJSON(t, ts, "/api/v1/state", http.StatusOK)
+
+	at := func(s int) string { return testNow.Add(time.Duration(s) * time.Second).Format(time.RFC3339) }
+	later := func(s int) string {
+		return testNow.Add(8*24*time.Hour + time.Duration(s)*time.Second).Format(time.RFC3339)
+	}
+	assert.Equal(t, roundTrip(t, []map[string]any{
+		{"id": "A1-01", "name": "A1-01", "kind": "cell", "landing": "1", "state": "unknown", "lock": "locked", "lock_since": at(1), "forced": true},
+		{"id": "A1-02", "name": "A1-02", "kind": "cell", "landing": "1", "state": "unknown"},
+		{"id": "A-GATE1", "name": "Gate 1", "kind": "gate", "landing": "1", "state": "open", "since": at(2),
+			"lock": "fault", "lock_since": at(3), "lock_fault": "short-circuit"},
+	}), got["doors"], "the lock beside the position; doors without a lock contact have no lock fields")
+	assert.Equal(t, "door-forced", got["active_alarms"].([]any)[0].(map[string]any)["point_kind"])
+	assert.Equal(t, roundTrip(t, []map[string]any{
+		{"id": "A-GATE1#lock", "fault": "short-circuit", "since": at(3)},
+		{"id": "ENV-2", "fault": "silent", "since": at(5)},
+	}), got["input_faults"], "lock contacts and sensors are inputs too")
+	assert.Equal(t, roundTrip(t, []map[string]any{
+		{"sensor": "ENV-1", "name": "Landing 1", "landing": "1",
+			"reading":    map[string]any{"temperature_c": 29.1, "humidity_pct": 50, "at": later(11 - 5)},
+			"conditions": []map[string]any{{"condition": "too-hot", "value": "29.100°C", "since": at(6)}}},
+		{"sensor": "ENV-2", "name": "ENV-2", "landing": "2", "fault": "silent",
+			"reading":    map[string]any{"temperature_c": 20, "humidity_pct": 45, "at": testNow.Format(time.RFC3339)},
+			"conditions": []any{}},
+	}), got["climate"], "an API reader gets the last reading with its time, and the fault")
+	assert.Equal(t, map[string]any{"running": true, "by": "officer-3", "since": later(11), "until": testNow.Add(8*24*time.Hour + 11*time.Second + time.Hour).Format(time.RFC3339)},
+		got["walk_test"], "the latest start")
+	assert.Equal(t, roundTrip(t, map[string]any{
+		"prove_every_s": 7 * 24 * 3600, "overdue": 2, "never": 3,
+		"inputs": []map[string]any{
+			{"input": "A1-01", "kind": "door", "landing": "1", "status": "overdue", "proven_at": at(7), "proven_by": "officer-7"},
+			{"input": "A1-01#lock", "kind": "lock", "landing": "1", "status": "ok", "proven_at": later(10), "proven_by": "officer-7"},
+			{"input": "A1-01-CALL", "kind": "cell-call", "landing": "1", "status": "never"},
+			{"input": "A1-02", "kind": "door", "landing": "1", "status": "overdue", "proven_at": at(9), "proven_by": "officer-7"},
+			{"input": "A-GATE1", "kind": "door", "landing": "1", "status": "never"},
+			{"input": "A-GATE1#lock", "kind": "lock", "landing": "1", "status": "never"},
+		},
+	}), got["proof"])
 }
 
 func TestAPIEvents(t *testing.T) {
@@ -254,4 +320,86 @@ func TestAPIUnknownEndpointAndHealth(t *testing.T) {
 	got := getJSON(t, ts, "/api/v2/state", http.StatusNotFound)
 	assert.Contains(t, got["error"], "docs/openapi.yaml")
 	assert.Equal(t, map[string]any{"status": "ok", "wing": "A", "version": "1.2.3-test"}, getJSON(t, ts, "/healthz", http.StatusOK))
+}
+
+func TestAPIWalkTest(t *testing.T) {
+	f := newFakeWing()
+	_, ts := serve(t, f)
+
+	status, got := postJSON(t, ts, "/api/v1/walktest/start", `{"minutes": 15}`, nil)
+	require.Equal(t, http.StatusOK, status, got)
+	assert.Equal(t, map[string]any{"action": "start", "minutes": float64(15), "officer": testOfficer, "officer_verified": false}, got)
+	started := f.lastEvent(t)
+	assert.Equal(t, event.WalkTestStarted, started.Kind)
+	assert.Equal(t, testOfficer, started.Actor)
+	assert.Equal(t, started.Wall.Add(15*time.Minute).UTC().Format(time.RFC3339), started.Data["until"])
+	assert.Equal(t, true, getJSON(t, ts, "/api/v1/state", http.StatusOK)["walk_test"].(map[string]any)["running"])
+
+	status, got = postJSON(t, ts, "/api/v1/walktest/end", "", nil)
+	require.Equal(t, http.StatusOK, status, got)
+	assert.Equal(t, map[string]any{"action": "end", "officer": testOfficer, "officer_verified": false}, got)
+	assert.Equal(t, event.WalkTestEnded, f.lastEvent(t).Kind)
+	assert.Equal(t, map[string]any{"running": false}, getJSON(t, ts, "/api/v1/state", http.StatusOK)["walk_test"])
+
+	status, got = postJSON(t, ts, "/api/v1/walktest/start", "", nil)
+	require.Equal(t, http.StatusOK, status, got)
+	assert.Equal(t, float64(30), got["minutes"], "30 minutes when none are sent")
+	started = f.lastEvent(t)
+	assert.Equal(t, started.Wall.Add(30*time.Minute).UTC().Format(time.RFC3339), started.Data["until"])
+}
+
+func TestAPIWalkTestProblems(t *testing.T) {
+	f := newFakeWing()
+	_, ts := serve(t, f)
+	for _, c := range []struct {
+		name, path, body string
+		header           http.Header
+		status           int
+		prefix           string
+	}{
+		{"too long", "/api/v1/walktest/start", `{"minutes": 121}`, nil, http.StatusBadRequest, "minutes: 121 is not a whole number of minutes from 1 to 120"},
+		{"negative", "/api/v1/walktest/start", `{"minutes": -5}`, nil, http.StatusBadRequest, "minutes: -5"},
+		{"not whole", "/api/v1/walktest/start", `{"minutes": 2.5}`, nil, http.StatusBadRequest, "body: "},
+		{"officer in body", "/api/v1/walktest/start", `{"officer": "officer-9"}`, nil, http.StatusBadRequest, "body: "},
+		{"minutes to end", "/api/v1/walktest/end", `{"minutes": 5}`, nil, http.StatusBadRequest, "minutes: only starting"},
+		{"cross-site", "/api/v1/walktest/start", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "This request came from another site's page"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			status, got := postJSON(t, ts, c.path, c.body, c.header)
+			assert.Equal(t, c.status, status)
+			assert.True(t, strings.HasPrefix(got["error"].(string), c.prefix), "%q", got["error"])
+			assert.Zero(t, f.recordCount(), "nothing recorded")
+		})
+	}
+
+	f.walkErr = errQueryBroken
+	status, got := postJSON(t, ts, "/api/v1/walktest/start", "", nil)
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Contains(t, got["error"], "could not be started")
+	assert.NotContains(t, got["error"], "disk on fire")
+}
+
+// TestOpenAPIKeepsInStep checks docs/openapi.yaml against the code where
+// they most easily drift apart: the kinds of event, the endpoints and the
+// fields of the state.
+func TestOpenAPIKeepsInStep(t *testing.T) {
+	b, err := os.ReadFile("../docs/openapi.yaml")
+	require.NoError(t, err)
+	doc := string(b)
+	for _, k := range event.Kinds {
+		assert.Contains(t, doc, "\n        - "+string(k)+"\n", "the Kind enum lists %s", k)
+	}
+	for _, p := range []string{
+		"/healthz", "/api/v1/state", "/api/v1/events", "/api/v1/events/tail",
+		"/api/v1/alarms/{wing}/{seq}/acknowledge", "/api/v1/alarms/{wing}/{seq}/clear",
+		"/api/v1/walktest/start", "/api/v1/walktest/end",
+	} {
+		assert.Contains(t, doc, "\n  "+p+":\n", p)
+	}
+	var fields []string
+	st := reflect.TypeFor[apiState]()
+	for i := range st.NumField() {
+		fields = append(fields, strings.Split(st.Field(i).Tag.Get("json"), ",")[0])
+	}
+	assert.Contains(t, doc, "required: ["+strings.Join(fields, ", ")+"]", "the State schema requires every field")
 }

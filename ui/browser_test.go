@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -31,6 +33,67 @@ func busyWing() *fakeWing {
 		panic(err)
 	}
 	return f
+}
+
+// fittedBusyWing has what busyWing lacks: locks, a forced door, sensors
+// reading, too hot and silent, and a wing partly proven.
+func fittedBusyWing() *fakeWing {
+	f := fittedWing()
+	f.now = time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	f.record(event.ApplianceStarted, "A", event.SystemActor, nil)
+	f.record(event.DoorClosed, "A1-01", event.SystemActor, nil)
+	f.record(event.DoorLocked, "A1-01", event.SystemActor, nil)
+	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil)
+	f.record(event.DoorClosed, "A1-03", event.SystemActor, nil)
+	f.record(event.DoorClosed, "A2-01", event.SystemActor, nil)
+	f.record(event.DoorLocked, "A-GATE1", event.SystemActor, nil)
+	f.record(event.DoorOpened, "A-GATE1", event.SystemActor, nil)
+	f.raise("A-GATE1", "door-forced", 1)
+	for _, in := range []string{"A1-01", "A1-01#lock", "A1-01-CALL", "A-STAFF"} {
+		f.record(event.InputProven, in, "officer-7", nil)
+	}
+	f.record(event.ClimateCondition, "ENV-1", event.SystemActor, map[string]string{"condition": "too-hot", "active": "true", "value": "29.300°C"})
+	f.record(event.InputFault, "ENV-2", event.SystemActor, map[string]string{"fault": "silent"})
+	f.setClimate(
+		ClimateReading{Sensor: "ENV-1", TemperatureC: 29.3, HumidityPct: 61.2, At: time.Now().Add(-4 * time.Second)},
+		ClimateReading{Sensor: "ENV-2", TemperatureC: 20.1, HumidityPct: 40, At: time.Now().Add(-3 * time.Minute)},
+	)
+	return f
+}
+
+func TestBrowserWalkTest(t *testing.T) {
+	ctx := browsertest.Tab(t)
+	f := fittedBusyWing()
+	_, ts := serve(t, f)
+	console := browsertest.WatchConsole(ctx)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/walktest"),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
+		chromedp.Tap(chromedp.CSS(`[data-testid="walktest-start"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="walktest-banner"][data-running="true"]`)),
+	))
+	assert.Contains(t, text(t, ctx, `[data-testid="walktest-banner"]`), "WALK TEST until")
+	started := f.lastEvent(t)
+	assert.Equal(t, event.WalkTestStarted, started.Kind)
+	assert.Equal(t, testOfficer, started.Actor)
+	assert.Equal(t, started.Wall.Add(30*time.Minute).UTC().Format(time.RFC3339), started.Data["until"], "30 minutes unless chosen otherwise")
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`))))
+	f.record(event.InputProven, "A1-02", testOfficer, nil)
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](
+		`document.getElementById("proof-A1-02").dataset.status === "ok"`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the row follows the proof over the live stream")
+	browsertest.Screenshot(t, ctx, "walktest-running-800x480")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Tap(chromedp.CSS(`[data-testid="walktest-end"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="walktest-start"]`)),
+	))
+	assert.Equal(t, "false", attr(t, ctx, `[data-testid="walktest-banner"]`, "data-running"))
+	assert.Equal(t, event.WalkTestEnded, f.lastEvent(t).Kind)
+	assert.Empty(t, console(), "no script errors and nothing the Content-Security-Policy blocked")
 }
 
 func TestBrowserOverviewFollowsTheWing(t *testing.T) {
@@ -82,14 +145,27 @@ func TestBrowserTouchTargetsAtTheSmallestScreen(t *testing.T) {
 		f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
 	}
 	_, ts := serve(t, f)
+	fitted := fittedBusyWing()
+	_, fts := serve(t, fitted)
 
-	for _, page := range []struct{ path, name string }{
-		{"/", "overview"},
-		{"/events", "events"},
-		{"/events?from=nonsense", "events-bad-filter"},
+	for _, page := range []struct {
+		ts         *httptest.Server
+		path, name string
+		walking    bool
+	}{
+		{ts, "/", "overview", false},
+		{ts, "/events", "events", false},
+		{ts, "/events?from=nonsense", "events-bad-filter", false},
+		{fts, "/", "overview-fitted", false},
+		{fts, "/walktest", "walktest", false},
+		{fts, "/walktest", "walktest-running", true},
+		{fts, "/", "overview-walktest", true},
 	} {
+		if page.walking {
+			require.NoError(t, fitted.StartWalkTest(ctx, testOfficer, 30*time.Minute))
+		}
 		require.NoError(t, chromedp.Do(ctx,
-			chromedp.Navigate(ts.URL+page.path),
+			chromedp.Navigate(page.ts.URL+page.path),
 			chromedp.WaitReady(chromedp.CSS("main")),
 		))
 		small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](undersized))
@@ -102,16 +178,31 @@ func TestBrowserTouchTargetsAtTheSmallestScreen(t *testing.T) {
 	}
 }
 
+// attr and text read the page through script rather than chromedp's node
+// ids: live updates replace elements, and a node id cached a moment before
+// would be gone.
 func attr(t *testing.T, ctx context.Context, sel, name string) string {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
-	require.NoError(t, err)
-	return v.Value
+	return evalOn(t, ctx, sel, "el.getAttribute("+jsString(t, name)+")")
 }
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	return evalOn(t, ctx, sel, "el.innerText")
+}
+
+// evalOn evaluates expr with el bound to the first element sel matches.
+func evalOn(t *testing.T, ctx context.Context, sel, expr string) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		"(() => { const el = document.querySelector("+jsString(t, sel)+"); if (!el) throw new Error('no element matches ' + "+jsString(t, sel)+"); return String("+expr+"); })()"))
 	require.NoError(t, err)
 	return v
+}
+
+func jsString(t *testing.T, s string) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	require.NoError(t, err)
+	return string(b)
 }

@@ -49,6 +49,21 @@ func testLayout() config.Wing {
 	}
 }
 
+// fittedLayout is testLayout with lock contacts on A1-01 and the gate, and
+// two environment sensors: one with every limit, one with none.
+func fittedLayout() config.Wing {
+	w := testLayout()
+	w.Doors[0].Lock = &config.Input{Pin: "GPIO20"}
+	w.Doors[2].Lock = &config.Input{Pin: "GPIO21"}
+	hot, cold, humid := 28.0, 16.0, 70.0
+	w.Sensors = []config.Sensor{
+		{ID: "ENV-1", Name: "Landing 1", Kind: config.SHT3x, Landing: "1", HotAboveC: &hot, ColdBelowC: &cold, HumidAbove: &humid},
+		{ID: "ENV-2", Kind: config.SHT3x, Landing: "2"},
+	}
+	w.ProveEvery = 7 * 24 * time.Hour
+	return w
+}
+
 // fakeWing is an in-memory appliance: events are folded into a
 // wing.State, kept as store records and sent to subscribers.
 type fakeWing struct {
@@ -62,6 +77,8 @@ type fakeWing struct {
 	subs     map[int]chan event.Event
 	nextSub  int
 	queryErr error
+	walkErr  error            // returned by StartWalkTest and EndWalkTest
+	climate  []ClimateReading // returned by Climate
 }
 
 func newFakeWing() *fakeWing {
@@ -200,6 +217,51 @@ func (f *fakeWing) act(kind event.Kind, id event.ID, officer string, data map[st
 	data["alarm"] = id.String()
 	f.record(kind, a.Point, officer, data)
 	return nil
+}
+
+// StartWalkTest records walktest.started, as the appliance does.
+func (f *fakeWing) StartWalkTest(ctx context.Context, officer string, d time.Duration) error {
+	if f.walkErr != nil {
+		return f.walkErr
+	}
+	until := f.ago(-time.Second - d).UTC().Format(time.RFC3339) // stamped one second on, by record
+	f.record(event.WalkTestStarted, "A", officer, map[string]string{"until": until})
+	return nil
+}
+
+// EndWalkTest records walktest.ended if a walk test is running.
+func (f *fakeWing) EndWalkTest(ctx context.Context, officer string) error {
+	if f.walkErr != nil {
+		return f.walkErr
+	}
+	f.mu.Lock()
+	w, ok := f.state.WalkTests["A"]
+	running := ok && w.Running(f.now)
+	f.mu.Unlock()
+	if running {
+		f.record(event.WalkTestEnded, "A", officer, nil)
+	}
+	return nil
+}
+
+func (f *fakeWing) Climate() []ClimateReading {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.climate)
+}
+
+// setClimate replaces the sensors' latest readings.
+func (f *fakeWing) setClimate(r ...ClimateReading) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.climate = r
+}
+
+// advance moves the fake's clock on without recording anything.
+func (f *fakeWing) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
 }
 
 func (f *fakeWing) Subscribe() (<-chan event.Event, func()) {

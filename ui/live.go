@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"net/http"
 	"strings"
@@ -25,21 +26,54 @@ const liveWriteTimeout = 10 * time.Second
 // again after losing it, in milliseconds.
 const reconnectAfter = "2000"
 
-// changes is the set of overview parts that a batch of events touched.
+// refreshEvery is how often a live stream looks again at what changes with
+// time rather than with events: environment readings (which are not
+// events), a walk test running out, and proofs falling overdue. Only what
+// changed is sent, except the environment panel, which is sent every time.
+const refreshEvery = 10 * time.Second
+
+// livePage is the page a live stream serves: it sends that page's parts.
+type livePage string
+
+// The live pages.
+const (
+	liveOverview livePage = "overview"
+	liveWalkTest livePage = "walktest"
+)
+
+// changes is the set of page parts that a batch of events touched.
 type changes struct {
-	doors map[string]bool
-	panel bool
+	all     bool // every part: the stream has just opened
+	doors   map[string]bool
+	panel   bool
+	climate bool
+	walk    bool            // the walk test started or ended
+	proofs  map[string]bool // inputs proven or faulted
 }
 
-// add notes what e changes on this wing's overview.
+// add notes what e changes on this wing's pages.
 func (c *changes) add(v view, e event.Event) {
 	switch e.Kind {
-	case event.DoorOpened, event.DoorClosed:
+	case event.DoorOpened, event.DoorClosed, event.DoorLocked, event.DoorUnlocked:
 		c.door(v, e.Subject)
 	case event.InputFault, event.InputRestored:
-		c.door(v, e.Subject)
+		c.door(v, strings.TrimSuffix(e.Subject, lockSuffix))
 		if _, ok := v.pointByID(e.Subject); ok {
 			c.panel = true
+		}
+		if _, ok := v.sensorByID(e.Subject); ok {
+			c.climate = true
+		}
+		c.proof(e.Subject)
+	case event.InputProven:
+		c.proof(e.Subject)
+	case event.WalkTestStarted, event.WalkTestEnded:
+		if e.Wing == v.layout.ID {
+			c.walk = true
+		}
+	case event.ClimateCondition:
+		if _, ok := v.sensorByID(e.Subject); ok {
+			c.climate = true
 		}
 	case event.AlarmRaised, event.AlarmAcknowledged, event.AlarmCleared:
 		p, ok := v.pointByID(e.Subject)
@@ -49,6 +83,7 @@ func (c *changes) add(v view, e event.Event) {
 		if ok && p.Kind == config.CellCall {
 			c.door(v, p.Cell)
 		}
+		c.door(v, e.Subject) // a forced door is its own alarm point
 	}
 }
 
@@ -62,12 +97,27 @@ func (c *changes) door(v view, id string) {
 	c.doors[id] = true
 }
 
+func (c *changes) proof(id string) {
+	if c.proofs == nil {
+		c.proofs = map[string]bool{}
+	}
+	c.proofs[id] = true
+}
+
 // liveStream writes server-sent events to one screen.
 type liveStream struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	ctx context.Context
-	buf bytes.Buffer
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	ctx  context.Context
+	buf  bytes.Buffer
+	page livePage
+
+	// What the screen shows of the parts that change with time as well as
+	// with events, as last sent.
+	clockUntrusted bool
+	walkRunning    bool
+	due            int
+	proofs         map[string]proofStatus // on the walk test page
 }
 
 // fragment queues an element that replaces the element with its id.
@@ -104,9 +154,14 @@ func (l *liveStream) flush() error {
 	return l.rc.Flush()
 }
 
-// live streams overview fragments as events arrive. See the package
+// live streams a page's fragments as events arrive. See the package
 // documentation for the protocol.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	page := livePage(cmp.Or(r.URL.Query().Get("page"), string(liveOverview)))
+	if page != liveOverview && page != liveWalkTest {
+		http.Error(w, "page: only overview and walktest follow the live stream", http.StatusBadRequest)
+		return
+	}
 	select {
 	case <-s.done:
 		// The browser stops retrying on this answer and waits for /healthz.
@@ -122,24 +177,20 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context()}
+	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), page: page}
 	defer l.rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests
 
 	// The page was rendered before this subscription began: send every part
 	// once, so that nothing that happened in between is missed.
 	l.buf.WriteString("retry: " + reconnectAfter + "\n\n")
-	v := s.view()
-	clockUntrusted := s.header(v).ClockUntrusted
-	all := changes{panel: true, doors: map[string]bool{}}
-	for _, d := range v.layout.Doors {
-		all.doors[d.ID] = true
-	}
-	if err := s.sendChanges(l, v, all, true); err != nil {
+	if err := s.sendChanges(l, s.view(), changes{all: true}); err != nil {
 		return
 	}
 
 	keepAlive := time.NewTicker(keepAliveEvery)
 	defer keepAlive.Stop()
+	refresh := time.NewTicker(s.refreshEvery)
+	defer refresh.Stop()
 	for {
 		select {
 		case <-s.done:
@@ -149,6 +200,10 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		case <-keepAlive.C:
 			l.buf.WriteString(": keep-alive\n\n")
 			if l.flush() != nil {
+				return
+			}
+		case <-refresh.C:
+			if err := s.sendChanges(l, s.view(), changes{climate: true}); err != nil {
 				return
 			}
 		case e, ok := <-events:
@@ -162,11 +217,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			for _, e := range batch {
 				c.add(v, e)
 			}
-			untrusted := s.header(v).ClockUntrusted
-			if err := s.sendChanges(l, v, c, untrusted != clockUntrusted); err != nil {
+			if err := s.sendChanges(l, v, c); err != nil {
 				return
 			}
-			clockUntrusted = untrusted
 			if !open {
 				l.reload()
 				return
@@ -192,23 +245,62 @@ func drain(first event.Event, events <-chan event.Event) (batch []event.Event, o
 	}
 }
 
-// sendChanges renders the changed parts from one snapshot and sends them.
-func (s *Server) sendChanges(l *liveStream, v view, c changes, clock bool) error {
-	if clock {
-		if err := l.fragment(clockStatus(s.header(v).ClockUntrusted)); err != nil {
-			return err
-		}
+// sendChanges renders the changed parts of the stream's page from one
+// snapshot, and the parts that time has changed, and sends them.
+func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
+	h := s.header(v)
+	var parts []templ.Component
+	if c.all || h.ClockUntrusted != l.clockUntrusted {
+		parts = append(parts, clockStatus(h.ClockUntrusted))
+		l.clockUntrusted = h.ClockUntrusted
 	}
-	if c.panel {
-		if err := l.fragment(alarmPanelView(v.panel())); err != nil {
-			return err
-		}
+	walk := c.all || c.walk || h.Walk.Running != l.walkRunning
+	if walk {
+		parts = append(parts, walkTestBanner(h.Walk))
+		l.walkRunning = h.Walk.Running
 	}
-	for _, d := range v.layout.Doors {
-		if c.doors[d.ID] {
-			if err := l.fragment(doorTileView(v.door(d))); err != nil {
-				return err
+	if c.all || h.Due != l.due {
+		parts = append(parts, walkTestLink(h.Due))
+		l.due = h.Due
+	}
+	switch l.page {
+	case liveOverview:
+		if c.all || c.panel {
+			parts = append(parts, alarmPanelView(v.panel()))
+		}
+		if (c.all || c.climate) && len(v.layout.Sensors) > 0 {
+			parts = append(parts, environmentView(v.environment()))
+		}
+		for _, d := range v.layout.Doors {
+			if c.all || c.doors[d.ID] {
+				parts = append(parts, doorTileView(v.door(d)))
 			}
+		}
+	case liveWalkTest:
+		if walk {
+			parts = append(parts, walkTestControls(v.walkControls()))
+		}
+		groups, sum := v.proofs()
+		var rows []templ.Component
+		if l.proofs == nil {
+			l.proofs = map[string]proofStatus{}
+		}
+		for _, g := range groups {
+			for _, r := range g.Rows {
+				// A row changes with time when its proof falls overdue.
+				if c.all || c.proofs[r.ID] || l.proofs[r.ID] != r.Status {
+					rows = append(rows, proofRowView(r))
+					l.proofs[r.ID] = r.Status
+				}
+			}
+		}
+		if len(rows) > 0 {
+			parts = append(append(parts, proofSummaryView(sum)), rows...)
+		}
+	}
+	for _, p := range parts {
+		if err := l.fragment(p); err != nil {
+			return err
 		}
 	}
 	if l.buf.Len() == 0 {

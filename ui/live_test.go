@@ -33,10 +33,16 @@ func (m sseMessage) fragment(t *testing.T) *goquery.Selection {
 // when the channel is closed.
 func openLive(t *testing.T, ts *httptest.Server) <-chan sseMessage {
 	t.Helper()
+	return openLiveAt(t, ts, "/live")
+}
+
+// openLiveAt is openLive with a path, for another page's stream.
+func openLiveAt(t *testing.T, ts *httptest.Server, path string) <-chan sseMessage {
+	t.Helper()
 	// A stream that is never flushed would leave a plain Get waiting for
 	// the headers for ever.
 	client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 10 * time.Second}}
-	resp, err := client.Get(ts.URL + "/live")
+	resp, err := client.Get(ts.URL + path)
 	require.NoError(t, err)
 	t.Cleanup(func() { resp.Body.Close() })
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -102,10 +108,17 @@ func fragmentFor(t *testing.T, id, state string) func(sseMessage) bool {
 // and including the last door tile.
 func initialFragments(t *testing.T, stream <-chan sseMessage) []string {
 	t.Helper()
+	return fragmentsUntil(t, stream, "door-A-OFFICE")
+}
+
+// fragmentsUntil reads fragments up to and including the one with id
+// last, and returns their ids.
+func fragmentsUntil(t *testing.T, stream <-chan sseMessage, last string) []string {
+	t.Helper()
 	var ids []string
-	nextMessage(t, stream, "the last door tile", func(m sseMessage) bool {
+	nextMessage(t, stream, last, func(m sseMessage) bool {
 		ids = append(ids, m.fragment(t).AttrOr("id", ""))
-		return ids[len(ids)-1] == "door-A-OFFICE"
+		return ids[len(ids)-1] == last
 	})
 	return ids
 }
@@ -117,7 +130,7 @@ func TestLiveSendsEverythingWhenItOpens(t *testing.T) {
 
 	stream := openLive(t, ts)
 
-	assert.Equal(t, []string{"clock-status", "alarms", "door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "alarms", "door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
 		initialFragments(t, stream), "the page may be older than the stream: every part is sent once")
 }
 
@@ -224,4 +237,132 @@ func TestCloseEndsLiveStreams(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "no stream opens after Close")
+}
+
+func TestLiveRefusesAnUnknownPage(t *testing.T) {
+	_, ts := serve(t, newFakeWing())
+	resp, err := http.Get(ts.URL + "/live?page=events")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
+func TestLiveSendsNothingWhileNothingHappens(t *testing.T) {
+	f := newFakeWing() // no sensors: nothing changes with time alone
+	srv, ts := serve(t, f)
+	srv.refreshEvery = 5 * time.Millisecond
+	stream := openLive(t, ts)
+	initialFragments(t, stream)
+
+	time.Sleep(100 * time.Millisecond) // twenty refreshes
+	f.record(event.DoorOpened, "A1-03", event.SystemActor, nil)
+
+	m := nextMessage(t, stream, "any message", func(sseMessage) bool { return true })
+	assert.Equal(t, "door-A1-03", m.fragment(t).AttrOr("id", ""), "the refreshes sent nothing before the door's tile")
+}
+
+func TestLiveSendsLocksAndForcedDoors(t *testing.T) {
+	f := fittedWing()
+	_, ts := serve(t, f)
+	stream := openLive(t, ts)
+	initialFragments(t, stream)
+
+	f.record(event.DoorLocked, "A1-01", event.SystemActor, nil)
+	tile := nextMessage(t, stream, "the locked tile", fragmentFor(t, "door-A1-01", "")).fragment(t)
+	assert.Equal(t, "locked", tile.AttrOr("data-lock", ""))
+
+	f.record(event.InputFault, "A-GATE1#lock", event.SystemActor, map[string]string{"fault": "tamper"})
+	tile = nextMessage(t, stream, "the gate's tile", fragmentFor(t, "door-A-GATE1", "")).fragment(t)
+	assert.Equal(t, "fault", tile.AttrOr("data-state", ""), "a lock contact fault shows on its door")
+
+	f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
+	f.raise("A1-01", "door-forced", 1)
+	panel := nextMessage(t, stream, "the alarm panel", fragmentFor(t, "alarms", "")).fragment(t)
+	assert.Contains(t, panel.Text(), "DOOR FORCED")
+	nextMessage(t, stream, "the forced tile", func(m sseMessage) bool {
+		return fragmentFor(t, "door-A1-01", "open")(m) && m.fragment(t).AttrOr("data-forced", "") == "true"
+	})
+}
+
+func TestLiveRefreshesTheEnvironment(t *testing.T) {
+	f := fittedWing()
+	f.setClimate(ClimateReading{Sensor: "ENV-1", TemperatureC: 21, HumidityPct: 50, At: f.ago(0)})
+	srv, ts := serve(t, f)
+	srv.refreshEvery = 20 * time.Millisecond
+	stream := openLive(t, ts)
+
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "alarms", "environment",
+		"door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
+		initialFragments(t, stream))
+
+	f.setClimate(ClimateReading{Sensor: "ENV-1", TemperatureC: 22.5, HumidityPct: 51, At: f.ago(0)})
+	nextMessage(t, stream, "the new reading", func(m sseMessage) bool {
+		return fragmentFor(t, "environment", "")(m) && m.fragment(t).Find(`[data-testid="temperature-ENV-1"]`).Text() == "22.5 °C"
+	})
+
+}
+
+func TestLiveSendsTheEnvironmentOnItsEvents(t *testing.T) {
+	f := fittedWing()
+	_, ts := serve(t, f) // refreshes every 10 s: longer than the test
+	stream := openLive(t, ts)
+	initialFragments(t, stream)
+
+	f.record(event.ClimateCondition, "ENV-1", event.SystemActor, map[string]string{"condition": "too-hot", "active": "true", "value": "28.5°C"})
+	panel := nextMessage(t, stream, "the panel", fragmentFor(t, "environment", "")).fragment(t)
+	assert.Equal(t, "TOO HOT 28.5°C", panel.Find(`[data-testid="condition-ENV-1-too-hot"]`).Text())
+	f.record(event.InputFault, "ENV-2", event.SystemActor, map[string]string{"fault": "silent"})
+	panel = nextMessage(t, stream, "the panel", fragmentFor(t, "environment", "")).fragment(t)
+	assert.Equal(t, "silent", panel.Find(`[data-testid="sensor-ENV-2"]`).AttrOr("data-state", ""))
+}
+
+func TestLiveOverviewFollowsTheWalkTest(t *testing.T) {
+	f := newFakeWing()
+	_, ts := serve(t, f)
+	stream := openLive(t, ts)
+	initialFragments(t, stream)
+
+	require.NoError(t, f.StartWalkTest(t.Context(), "officer-7", 15*time.Minute))
+	banner := nextMessage(t, stream, "the banner", fragmentFor(t, "walktest-banner", "")).fragment(t)
+	assert.Equal(t, "true", banner.AttrOr("data-running", ""))
+	assert.Contains(t, banner.Text(), "WALK TEST until")
+
+	f.record(event.InputProven, "A1-01", "officer-7", nil)
+	link := nextMessage(t, stream, "the walk test link", fragmentFor(t, "walktest-link", "")).fragment(t)
+	assert.Equal(t, "8", link.AttrOr("data-due", ""), "one of nine inputs proven")
+}
+
+func TestLiveWalkTestPage(t *testing.T) {
+	f := fittedWing() // ProveEvery: 7 days
+	srv, ts := serve(t, f)
+	srv.refreshEvery = 20 * time.Millisecond
+	stream := openLiveAt(t, ts, "/live?page=walktest")
+
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "walktest-controls", "proof-summary",
+		"proof-A1-01", "proof-A1-01#lock", "proof-A1-01-CALL", "proof-A1-02", "proof-A1-02-CALL", "proof-A-GATE1", "proof-A-GATE1#lock",
+		"proof-A1-03", "proof-A2-01", "proof-A-OFFICE", "proof-A-STAFF"},
+		fragmentsUntil(t, stream, "proof-A-STAFF"), "the walk test page's parts, and no door tiles")
+
+	require.NoError(t, f.StartWalkTest(t.Context(), "officer-7", 15*time.Minute))
+	nextMessage(t, stream, "the running banner", fragmentFor(t, "walktest-banner", ""))
+	controls := nextMessage(t, stream, "the controls", fragmentFor(t, "walktest-controls", "")).fragment(t)
+	assert.Equal(t, "true", controls.AttrOr("data-running", ""))
+	assert.Equal(t, 1, controls.Find(`[data-testid="walktest-end"]`).Length())
+
+	f.record(event.InputProven, "A1-01#lock", "officer-7", nil)
+	sum := nextMessage(t, stream, "the summary", fragmentFor(t, "proof-summary", "")).fragment(t)
+	assert.Equal(t, "10", sum.AttrOr("data-never", ""))
+	row := nextMessage(t, stream, "the proven row", fragmentFor(t, "proof-A1-01#lock", "")).fragment(t)
+	assert.Equal(t, "ok", row.AttrOr("data-status", ""))
+	assert.Contains(t, row.Text(), "by officer-7")
+
+	f.advance(15 * time.Minute) // the walk test runs out before its end is recorded
+	banner := nextMessage(t, stream, "the banner going", fragmentFor(t, "walktest-banner", "")).fragment(t)
+	assert.Equal(t, "false", banner.AttrOr("data-running", ""))
+	controls = nextMessage(t, stream, "the controls", fragmentFor(t, "walktest-controls", "")).fragment(t)
+	assert.Equal(t, 1, controls.Find(`[data-testid="walktest-start"]`).Length())
+
+	f.advance(7 * 24 * time.Hour) // the proof falls overdue with no event
+	row = nextMessage(t, stream, "the overdue row", fragmentFor(t, "proof-A1-01#lock", "")).fragment(t)
+	assert.Equal(t, "overdue", row.AttrOr("data-status", ""))
 }

@@ -45,7 +45,9 @@ type header struct {
 	Version        string
 	Officer        string
 	ClockUntrusted bool
-	Live           bool // the page follows /live
+	Walk           walkBanner
+	Due            int      // inputs whose proof is overdue or missing
+	Live           livePage // the page follows /live?page=Live; empty: it does not
 }
 
 // since is a moment with its age as rendered by the server; the browser
@@ -86,14 +88,38 @@ type doorTile struct {
 	State doorState
 	Since since
 	Fault string // the fault's name when State is doorFault
-	Call  *cellCall
+	// Lock is what the lock contact reads: lockLocked, lockUnlocked or
+	// lockUnknown; empty when no lock contact is fitted or it is faulted.
+	Lock   lockState
+	Call   *alarmBadge
+	Forced *alarmBadge // the door's active door-forced alarm
+}
+
+// lockState is what a door's lock contact reads, as the tile and the API say it.
+type lockState string
+
+// The lock states.
+const (
+	lockLocked   lockState = "locked"
+	lockUnlocked lockState = "unlocked"
+	lockUnknown  lockState = "unknown" // fitted, no reading yet
+	lockFault    lockState = "fault"   // the API's word; the tile shows FAULT
+)
+
+// label is the small word on the tile.
+func (l lockState) label() string {
+	if l == lockUnknown {
+		return "lock: no reading"
+	}
+	return string(l)
 }
 
 // historyPath is the event log of this door.
 func (t doorTile) historyPath() string { return "/events?subject=" + url.QueryEscape(t.ID) }
 
-// cellCall is the badge on a cell tile whose cell-call point has an active alarm.
-type cellCall struct {
+// alarmBadge is on a tile whose door has an active door-forced alarm, or
+// whose cell-call point has an active alarm.
+type alarmBadge struct {
 	Acknowledged bool
 }
 
@@ -138,10 +164,18 @@ type alarmPanel struct {
 }
 
 type overviewPage struct {
-	Header header
-	Panel  alarmPanel
-	Groups []doorGroup
+	Header      header
+	Panel       alarmPanel
+	Environment environmentPanel
+	Groups      []doorGroup
 }
+
+// doorForced is the point kind of the alarm raised when a door reads open
+// while its lock reads locked; the alarm's point is the door.
+const doorForced = "door-forced"
+
+// lockSuffix makes a door's lock contact input id from the door's id.
+const lockSuffix = "#lock"
 
 func pointKindLabel(kind string) string {
 	switch config.AlarmPointKind(kind) {
@@ -149,6 +183,8 @@ func pointKindLabel(kind string) string {
 		return "Cell call"
 	case config.StaffAlarm:
 		return "Staff alarm"
+	case doorForced:
+		return "DOOR FORCED"
 	case "":
 		return "Alarm"
 	}
@@ -162,18 +198,28 @@ func (s *Server) header(v view) header {
 		Version:        s.opt.Version,
 		Officer:        s.opt.Officer,
 		ClockUntrusted: ok && !clock.ClockTrusted,
+		Walk:           v.walkBanner(),
+		Due:            v.proofSummary().due(),
 	}
 }
 
 // view renders the wing's picture from one State snapshot.
 type view struct {
-	layout config.Wing
-	state  *wing.State
-	now    time.Time
+	layout  config.Wing
+	state   *wing.State
+	climate map[string]ClimateReading // by sensor id
+	now     time.Time
 }
 
 func (s *Server) view() view {
-	return view{layout: s.wing.Layout(), state: s.wing.State(), now: s.opt.Now()}
+	v := view{layout: s.wing.Layout(), state: s.wing.State(), now: s.opt.Now()}
+	if len(v.layout.Sensors) > 0 {
+		v.climate = map[string]ClimateReading{}
+		for _, r := range s.wing.Climate() {
+			v.climate[r.Sensor] = r
+		}
+	}
+	return v
 }
 
 // doorStatus returns what is known of a door: its state, since when (zero
@@ -192,16 +238,46 @@ func (v view) doorStatus(id string) (state doorState, at time.Time, fault string
 	return doorClosed, d.Since, ""
 }
 
+// lockStatus returns what a door's lock contact reads, and since when;
+// empty when no lock contact is fitted.
+func (v view) lockStatus(d config.Door) (state lockState, at time.Time, fault string) {
+	if d.Lock == nil {
+		return "", time.Time{}, ""
+	}
+	if in, ok := v.state.Inputs[d.ID+lockSuffix]; ok && in.Faulted {
+		return lockFault, in.Since, in.Fault
+	}
+	l, ok := v.state.Locks[d.ID]
+	switch {
+	case !ok:
+		return lockUnknown, time.Time{}, ""
+	case l.Locked:
+		return lockLocked, l.Since, ""
+	}
+	return lockUnlocked, l.Since, ""
+}
+
 func (v view) door(d config.Door) doorTile {
 	state, at, fault := v.doorStatus(d.ID)
 	t := doorTile{ID: d.ID, Name: cmp.Or(d.Name, d.ID), State: state, Since: sinceOf(at, v.now), Fault: fault}
+	// A lock contact that cannot be read makes the door's picture
+	// untrustworthy too: a forced door could not be told.
+	switch lock, lockAt, lockFaultName := v.lockStatus(d); {
+	case lock == lockFault && state != doorFault:
+		t.State, t.Since, t.Fault = doorFault, sinceOf(lockAt, v.now), "lock "+cmp.Or(lockFaultName, "fault")
+	case lock != lockFault:
+		t.Lock = lock
+	}
+	if a, ok := v.state.ActiveAlarmOn(d.ID); ok && a.PointKind == doorForced {
+		t.Forced = &alarmBadge{Acknowledged: a.Acknowledged != nil}
+	}
 	if d.Kind == config.CellDoor {
 		for _, p := range v.layout.AlarmPoints {
 			if p.Kind != config.CellCall || p.Cell != d.ID {
 				continue
 			}
 			if a, ok := v.state.ActiveAlarmOn(p.ID); ok {
-				t.Call = &cellCall{Acknowledged: a.Acknowledged != nil}
+				t.Call = &alarmBadge{Acknowledged: a.Acknowledged != nil}
 				break
 			}
 		}
@@ -271,6 +347,8 @@ func (v view) panel() alarmPanel {
 		}
 		if pt, ok := v.pointByID(a.Point); ok {
 			row.Point = cmp.Or(pt.Name, pt.ID)
+		} else if d, ok := v.doorByID(a.Point); ok && a.PointKind == doorForced {
+			row.Point = cmp.Or(d.Name, d.ID)
 		}
 		if a.Acknowledged != nil {
 			row.AckBy, row.AckAt = a.Acknowledged.By, sinceOf(a.Acknowledged.At, v.now)
@@ -290,6 +368,6 @@ func (v view) panel() alarmPanel {
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	h := s.header(v)
-	h.Live = true
-	s.render(w, r, http.StatusOK, overview(overviewPage{Header: h, Panel: v.panel(), Groups: v.groups()}))
+	h.Live = liveOverview
+	s.render(w, r, http.StatusOK, overview(overviewPage{Header: h, Panel: v.panel(), Environment: v.environment(), Groups: v.groups()}))
 }

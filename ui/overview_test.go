@@ -167,7 +167,7 @@ func TestUnverifiedOfficerIsTheDefault(t *testing.T) {
 
 func TestEveryResponseHasContentSecurityPolicy(t *testing.T) {
 	_, ts := serve(t, newFakeWing())
-	for _, path := range []string{"/", "/events", "/events?kind=nonsense", "/static/app.css", "/static/app.js", "/api/v1/state", "/api/v1/nothing", "/healthz", "/no-such-page"} {
+	for _, path := range []string{"/", "/events", "/walktest", "/events?kind=nonsense", "/static/app.css", "/static/app.js", "/api/v1/state", "/api/v1/nothing", "/healthz", "/no-such-page"} {
 		resp, err := http.Get(ts.URL + path)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -177,12 +177,14 @@ func TestEveryResponseHasContentSecurityPolicy(t *testing.T) {
 }
 
 func TestPagesLoadNothingInlineOrFromOutside(t *testing.T) {
-	f := newFakeWing()
+	f := fittedWing()
+	f.setClimate(ClimateReading{Sensor: "ENV-1", TemperatureC: 20, HumidityPct: 50, At: f.ago(0)})
 	f.raise("A1-01-CALL", "cell-call", 2)
 	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil)
 	_, ts := serve(t, f)
 
-	for _, path := range []string{"/", "/events"} {
+	require.NoError(t, f.StartWalkTest(t.Context(), testOfficer, 30*time.Minute))
+	for _, path := range []string{"/", "/events", "/walktest"} {
 		doc := getPage(t, ts, path, http.StatusOK)
 		assert.Zero(t, doc.Find("style, [style]").Length(), "%s: inline style", path)
 		doc.Find("script").Each(func(_ int, s *goquery.Selection) {
@@ -254,4 +256,96 @@ func getBody(t *testing.T, url string) string {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// fittedWing is a fake over fittedLayout.
+func fittedWing() *fakeWing {
+	f := newFakeWing()
+	f.layout = fittedLayout()
+	return f
+}
+
+func TestOverviewDoorTilesShowTheLock(t *testing.T) {
+	f := fittedWing()
+	f.record(event.DoorClosed, "A1-01", event.SystemActor, nil)
+	f.record(event.DoorLocked, "A1-01", event.SystemActor, nil)
+	f.record(event.DoorClosed, "A-GATE1", event.SystemActor, nil)
+	f.record(event.DoorClosed, "A1-02", event.SystemActor, nil)
+	_, ts := serve(t, f)
+
+	doc := getPage(t, ts, "/", http.StatusOK)
+
+	for _, c := range []struct{ door, lock, words string }{
+		{"A1-01", "locked", "locked"},
+		{"A-GATE1", "unknown", "lock: no reading"}, // fitted, not read yet
+		{"A1-02", "", ""},                          // no lock contact fitted
+	} {
+		tile := doc.Find(`[data-testid="door-` + c.door + `"]`)
+		assert.Equal(t, "closed", tile.AttrOr("data-state", ""), c.door)
+		assert.Equal(t, c.lock, tile.AttrOr("data-lock", "?"), c.door)
+		assert.Equal(t, c.words, tile.Find(`[data-testid="lock-`+c.door+`"]`).Text(), c.door)
+		assert.Equal(t, "false", tile.AttrOr("data-forced", ""), c.door)
+	}
+
+	f.record(event.DoorUnlocked, "A1-01", event.SystemActor, nil)
+	doc = getPage(t, ts, "/", http.StatusOK)
+	assert.Equal(t, "unlocked", doc.Find(`[data-testid="lock-A1-01"]`).Text())
+}
+
+func TestOverviewLockFaultShowsTheDoorAsFault(t *testing.T) {
+	f := fittedWing()
+	f.record(event.DoorClosed, "A1-01", event.SystemActor, nil)
+	f.record(event.DoorLocked, "A1-01", event.SystemActor, nil)
+	f.record(event.InputFault, "A1-01#lock", event.SystemActor, map[string]string{"fault": "open-circuit"})
+	_, ts := serve(t, f)
+
+	tile := getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A1-01"]`)
+
+	assert.Equal(t, "fault", tile.AttrOr("data-state", ""), "a door whose lock cannot be read cannot be shown as secure")
+	assert.Equal(t, "FAULT", tile.Find(".state").Text())
+	assert.Contains(t, tile.Find(".fault").Text(), "lock open-circuit")
+	assert.Zero(t, tile.Find(`[data-testid="lock-A1-01"]`).Length(), "no lock word from a faulted contact")
+	assert.NotContains(t, tile.Text(), "closed")
+	assert.NotContains(t, tile.Text(), "locked")
+
+	f.record(event.InputRestored, "A1-01#lock", event.SystemActor, nil)
+	tile = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A1-01"]`)
+	assert.Equal(t, "closed", tile.AttrOr("data-state", ""))
+	assert.Equal(t, "locked", tile.Find(`[data-testid="lock-A1-01"]`).Text())
+}
+
+func TestOverviewShowsAForcedDoor(t *testing.T) {
+	f := fittedWing()
+	f.record(event.DoorLocked, "A-GATE1", event.SystemActor, nil)
+	f.record(event.DoorOpened, "A-GATE1", event.SystemActor, nil)
+	forced := f.raise("A-GATE1", "door-forced", 1) // A/3
+	f.raise("A1-01-CALL", "cell-call", 2)
+	_, ts := serve(t, f)
+
+	doc := getPage(t, ts, "/", http.StatusOK)
+
+	tile := doc.Find(`[data-testid="door-A-GATE1"]`)
+	assert.Equal(t, "true", tile.AttrOr("data-forced", ""))
+	assert.True(t, tile.HasClass("forced"))
+	assert.Equal(t, "FORCED", strings.TrimSpace(tile.Find(`[data-testid="forced-A-GATE1"]`).Text()))
+	assert.Equal(t, "OPEN", tile.Find(".state").Text())
+	assert.Equal(t, "locked", tile.Find(`[data-testid="lock-A-GATE1"]`).Text(), "the lock still reads locked: that is why it is forced")
+
+	assert.Equal(t, []string{"alarm-A-3", "alarm-A-4"}, testIDs(doc.Find("#alarms article")), "priority 1 first")
+	row := doc.Find(`[data-testid="alarm-A-3"]`)
+	assert.Equal(t, "Gate 1", row.Find(".point").Text(), "the door's name")
+	assert.Equal(t, "DOOR FORCED", row.Find(".kind").Text())
+	assert.Equal(t, 1, row.Find(`[data-testid="acknowledge-alarm-A-3"]`).Length())
+	assert.Equal(t, "false", doc.Find(`[data-testid="door-A1-01"]`).AttrOr("data-forced", ""), "a cell call is not a forced door")
+
+	require.NoError(t, f.Acknowledge(t.Context(), forced, "officer-7"))
+	f.record(event.DoorClosed, "A-GATE1", event.SystemActor, nil)
+	tile = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A-GATE1"]`)
+	assert.Equal(t, "FORCED · ack", strings.TrimSpace(tile.Find(`[data-testid="forced-A-GATE1"]`).Text()), "forced until resolved, even once closed")
+	assert.Equal(t, "closed", tile.AttrOr("data-state", ""))
+
+	require.NoError(t, f.Clear(t.Context(), forced, "officer-7", "contact adjusted"))
+	tile = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A-GATE1"]`)
+	assert.Equal(t, "false", tile.AttrOr("data-forced", ""))
+	assert.Zero(t, tile.Find(`[data-testid="forced-A-GATE1"]`).Length())
 }

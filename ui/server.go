@@ -45,6 +45,8 @@ type Server struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: live streams end
+
+	refreshEvery time.Duration // see the constant; tests shorten it
 }
 
 // New returns the web interface of w.
@@ -67,6 +69,8 @@ func New(w Wing, opt Options) *Server {
 		mux:    http.NewServeMux(),
 		origin: http.NewCrossOriginProtection(),
 		done:   make(chan struct{}),
+
+		refreshEvery: refreshEvery,
 	}
 	s.routes()
 	return s
@@ -82,6 +86,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /events", s.events)
 	s.mux.HandleFunc("POST /alarms/{wing}/{seq}/acknowledge", s.alarmAction(actionAcknowledge))
 	s.mux.HandleFunc("POST /alarms/{wing}/{seq}/clear", s.alarmAction(actionClear))
+	s.mux.HandleFunc("GET /walktest", s.walkTestPage)
+	s.mux.HandleFunc("POST /walktest/start", s.walkTestAction(true))
+	s.mux.HandleFunc("POST /walktest/end", s.walkTestAction(false))
 	s.mux.HandleFunc("GET /live", s.live)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/state", s.apiState)
@@ -89,6 +96,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/events/tail", s.apiTail)
 	s.mux.HandleFunc("POST /api/v1/alarms/{wing}/{seq}/acknowledge", s.apiAlarmAction(actionAcknowledge))
 	s.mux.HandleFunc("POST /api/v1/alarms/{wing}/{seq}/clear", s.apiAlarmAction(actionClear))
+	s.mux.HandleFunc("POST /api/v1/walktest/start", s.apiWalkTest(true))
+	s.mux.HandleFunc("POST /api/v1/walktest/end", s.apiWalkTest(false))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "There is no such API endpoint: see /api/v1 in docs/openapi.yaml for the ones there are.")
 	})

@@ -188,6 +188,16 @@ func TestSimulatedWingIsValidAndComplete(t *testing.T) {
 	assert.Equal(t, 60, calls)
 	assert.Equal(t, 3, staff)
 	assert.Len(t, w.Doors, 65, "60 cells, 3 gates, office, exit")
+	assert.Len(t, w.Sensors, 3)
+	assert.Len(t, w.Outputs, 3)
+	supervised := 0
+	for _, d := range w.Doors {
+		if d.Input.ADC != nil {
+			supervised++
+			assert.Equal(t, "A2-11", d.ID)
+		}
+	}
+	assert.Equal(t, 1, supervised)
 }
 
 func FuzzParse(f *testing.F) {

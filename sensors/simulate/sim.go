@@ -41,24 +41,18 @@ type Input struct {
 	// ActiveLow says the pin reads Low while the input is active (door
 	// open, button pressed).
 	ActiveLow bool
-	Landing   string // the landing the input is on; empty for none
-	Cell      bool   // a cell door or a cell call button, rather than a gate or a staff alarm
 }
 
 // Options configures a simulator. The zero value works.
 type Options struct {
-	// Clock paces Run and the pins' edge timeouts. Nil means the real clock.
+	// Clock paces the pins' edge timeouts. Nil means the real clock.
 	Clock clockwork.Clock
-	// Seed chooses Run's activity: with a fake clock, the same seed gives
-	// the same edges at the same times.
-	Seed int64
 }
 
 // Sim is a simulated wing. Its pins stay registered in gpioreg until Close.
 // Its methods are safe for concurrent use.
 type Sim struct {
 	clock  clockwork.Clock
-	seed   int64
 	inputs []Input // in the order given to New
 	pins   map[string]*pin
 
@@ -73,7 +67,7 @@ func New(inputs []Input, opt Options) (*Sim, error) {
 	if opt.Clock == nil {
 		opt.Clock = clockwork.NewRealClock()
 	}
-	s := &Sim{clock: opt.Clock, seed: opt.Seed, inputs: inputs, pins: make(map[string]*pin, len(inputs))}
+	s := &Sim{clock: opt.Clock, inputs: inputs, pins: make(map[string]*pin, len(inputs))}
 	for _, in := range inputs {
 		switch {
 		case in.Pin == "":

@@ -21,12 +21,12 @@ func wing(landings, cells int) []simulate.Input {
 		landing := fmt.Sprintf("A%d", l)
 		for c := 1; c <= cells; c++ {
 			inputs = append(inputs,
-				simulate.Input{Pin: fmt.Sprintf("DOOR_%s_%02d", landing, c), Kind: simulate.DoorContact, Landing: landing, Cell: true},
-				simulate.Input{Pin: fmt.Sprintf("CALL_%s_%02d", landing, c), Kind: simulate.Button, ActiveLow: true, Landing: landing, Cell: true})
+				simulate.Input{Pin: fmt.Sprintf("DOOR_%s_%02d", landing, c), Kind: simulate.DoorContact},
+				simulate.Input{Pin: fmt.Sprintf("CALL_%s_%02d", landing, c), Kind: simulate.Button, ActiveLow: true})
 		}
 		inputs = append(inputs,
-			simulate.Input{Pin: "GATE_" + landing, Kind: simulate.DoorContact, Landing: landing},
-			simulate.Input{Pin: "ALARM_" + landing, Kind: simulate.Button, ActiveLow: true, Landing: landing})
+			simulate.Input{Pin: "GATE_" + landing, Kind: simulate.DoorContact},
+			simulate.Input{Pin: "ALARM_" + landing, Kind: simulate.Button, ActiveLow: true})
 	}
 	return inputs
 }

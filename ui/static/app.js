@@ -38,7 +38,8 @@ function follow(status) {
     status.dataset.state = state;
     status.textContent = text;
   };
-  const source = new EventSource("/live");
+  // The stream sends the parts of this page only.
+  const source = new EventSource("/live?page=" + encodeURIComponent(status.dataset.page || "overview"));
   source.onopen = () => show("live", "live");
   source.onerror = () => {
     show("reconnecting", "reconnecting…");

@@ -16,7 +16,7 @@ import (
 // the tile reaches the wanted state.
 const edgeWatch = `window.__edge = new Promise((resolve) => {
 	const done = () => {
-		const el = document.getElementById("door-A2-11");
+		const el = document.getElementById("door-A2-10");
 		if (el && el.dataset.state === %q) { resolve(performance.timeOrigin + performance.now()); return true; }
 		return false;
 	};
@@ -61,7 +61,7 @@ func edgeToScreen(ctx context.Context, dir string) ([]figure, error) {
 		chromedp.EmulateViewport(browsertest.Width, browsertest.Height, chromedp.EmulateTouch),
 		chromedp.Navigate("http://"+addr+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#door-A2-11[data-state="closed"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#door-A2-10[data-state="closed"]`)),
 	); err != nil {
 		return nil, fmt.Errorf("open the overview: %w", err)
 	}
@@ -73,7 +73,7 @@ func edgeToScreen(ctx context.Context, dir string) ([]figure, error) {
 			return nil, err
 		}
 		edge := time.Now()
-		if err := a.Sim().Set("DOOR_A2_11", open); err != nil {
+		if err := a.Sim().SetInput("A2-10", open); err != nil {
 			return nil, err
 		}
 		shown, err := chromedp.Run(tab, chromedp.Evaluate[float64](`window.__edge`, chromedp.EvalAwaitPromise))

@@ -1,0 +1,166 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/jonboulle/clockwork"
+	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/i2c/i2creg"
+
+	"wingnode/appliance/config"
+	"wingnode/sensors/scenario"
+	"wingnode/sensors/simulate"
+)
+
+// simulation is the simulated hardware of a wing: its input pins, its
+// supervised lines and environment sensors on simulated I2C buses, its
+// output pins, and a wiring that addresses them by configuration id.
+type simulation struct {
+	*simulate.Wiring
+	Pins    *simulate.Sim
+	Outputs *simulate.Outputs
+	buses   map[string]*simulate.I2CBus
+}
+
+// newSimulation builds and registers simulated hardware for every point of w.
+func newSimulation(w config.Wing, clock clockwork.Clock) (s *simulation, err error) {
+	pins, err := simulate.New(simInputs(w), simulate.Options{Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	s = &simulation{Wiring: simulate.NewWiring(pins), Pins: pins, buses: map[string]*simulate.I2CBus{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	adcs := map[string]*simulate.ADS1115{}
+	wire := func(id string, in config.Input) error {
+		if in.ADC == nil {
+			return s.Input(id, in.Pin)
+		}
+		key := fmt.Sprintf("%s/0x%02x", in.ADC.Bus, in.ADC.Addr)
+		dev, ok := adcs[key]
+		if !ok {
+			dev = simulate.NewADS1115(nil)
+			if err := s.bus(in.ADC.Bus).Attach(in.ADC.Addr, dev); err != nil {
+				return err
+			}
+			adcs[key] = dev
+		}
+		return s.Line(id, dev, in.ADC.Channel)
+	}
+	for _, d := range w.Doors {
+		if err := wire(d.ID, d.Input); err != nil {
+			return nil, err
+		}
+		if d.Lock != nil {
+			if err := wire(d.ID+lockSuffix, *d.Lock); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, p := range w.AlarmPoints {
+		if err := wire(p.ID, p.Input); err != nil {
+			return nil, err
+		}
+	}
+	for _, sn := range w.Sensors {
+		dev := simulate.NewSHT3x(nil)
+		if err := s.bus(sn.Bus).Attach(sn.Addr, dev); err != nil {
+			return nil, err
+		}
+		if err := s.Sensor(sn.ID, dev); err != nil {
+			return nil, err
+		}
+	}
+	var outs []string
+	for _, o := range w.Outputs {
+		outs = append(outs, o.Pin)
+	}
+	if s.Outputs, err = simulate.NewOutputs(outs); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *simulation) bus(name string) *simulate.I2CBus {
+	b, ok := s.buses[name]
+	if !ok {
+		b = simulate.NewI2CBus("simulated I2C " + name)
+		s.buses[name] = b
+	}
+	return b
+}
+
+// openBus opens a simulated I2C bus by name, as i2creg.Open does a real one.
+func (s *simulation) openBus(name string) (i2c.BusCloser, error) {
+	b, ok := s.buses[name]
+	if !ok {
+		return nil, fmt.Errorf("simulate: no I2C bus %q", name)
+	}
+	return keptOpen{b}, nil
+}
+
+// busRefs describes the simulated buses as periph's registry would the
+// board's.
+func (s *simulation) busRefs() []*i2creg.Ref {
+	var refs []*i2creg.Ref
+	for _, name := range slices.Sorted(maps.Keys(s.buses)) {
+		n, err := strconv.Atoi(name)
+		if err != nil {
+			n = -1
+		}
+		refs = append(refs, &i2creg.Ref{Name: name, Number: n, Open: func() (i2c.BusCloser, error) { return s.openBus(name) }})
+	}
+	return refs
+}
+
+// keptOpen is a simulated bus that outlives the appliance's use of it.
+type keptOpen struct{ *simulate.I2CBus }
+
+func (keptOpen) Close() error { return nil }
+
+// Close unregisters the simulated pins.
+func (s *simulation) Close() error {
+	var errs []error
+	if s.Outputs != nil {
+		errs = append(errs, s.Outputs.Close())
+	}
+	return errors.Join(append(errs, s.Pins.Close())...)
+}
+
+// play runs the scenario (the built-in one when sc is nil) until ctx ends.
+func (s *simulation) play(ctx context.Context, sc *scenario.Scenario, clock clockwork.Clock, log *slog.Logger) {
+	if sc == nil {
+		sc = scenario.Default()
+	}
+	if err := sc.Play(ctx, s, clock); err != nil && ctx.Err() == nil {
+		log.Error("simulated activity stopped", "scenario", sc.Name(), "err", err)
+	}
+}
+
+// simInputs lists the GPIO inputs of w for the pin simulator.
+func simInputs(w config.Wing) []simulate.Input {
+	var out []simulate.Input
+	for _, d := range w.Doors {
+		if d.Input.ADC == nil {
+			out = append(out, simulate.Input{Pin: d.Input.Pin, Kind: simulate.DoorContact, ActiveLow: d.Input.ActiveLow})
+		}
+		if d.Lock != nil && d.Lock.ADC == nil {
+			out = append(out, simulate.Input{Pin: d.Lock.Pin, Kind: simulate.DoorContact, ActiveLow: d.Lock.ActiveLow})
+		}
+	}
+	for _, p := range w.AlarmPoints {
+		if p.Input.ADC == nil {
+			out = append(out, simulate.Input{Pin: p.Input.Pin, Kind: simulate.Button, ActiveLow: p.Input.ActiveLow})
+		}
+	}
+	return out
+}

@@ -1,0 +1,29 @@
+package scenario
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+//go:embed default.scenario
+var defaultText string
+
+// DefaultName names the default scenario in messages.
+const DefaultName = "default.scenario"
+
+// Default returns the built-in scenario for the built-in simulated wing
+// (wing A: three landings of 20 cells): a ten-minute day that loops, with
+// landing unlocks, a door held open for minutes, cell calls, a staff
+// alarm, a line fault and its repair, a cell getting hot, and a sensor
+// that drops out for a while. It names, besides the wing's doors and alarm
+// points, the supervised line A2-11 and the environment sensors ENV-A1 to
+// ENV-A3. The text is embedded and tested, so Default does not fail; it
+// panics if the text is broken.
+func Default() *Scenario {
+	s, err := Parse(DefaultName, strings.NewReader(defaultText))
+	if err != nil {
+		panic(fmt.Sprintf("scenario: the built-in default scenario does not parse: %v", err))
+	}
+	return s
+}

@@ -1,0 +1,167 @@
+package scenario_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/stretchr/testify/require"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+
+	"wingnode/appliance/config"
+	"wingnode/sensors/scenario"
+	"wingnode/sensors/simulate"
+)
+
+var _ scenario.Target = (*simulate.Wiring)(nil)
+
+// builtIn is the built-in simulated wing's hardware as the default
+// scenario expects it: the doors and alarm points on pins, but A2-11 on a
+// supervised line, and an environment sensor per landing.
+type builtIn struct {
+	*simulate.Wiring
+	adc     *simulate.ADS1115
+	sensors map[string]*simulate.SHT3x
+}
+
+func newBuiltIn(t *testing.T, clock clockwork.Clock) *builtIn {
+	t.Helper()
+	w, err := config.Simulated("A")
+	require.NoError(t, err)
+	var inputs []simulate.Input
+	pins := map[string]string{}
+	for _, d := range w.Doors {
+		if d.ID != "A2-11" {
+			inputs = append(inputs, simulate.Input{Pin: d.Input.Pin, Kind: simulate.DoorContact, ActiveLow: d.Input.ActiveLow})
+			pins[d.ID] = d.Input.Pin
+		}
+	}
+	for _, p := range w.AlarmPoints {
+		inputs = append(inputs, simulate.Input{Pin: p.Input.Pin, Kind: simulate.Button, ActiveLow: p.Input.ActiveLow})
+		pins[p.ID] = p.Input.Pin
+	}
+	sim, err := simulate.New(inputs, simulate.Options{Clock: clock})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, sim.Close()) })
+
+	b := &builtIn{Wiring: simulate.NewWiring(sim), adc: simulate.NewADS1115(nil), sensors: map[string]*simulate.SHT3x{}}
+	for _, in := range inputs {
+		for id, pin := range pins {
+			if pin == in.Pin {
+				require.NoError(t, b.Input(id, pin))
+			}
+		}
+	}
+	require.NoError(t, b.Line("A2-11", b.adc, 0))
+	for _, id := range []string{"ENV-A1", "ENV-A2", "ENV-A3"} {
+		b.sensors[id] = simulate.NewSHT3x(nil)
+		require.NoError(t, b.Sensor(id, b.sensors[id]))
+	}
+	return b
+}
+
+// celsius reads a sensor's temperature as a driver would.
+func celsius(t *testing.T, s *simulate.SHT3x) float64 {
+	t.Helper()
+	r := make([]byte, 6)
+	require.NoError(t, s.Tx([]byte{0x24, 0x00}, r))
+	return -45 + 175*float64(uint16(r[0])<<8|uint16(r[1]))/65535
+}
+
+// TestDefaultOnTheBuiltInWing plays the default scenario through the
+// simulated hardware, checking a few moments of it on the way.
+func TestDefaultOnTheBuiltInWing(t *testing.T) {
+	start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	clock := clockwork.NewFakeClockAt(start)
+	b := newBuiltIn(t, clock)
+	s := scenario.Default()
+	require.Equal(t, scenario.DefaultName, s.Name())
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Play(ctx, b, clock) }()
+
+	door := gpioreg.ByName("DOOR_A1_09") // held open from 00:16 for 7 minutes
+	line := func() simulate.LineState { return simulate.LineStateAt(b.adc.Voltage(0)) }
+	checks := map[time.Duration]func(){
+		10 * time.Second: func() {
+			require.Equal(t, gpio.Low, door.Read())
+			require.Equal(t, simulate.LineNormal, line())
+			require.InDelta(t, 22.0, celsius(t, b.sensors["ENV-A3"]), 0.01)
+		},
+		5 * time.Minute: func() {
+			require.Equal(t, gpio.High, door.Read())
+			require.Equal(t, simulate.LineOpenCircuit, line())
+		},
+		6*time.Minute + 40*time.Second: func() {
+			require.Equal(t, simulate.LineNormal, line(), "repaired, and the door shut again")
+			require.InDelta(t, 32.5, celsius(t, b.sensors["ENV-A3"]), 0.01)
+		},
+		7*time.Minute + 30*time.Second: func() {
+			require.Equal(t, gpio.Low, door.Read())
+			err := b.sensors["ENV-A2"].Tx([]byte{0x24, 0x00}, nil)
+			require.ErrorIs(t, err, simulate.ErrNACK, "ENV-A2 is silent")
+		},
+		10*time.Minute + 10*time.Second: func() { // the second round
+			require.InDelta(t, 22.0, celsius(t, b.sensors["ENV-A3"]), 0.01)
+			require.NoError(t, b.sensors["ENV-A2"].Tx([]byte{0x24, 0x00}, nil))
+		},
+	}
+	for elapsed := time.Duration(0); elapsed <= 10*time.Minute+10*time.Second; elapsed += time.Second {
+		// Play, and nothing else, waits on the clock once it has made the
+		// changes due.
+		require.NoError(t, clock.BlockUntilContext(ctx, 1))
+		if check := checks[elapsed]; check != nil {
+			check()
+		}
+		clock.Advance(time.Second)
+	}
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+}
+
+func TestDefaultNamesOnlyTheBuiltInWing(t *testing.T) {
+	w, err := config.Simulated("A")
+	require.NoError(t, err)
+	var p scenario.Points
+	for _, d := range w.Doors {
+		p.Inputs = append(p.Inputs, d.ID)
+	}
+	for _, a := range w.AlarmPoints {
+		p.Inputs = append(p.Inputs, a.ID)
+	}
+	require.ErrorContains(t, scenario.Default().Check(p), "no supervised line A2-11")
+	p.Lines = []string{"A2-11"}
+	p.Sensors = []string{"ENV-A1", "ENV-A2", "ENV-A3"}
+	require.NoError(t, scenario.Default().Check(p))
+}
+
+// TestDocumentedExamplesParse keeps the examples in the package
+// documentation and in docs/scenarios.md valid.
+func TestDocumentedExamplesParse(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	var example strings.Builder
+	for line := range strings.Lines(string(doc)) {
+		if after, ok := strings.CutPrefix(line, "//\t"); ok {
+			example.WriteString(after)
+		}
+	}
+	_, err = scenario.Parse("doc.go", strings.NewReader(example.String()))
+	require.NoError(t, err)
+
+	md, err := os.ReadFile("../../docs/scenarios.md")
+	require.NoError(t, err)
+	blocks := strings.Split(string(md), "```scenario\n")
+	require.Greater(t, len(blocks), 1, "no scenario example in docs/scenarios.md")
+	for _, b := range blocks[1:] {
+		block, _, _ := strings.Cut(b, "```")
+		_, err := scenario.Parse("docs/scenarios.md", strings.NewReader(block))
+		require.NoError(t, err)
+	}
+}
