@@ -103,7 +103,7 @@ func (a *Appliance) watchLines(ctx context.Context, b *buses, out chan<- sensors
 			}
 			return
 		}
-		lines = append(lines, supervise.Line{ID: id, ADC: d, Channel: in.ADC.Channel, Bands: supervise.Bands{Supply: LineSupply}})
+		lines = append(lines, supervise.Line{ID: id, ADC: d, Channel: in.ADC.Channel, Bands: supervise.Bands{Supply: LineSupply}, Debounce: in.Debounce})
 	}
 	for _, d := range a.layout.Doors {
 		add(d.ID, d.Input)

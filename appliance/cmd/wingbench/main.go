@@ -13,6 +13,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"wingnode/appliance/store"
 )
 
 type figure struct {
@@ -31,17 +35,23 @@ var benches = []bench{
 	{"append", steadyAppend},
 	{"edge", edgeToScreen},
 	{"rss", rssAfterMillion},
+	{"storm", sensorStorm},
+	{"input", inputToEvent},
 }
 
 // quiet discards the appliance's own logging during measurements.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+var realClock = clockwork.NewRealClock()
+
+type storeRecord = store.Record
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == rssChildArg {
 		rssChild(os.Args[2])
 		return
 	}
-	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss (default all)")
+	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input (default all)")
 	flag.Parse()
 	ctx := context.Background()
 	failed := false
