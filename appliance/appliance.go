@@ -246,6 +246,12 @@ func (a *Appliance) checkpointNow() {
 // Run records the start, reads the inputs and serves the screens until
 // ctx ends, then records a clean stop.
 func (a *Appliance) Run(ctx context.Context) error {
+	defer func() {
+		if r := recover(); r != nil {
+			a.safeOutputs()
+			panic(r)
+		}
+	}()
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("appliance: screens on %s: %w (is another wingnode running? choose another address with -listen)", a.cfg.Listen, err)

@@ -89,3 +89,23 @@ func TestAnnunciatorsFollowTheAlarms(t *testing.T) {
 		assert.Equal(t, gpio.Low, level(pin), "%s safe after stop", pin)
 	}
 }
+
+func TestPanicLeavesAnnunciatorsSafe(t *testing.T) {
+	r := start(t, Config{})
+	out := r.SimulatedOutputs()
+	r.set(t, "A1-STAFF", true)
+	require.Eventually(t, func() bool {
+		l, _ := out.Level("OUT_A_SOUNDER")
+		return l == gpio.High
+	}, 5*time.Second, 5*time.Millisecond, "sounding")
+
+	func() {
+		defer func() { assert.Equal(t, "boom", recover(), "the panic goes on after the outputs are safe") }()
+		r.guard(func() { panic("boom") })()
+	}()
+	for _, pin := range []string{"OUT_A_SOUNDER", "OUT_A_STROBE", "OUT_A_PANEL"} {
+		l, err := out.Level(pin)
+		require.NoError(t, err)
+		assert.Equal(t, gpio.Low, l, "%s off after a panic", pin)
+	}
+}
