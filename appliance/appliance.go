@@ -422,7 +422,7 @@ func pointsOf(w config.Wing) []sensors.Point {
 	for _, d := range w.Doors {
 		add(d.ID, d.Input)
 		if d.Lock != nil {
-			add(d.ID+lockSuffix, *d.Lock)
+			add(d.ID+wing.LockSuffix, *d.Lock)
 		}
 	}
 	for _, p := range w.AlarmPoints {

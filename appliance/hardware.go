@@ -13,6 +13,7 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 	"wingnode/sensors"
 	"wingnode/sensors/adc"
 	"wingnode/sensors/annunciate"
@@ -108,7 +109,7 @@ func (a *Appliance) watchLines(ctx context.Context, b *buses, out chan<- sensors
 	for _, d := range a.layout.Doors {
 		add(d.ID, d.Input)
 		if d.Lock != nil {
-			add(d.ID+lockSuffix, *d.Lock)
+			add(d.ID+wing.LockSuffix, *d.Lock)
 		}
 	}
 	for _, p := range a.layout.AlarmPoints {

@@ -10,12 +10,10 @@ import (
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
 	"wingnode/sensors"
 	"wingnode/sensors/supervise"
 )
-
-// lockSuffix names a door's lock contact as an input: "A1-07#lock".
-const lockSuffix = "#lock"
 
 // inputRole says what an input is for.
 type inputRole int
@@ -82,7 +80,7 @@ func newRecorder(a *Appliance) *recorder {
 		}
 		add(in, d.Input)
 		if d.Lock != nil {
-			lock := &input{id: d.ID + lockSuffix, role: lockContact, door: d.ID}
+			lock := &input{id: d.ID + wing.LockSuffix, role: lockContact, door: d.ID}
 			if st, ok := s.Locks[d.ID]; ok {
 				lock.known, lock.active = true, st.Locked
 			}
@@ -188,13 +186,13 @@ func (r *recorder) reading(ctx context.Context, in *input, rd sensors.Reading) {
 // checkForced raises a door-forced alarm when a door reads open while its
 // lock reads locked: the door was forced, or one of its contacts lies.
 func (r *recorder) checkForced(ctx context.Context, door string) {
-	d, lock := r.inputs[door], r.inputs[door+lockSuffix]
+	d, lock := r.inputs[door], r.inputs[door+wing.LockSuffix]
 	if lock == nil || !d.known || !lock.known || !d.active || !lock.active {
 		return
 	}
 	if r.a.claimRaise(door) {
 		r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: door,
-			Data: map[string]string{"point_kind": "door-forced", "priority": "1"}})
+			Data: map[string]string{"point_kind": wing.DoorForced, "priority": "1"}})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"periph.io/x/conn/v3/i2c/i2creg"
 
 	"wingnode/appliance/config"
+	"wingnode/appliance/wing"
 	"wingnode/sensors/scenario"
 	"wingnode/sensors/simulate"
 )
@@ -61,7 +62,7 @@ func newSimulation(w config.Wing, clock clockwork.Clock) (s *simulation, err err
 			return nil, err
 		}
 		if d.Lock != nil {
-			if err := wire(d.ID+lockSuffix, *d.Lock); err != nil {
+			if err := wire(d.ID+wing.LockSuffix, *d.Lock); err != nil {
 				return nil, err
 			}
 		}

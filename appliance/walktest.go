@@ -13,7 +13,7 @@ import (
 // Walk tests last at most MaxWalkTest, and end by themselves.
 const (
 	DefaultWalkTest = 30 * time.Minute
-	MaxWalkTest     = 2 * time.Hour
+	MaxWalkTest     = wing.MaxWalkTest
 )
 
 // StartWalkTest starts a walk test run by officer for d (DefaultWalkTest

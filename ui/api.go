@@ -15,6 +15,7 @@ import (
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
 )
 
 // The limits of a page of events from the API.
@@ -197,7 +198,7 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 			State: state, Since: at, Fault: fault,
 		}
 		ad.Lock, ad.LockSince, ad.LockFault = v.lockStatus(d)
-		if a, ok := v.state.ActiveAlarmOn(d.ID); ok && a.PointKind == doorForced {
+		if a, ok := v.state.ActiveAlarmOn(d.ID); ok && a.PointKind == wing.DoorForced {
 			ad.Forced = true
 		}
 		out.Doors = append(out.Doors, ad)
@@ -442,8 +443,8 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 		var err error
 		if start {
 			minutes := cmp.Or(req.Minutes, defaultWalkTestMinutes)
-			if minutes < 1 || minutes > maxWalkTestMinutes {
-				writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("minutes: %d is not a whole number of minutes from 1 to %d.", req.Minutes, maxWalkTestMinutes))
+			if minutes < 1 || minutes > int(wing.MaxWalkTest/time.Minute) {
+				writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("minutes: %d is not a whole number of minutes from 1 to %d.", req.Minutes, int(wing.MaxWalkTest/time.Minute)))
 				return
 			}
 			result.Action, result.Minutes = "start", minutes

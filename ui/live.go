@@ -12,6 +12,7 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 // keepAliveEvery is how often an idle live stream sends a comment, so that
@@ -57,7 +58,7 @@ func (c *changes) add(v view, e event.Event) {
 	case event.DoorOpened, event.DoorClosed, event.DoorLocked, event.DoorUnlocked:
 		c.door(v, e.Subject)
 	case event.InputFault, event.InputRestored:
-		c.door(v, strings.TrimSuffix(e.Subject, lockSuffix))
+		c.door(v, strings.TrimSuffix(e.Subject, wing.LockSuffix))
 		if _, ok := v.pointByID(e.Subject); ok {
 			c.panel = true
 		}

@@ -170,20 +170,13 @@ type overviewPage struct {
 	Groups      []doorGroup
 }
 
-// doorForced is the point kind of the alarm raised when a door reads open
-// while its lock reads locked; the alarm's point is the door.
-const doorForced = "door-forced"
-
-// lockSuffix makes a door's lock contact input id from the door's id.
-const lockSuffix = "#lock"
-
 func pointKindLabel(kind string) string {
 	switch config.AlarmPointKind(kind) {
 	case config.CellCall:
 		return "Cell call"
 	case config.StaffAlarm:
 		return "Staff alarm"
-	case doorForced:
+	case wing.DoorForced:
 		return "DOOR FORCED"
 	case "":
 		return "Alarm"
@@ -244,7 +237,7 @@ func (v view) lockStatus(d config.Door) (state lockState, at time.Time, fault st
 	if d.Lock == nil {
 		return "", time.Time{}, ""
 	}
-	if in, ok := v.state.Inputs[d.ID+lockSuffix]; ok && in.Faulted {
+	if in, ok := v.state.Inputs[d.ID+wing.LockSuffix]; ok && in.Faulted {
 		return lockFault, in.Since, in.Fault
 	}
 	l, ok := v.state.Locks[d.ID]
@@ -268,7 +261,7 @@ func (v view) door(d config.Door) doorTile {
 	case lock != lockFault:
 		t.Lock = lock
 	}
-	if a, ok := v.state.ActiveAlarmOn(d.ID); ok && a.PointKind == doorForced {
+	if a, ok := v.state.ActiveAlarmOn(d.ID); ok && a.PointKind == wing.DoorForced {
 		t.Forced = &alarmBadge{Acknowledged: a.Acknowledged != nil}
 	}
 	if d.Kind == config.CellDoor {
@@ -347,7 +340,7 @@ func (v view) panel() alarmPanel {
 		}
 		if pt, ok := v.pointByID(a.Point); ok {
 			row.Point = cmp.Or(pt.Name, pt.ID)
-		} else if d, ok := v.doorByID(a.Point); ok && a.PointKind == doorForced {
+		} else if d, ok := v.doorByID(a.Point); ok && a.PointKind == wing.DoorForced {
 			row.Point = cmp.Or(d.Name, d.ID)
 		}
 		if a.Acknowledged != nil {

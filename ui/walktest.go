@@ -17,7 +17,6 @@ var walkTestChoices = []int{15, 30, 60}
 
 const (
 	defaultWalkTestMinutes = 30
-	maxWalkTestMinutes     = 120
 )
 
 // walkBanner is the strip every page shows while a walk test runs.
@@ -92,7 +91,7 @@ func (v view) inputGroups() []inputGroup {
 			name := cmp.Or(d.Name, d.ID)
 			take(g, input{ID: d.ID, Name: name, Kind: "door", Landing: d.Landing})
 			if d.Lock != nil {
-				take(g, input{ID: d.ID + lockSuffix, Name: name, Kind: "lock", Landing: d.Landing})
+				take(g, input{ID: d.ID + wing.LockSuffix, Name: name, Kind: "lock", Landing: d.Landing})
 			}
 			for _, p := range v.layout.AlarmPoints {
 				if p.Cell == d.ID && p.Cell != "" {
@@ -289,8 +288,8 @@ func parseMinutes(v string) (time.Duration, error) {
 		return defaultWalkTestMinutes * time.Minute, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > maxWalkTestMinutes {
-		return 0, fmt.Errorf("%q is not a whole number of minutes from 1 to %d", v, maxWalkTestMinutes)
+	if err != nil || n < 1 || n > int(wing.MaxWalkTest/time.Minute) {
+		return 0, fmt.Errorf("%q is not a whole number of minutes from 1 to %d", v, int(wing.MaxWalkTest/time.Minute))
 	}
 	return time.Duration(n) * time.Minute, nil
 }
