@@ -36,18 +36,11 @@ func edgeToScreen(ctx context.Context, dir string) ([]figure, error) {
 	if path == "" {
 		return nil, errors.New("chromium is not installed: run 'make deps' as root")
 	}
-	a, err := appliance.New(appliance.Config{DataDir: dir, Listen: "127.0.0.1:0", Simulate: true, Log: quiet})
+	a, stop, err := running(ctx, appliance.Config{DataDir: dir, Simulate: true})
 	if err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- a.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-ran
-		a.Close()
-	}()
+	defer stop()
 	addr, err := a.Addr(ctx)
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"wingnode/appliance"
 	"wingnode/appliance/store"
 )
 
@@ -98,4 +99,22 @@ func percentile(ds []time.Duration, p float64) float64 {
 	slices.Sort(s)
 	i := int(float64(len(s)-1) * p / 100)
 	return float64(s[i]) / float64(time.Millisecond)
+}
+
+// running starts an appliance and returns it with a function that stops
+// it and closes it.
+func running(ctx context.Context, cfg appliance.Config) (*appliance.Appliance, func(), error) {
+	cfg.Listen, cfg.Log = "127.0.0.1:0", quiet
+	a, err := appliance.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(runCtx) }()
+	return a, func() {
+		stop()
+		<-ran
+		a.Close()
+	}, nil
 }

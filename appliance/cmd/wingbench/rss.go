@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"wingnode/appliance"
@@ -27,29 +25,12 @@ func rssAfterMillion(ctx context.Context, dir string) ([]figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	for range writers {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > total {
-					return
-				}
-				if _, err := a.Store().Append(ctx, doorDraft(int(i))); err != nil {
-					failed.Add(1)
-					return
-				}
-			}
-		})
+	err = appendConcurrently(ctx, a.Store(), writers, total)
+	if cerr := a.Close(); err == nil {
+		err = cerr
 	}
-	wg.Wait()
-	if err := a.Close(); err != nil {
+	if err != nil {
 		return nil, err
-	}
-	if f := failed.Load(); f > 0 {
-		return nil, fmt.Errorf("%d writers failed", f)
 	}
 	self, err := os.Executable()
 	if err != nil {

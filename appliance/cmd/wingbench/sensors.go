@@ -39,18 +39,11 @@ func stormWing() (config.Wing, []string) {
 func sensorStorm(ctx context.Context, dir string) ([]figure, error) {
 	const rate, seconds = 50, 5
 	w, ids := stormWing()
-	a, err := appliance.New(appliance.Config{DataDir: dir, Wing: w, Listen: "127.0.0.1:0", Simulate: true, Log: quiet})
+	a, stop, err := running(ctx, appliance.Config{DataDir: dir, Wing: w, Simulate: true})
 	if err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- a.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-ran
-		a.Close()
-	}()
+	defer stop()
 	if err := settled(a, len(ids)); err != nil {
 		return nil, err
 	}
@@ -111,18 +104,11 @@ func doorEvents(a *appliance.Appliance) (int, error) {
 // Alarm buttons (5 ms debounce), door contacts (20 ms) and a door on a
 // supervised line (polled every 20 ms, then 20 ms debounce) separately.
 func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
-	a, err := appliance.New(appliance.Config{DataDir: dir, Listen: "127.0.0.1:0", Simulate: true, Log: quiet})
+	a, stop, err := running(ctx, appliance.Config{DataDir: dir, Simulate: true})
 	if err != nil {
 		return nil, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- a.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-ran
-		a.Close()
-	}()
+	defer stop()
 	if err := settled(a, len(a.Layout().Doors)); err != nil {
 		return nil, err
 	}

@@ -29,29 +29,11 @@ func ingest(ctx context.Context, dir string) ([]figure, error) {
 		return nil, err
 	}
 	defer s.Close()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
 	start := time.Now()
-	for range writers {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > total {
-					return
-				}
-				if _, err := s.Append(ctx, doorDraft(int(i))); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err, _ := firstErr.Load().(error); err != nil {
+	if err := appendConcurrently(ctx, s, writers, total); err != nil {
 		return nil, err
 	}
+	elapsed := time.Since(start)
 	return []figure{{"ingest_durable_events_per_s", total / elapsed.Seconds(), "events/s"}}, nil
 }
 
@@ -88,4 +70,29 @@ func steadyAppend(ctx context.Context, dir string) ([]figure, error) {
 		{"append_p50_ms", percentile(lat, 50), "ms"},
 		{"append_p99_ms", percentile(lat, 99), "ms"},
 	}, nil
+}
+
+// appendConcurrently appends total door events to s from writers
+// goroutines at once, each waiting for its own append to be durable.
+func appendConcurrently(ctx context.Context, s *store.Store, writers, total int) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for range writers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(total) {
+					return
+				}
+				if _, err := s.Append(ctx, doorDraft(int(i))); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	err, _ := firstErr.Load().(error)
+	return err
 }
