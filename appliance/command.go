@@ -72,7 +72,11 @@ func (c Command) Execute(ctx context.Context) int {
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 0 && args[0] != "help" {
-			return Command{Args: []string{args[0], "-help"}, Stdout: c.Stdout, Stderr: c.Stdout, Version: c.Version}.Execute(ctx)
+			topic := []string{args[0], "-help"}
+			if args[0] == "hw" {
+				topic = []string{"hw", "probe", "-help"}
+			}
+			return Command{Args: topic, Stdout: c.Stdout, Stderr: c.Stdout, Version: c.Version}.Execute(ctx)
 		}
 		fmt.Fprint(c.Stdout, usage)
 	default:
@@ -129,7 +133,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 	cfgFile := fs.String("config", "", "wing configuration `file` (default: the built-in simulated wing of 3 landings of 20 cells)")
 	data := fs.String("data", "data", "data `folder` for the event store")
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` for the screens and API; the default serves this machine only")
-	simulate := fs.Bool("simulate", false, "drive the inputs with simulated hardware (plausible activity) instead of the board's GPIO")
+	simulate := fs.Bool("simulate", false, "read simulated hardware instead of the board's GPIO and I2C, playing the built-in scenario (or -scenario FILE)")
 	wingID := fs.String("wing", "A", "`id` of the built-in simulated wing, when no -config is given")
 	scenarioFile := fs.String("scenario", "", "with -simulate: play this scenario `file` (default: the built-in ten-minute day; see docs/scenarios.md)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
