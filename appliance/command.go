@@ -43,6 +43,9 @@ Usage:
                                 list the board's GPIO chips, I2C buses and the
                                 devices answering, and the configured points
                                 that cannot be found
+  wingnode firmware keygen|sign|verify|install
+                                make signing keys, sign an update bundle, check
+                                one, or install one into the inactive root slot
   wingnode version              print the version
   wingnode help [COMMAND]       show help
 
@@ -68,13 +71,23 @@ func (c Command) Execute(ctx context.Context) int {
 		err = c.config(args)
 	case "hw":
 		err = c.hardware(args)
+	case "firmware":
+		err = c.firmwareCmd(args)
 	case "version":
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":
 		if len(args) > 0 && args[0] != "help" {
 			topic := []string{args[0], "-help"}
-			if args[0] == "hw" {
+			switch args[0] {
+			case "hw":
 				topic = []string{"hw", "probe", "-help"}
+			case "firmware":
+				fmt.Fprintln(c.Stdout, firmwareUsage)
+				for _, verb := range []string{"keygen", "sign", "verify", "install"} {
+					fmt.Fprintln(c.Stdout)
+					Command{Args: []string{"firmware", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
+				}
+				return 0
 			}
 			return Command{Args: topic, Stdout: c.Stdout, Stderr: c.Stdout, Version: c.Version}.Execute(ctx)
 		}

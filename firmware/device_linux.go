@@ -1,0 +1,83 @@
+package firmware
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// OpenSlotDevice opens slot n's partition for writing, to pass to Install.
+// The partition is found by its GPT name "root-a" or "root-b" through
+// /sys/class/block, so no udev is needed. It refuses a partition that is
+// mounted, which catches an attempt to write the running system.
+func OpenSlotDevice(n SlotName) (*os.File, error) {
+	part := "root-" + string(n)
+	dev, err := findPartition(os.DirFS("/sys/class/block"), part)
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("firmware: open slot %s: %w", n, err)
+	}
+	defer mounts.Close()
+	mounted, err := isMounted(mounts, dev.majorMinor)
+	if err != nil {
+		return nil, fmt.Errorf("firmware: open slot %s: read mounts: %w", n, err)
+	}
+	if mounted {
+		return nil, fmt.Errorf("firmware: open slot %s: partition %s is mounted, so it is in use (the running system?); install only into the inactive slot", n, dev.name)
+	}
+	f, err := os.OpenFile("/dev/"+dev.name, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("firmware: open slot %s: %w", n, err)
+	}
+	return f, nil
+}
+
+type partition struct {
+	name       string // device name under /dev, such as "vda3"
+	majorMinor string // such as "254:3"
+}
+
+// findPartition looks through the uevent files of a /sys/class/block tree
+// for the one partition whose GPT name is partName.
+func findPartition(sysBlock fs.FS, partName string) (partition, error) {
+	entries, err := fs.ReadDir(sysBlock, ".")
+	if err != nil {
+		return partition{}, fmt.Errorf("firmware: find partition %s: %w", partName, err)
+	}
+	var found []partition
+	for _, e := range entries {
+		b, err := fs.ReadFile(sysBlock, e.Name()+"/uevent")
+		if err != nil {
+			continue // not a block device directory
+		}
+		vars := map[string]string{}
+		for line := range strings.Lines(string(b)) {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
+			vars[k] = v
+		}
+		if vars["PARTNAME"] == partName && vars["DEVNAME"] != "" {
+			found = append(found, partition{name: vars["DEVNAME"], majorMinor: vars["MAJOR"] + ":" + vars["MINOR"]})
+		}
+	}
+	if len(found) != 1 {
+		return partition{}, fmt.Errorf("firmware: find partition %s: %d partitions have that name, want 1; is this a wingnode image (and is a second wingnode disk plugged in)?", partName, len(found))
+	}
+	return found[0], nil
+}
+
+// isMounted reports whether /proc/self/mountinfo lists the device.
+func isMounted(mountinfo io.Reader, majorMinor string) (bool, error) {
+	sc := bufio.NewScanner(mountinfo)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) > 2 && f[2] == majorMinor {
+			return true, nil
+		}
+	}
+	return false, sc.Err()
+}
