@@ -79,6 +79,8 @@ type Appliance struct {
 	subscribers map[chan event.Event]struct{}
 	pending     map[string]bool // alarm points with a raise submitted but not yet folded
 	climate     map[string]ui.ClimateReading
+	storeFault  error                   // the store's last refusal, until it records again
+	faultSince  time.Time               // when the store first refused
 	annunciator *annunciate.Annunciator // while Run runs with outputs configured
 	sinceSave   int
 
@@ -209,6 +211,10 @@ func (a *Appliance) committed(batch []store.Record) {
 		}
 	}
 	a.folded = batch[len(batch)-1].Pos
+	if a.storeFault != nil {
+		a.log.Info("events are being recorded again", "after", time.Since(a.faultSince).Round(time.Second))
+		a.storeFault = nil
+	}
 	if a.annunciator != nil {
 		a.annunciator.Show(a.summaryLocked())
 	}
@@ -395,6 +401,16 @@ func (a *Appliance) alarmFor(id event.ID, officer string) (wing.Alarm, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.state.CanAct(id)
+}
+
+// Recording implements ui.Wing.
+func (a *Appliance) Recording() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.storeFault == nil {
+		return nil
+	}
+	return fmt.Errorf("no event stored since %s: %v", a.faultSince.Local().Format("15:04:05"), a.storeFault)
 }
 
 // Store gives tests and the bench direct access to the event store.

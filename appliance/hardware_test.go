@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -108,4 +109,18 @@ func TestPanicLeavesAnnunciatorsSafe(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, gpio.Low, l, "%s off after a panic", pin)
 	}
+}
+
+func TestStoreRefusalIsReported(t *testing.T) {
+	r := start(t, Config{})
+	require.NoError(t, r.Recording())
+	require.NoError(t, r.Store().Close()) // the store stops accepting events underneath the appliance
+	require.NoError(t, r.Sim().SetInput("A1-09", true))
+	require.Eventually(t, func() bool { return r.Recording() != nil }, 5*time.Second, 5*time.Millisecond)
+	assert.Contains(t, r.Recording().Error(), "store is closed")
+
+	resp, err := http.Get("http://" + r.addr + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 }

@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"sync"
@@ -82,11 +83,15 @@ func (a *Appliance) claimRaise(point string) bool {
 // the same alarm point raise again.
 func (a *Appliance) failed(d event.Draft, err error) {
 	a.log.Error("an input event could not be stored", "kind", d.Kind, "subject", d.Subject, "err", err)
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if d.Kind == event.AlarmRaised {
-		a.mu.Lock()
 		delete(a.pending, d.Subject)
-		a.mu.Unlock()
 	}
+	if a.storeFault == nil {
+		a.faultSince = time.Now()
+	}
+	a.storeFault = err
 }
 
 func (a *Appliance) pinByName(name string) gpio.PinIO {

@@ -30,7 +30,8 @@ type (
 		Error string `json:"error"`
 	}
 	apiHealth struct {
-		Status  string `json:"status"`
+		Status  string `json:"status"` // "ok", or "failing" while events cannot be recorded
+		Problem string `json:"problem,omitempty"`
 		Wing    string `json:"wing"`
 		Version string `json:"version"`
 	}
@@ -177,6 +178,10 @@ func writeJSONError(w http.ResponseWriter, status int, sentence string) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := s.wing.Recording(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, apiHealth{Status: "failing", Problem: err.Error(), Wing: s.wing.Layout().ID, Version: s.opt.Version})
+		return
+	}
 	writeJSON(w, http.StatusOK, apiHealth{Status: "ok", Wing: s.wing.Layout().ID, Version: s.opt.Version})
 }
 

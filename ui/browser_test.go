@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -205,4 +206,31 @@ func jsString(t *testing.T, s string) string {
 	b, err := json.Marshal(s)
 	require.NoError(t, err)
 	return string(b)
+}
+
+func TestBrowserShowsWhenRecordingStops(t *testing.T) {
+	ctx := browsertest.Tab(t)
+	f := busyWing()
+	_, ts := serve(t, f)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
+	))
+	visible := `!document.getElementById("recording-banner").hidden`
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](visible))
+	require.NoError(t, err)
+	require.False(t, shown)
+
+	f.mu.Lock()
+	f.recording = errors.New("no event stored since 10:41:07: no space left on device")
+	f.mu.Unlock()
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](visible, chromedp.WithPollingTimeout(15*time.Second)))
+	require.NoError(t, err, "the open page shows the banner without a reload")
+	browsertest.Screenshot(t, ctx, "recording-stopped-800x480")
+
+	f.mu.Lock()
+	f.recording = nil
+	f.mu.Unlock()
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("recording-banner").hidden`, chromedp.WithPollingTimeout(15*time.Second)))
+	require.NoError(t, err, "and hides it once events are recorded again")
 }

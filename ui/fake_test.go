@@ -77,6 +77,7 @@ type fakeWing struct {
 	subs     map[int]chan event.Event
 	nextSub  int
 	queryErr error
+	recording error // what Recording reports
 	walkErr  error            // returned by StartWalkTest and EndWalkTest
 	climate  []ClimateReading // returned by Climate
 }
@@ -350,3 +351,9 @@ func testIDs(sel *goquery.Selection) []string {
 }
 
 var errQueryBroken = errors.New("fake: disk on fire")
+
+func (f *fakeWing) Recording() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.recording
+}

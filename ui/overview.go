@@ -48,6 +48,7 @@ type header struct {
 	Walk           walkBanner
 	Due            int      // inputs whose proof is overdue or missing
 	Live           livePage // the page follows /live?page=Live; empty: it does not
+	Recording      string   // what stops events being recorded; empty while they are
 }
 
 // since is a moment with its age as rendered by the server; the browser
@@ -193,7 +194,15 @@ func (s *Server) header(v view) header {
 		ClockUntrusted: ok && !clock.ClockTrusted,
 		Walk:           v.walkBanner(),
 		Due:            v.proofSummary().due(),
+		Recording:      recordingProblem(s.wing.Recording()),
 	}
+}
+
+func recordingProblem(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // view renders the wing's picture from one State snapshot.

@@ -37,6 +37,10 @@ type Wing interface {
 	// Climate returns the latest reading of each environment sensor, in
 	// configuration order. Readings are not events: they are not stored.
 	Climate() []ClimateReading
+	// Recording is nil while the store accepts events, and otherwise says
+	// what fails and since when: every screen then says that recording has
+	// stopped, and /healthz answers 503.
+	Recording() error
 	// Subscribe delivers every event after it becomes durable and has been
 	// folded into State. The channel is closed when the subscriber falls
 	// behind or the appliance stops; a screen then reloads. cancel must be

@@ -27,10 +27,26 @@ function tick() {
 function reloadWhenBack() {
   fetch("/healthz", { cache: "no-store" })
     .then((r) => {
-      if (!r.ok) throw new Error(r.statusText);
+      if (!r.ok && r.status !== 503) throw new Error(r.statusText);
       location.reload();
     })
     .catch(() => setTimeout(reloadWhenBack, 2000));
+}
+
+// watchRecording shows the recording banner while /healthz says events
+// cannot be stored (503), and hides it once they can again.
+function watchRecording() {
+  const banner = document.getElementById("recording-banner");
+  if (!banner) return;
+  fetch("/healthz", { cache: "no-store" })
+    .then((r) => r.json())
+    .then((h) => {
+      const failing = h.status === "failing";
+      banner.hidden = !failing;
+      banner.dataset.failing = String(failing);
+      if (failing) banner.querySelector(".recording-problem").textContent = h.problem;
+    })
+    .catch(() => {});
 }
 
 function follow(status) {
@@ -62,5 +78,6 @@ function follow(status) {
 
 tick();
 setInterval(tick, 1000);
+setInterval(watchRecording, 5000);
 const liveStatus = document.getElementById("live-status");
 if (liveStatus) follow(liveStatus);
