@@ -234,3 +234,31 @@ func TestBrowserShowsWhenRecordingStops(t *testing.T) {
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("recording-banner").hidden`, chromedp.WithPollingTimeout(15*time.Second)))
 	require.NoError(t, err, "and hides it once events are recorded again")
 }
+
+func TestBrowserKeepsAHalfTypedNoteThroughLiveUpdates(t *testing.T) {
+	ctx := browsertest.Tab(t)
+	f := busyWing()
+	_, ts := serve(t, f)
+	note := `document.querySelector('form[action="/alarms/A/6/clear"] input[name="note"]')`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
+		chromedp.Evaluate[chromedp.Void](note+`.focus()`),
+		chromedp.KeyEvent("cell checked, prisoner"),
+	))
+
+	// Another alarm arrives while the officer is typing: the alarm panel
+	// is replaced by a fresh fragment.
+	f.raise("A1-01-CALL", "cell-call", 2)
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#alarms [data-testid^="alarm-"]').length >= 3`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the alarm panel was updated")
+	kept, err := chromedp.Run(ctx, chromedp.Evaluate[string](note+`.value + "|" + (document.activeElement === `+note+`)`))
+	require.NoError(t, err)
+	assert.Equal(t, "cell checked, prisoner|true", kept, "the note and the focus survive the update")
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent(" well")))
+	typed, err := chromedp.Run(ctx, chromedp.Evaluate[string](note+`.value`))
+	require.NoError(t, err)
+	assert.Equal(t, "cell checked, prisoner well", typed, "typing carries on where it was")
+}

@@ -49,6 +49,33 @@ function watchRecording() {
     .catch(() => {});
 }
 
+// typed remembers what an officer has typed in a fragment's text fields,
+// and which one has the focus, so that a live update of the fragment never
+// wipes a half-written note. Fields are matched by their form's action and
+// their name.
+function typed(old) {
+  const fields = (root) => root.querySelectorAll("input[type=text], textarea");
+  const key = (el) => (el.form ? el.form.getAttribute("action") : "") + "|" + el.name;
+  const values = new Map();
+  let focus = null;
+  for (const el of fields(old)) {
+    if (el.value) values.set(key(el), el.value);
+    if (el === document.activeElement) focus = { key: key(el), start: el.selectionStart, end: el.selectionEnd };
+  }
+  return {
+    restore(fresh) {
+      for (const el of fields(fresh)) {
+        const k = key(el);
+        if (values.has(k)) el.value = values.get(k);
+        if (focus && focus.key === k) {
+          el.focus();
+          el.setSelectionRange(focus.start, focus.end);
+        }
+      }
+    },
+  };
+}
+
 function follow(status) {
   const show = (state, text) => {
     status.dataset.state = state;
@@ -66,7 +93,11 @@ function follow(status) {
     t.innerHTML = msg.data;
     const fresh = t.content.firstElementChild;
     const old = fresh && document.getElementById(fresh.id);
-    if (old) old.replaceWith(fresh);
+    if (old) {
+      const typing = typed(old);
+      old.replaceWith(fresh);
+      typing.restore(fresh);
+    }
     tick();
   });
   source.addEventListener("reload", () => {
