@@ -42,9 +42,10 @@ test-short: ## the fast tier for the edit loop (no browser, no crash tests)
 .PHONY: bench
 bench: deps ## print the performance figures, one "name value unit" per line
 	$(GO) run ./appliance/cmd/wingbench
+	@set -o pipefail; $(GO) test -count=1 -run TestBootToWingScreen -v ./images/ | sed -n 's/.*\(image_boot_to_ui_s [0-9.]*\).*/\1 s/p' 
 
 .PHONY: deps
-deps: ## install what the tests need (Chromium) when missing and running as root
+deps: deps-qemu ## install what the tests need (Chromium, QEMU) when missing and running as root
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser tests"; \
@@ -52,5 +53,19 @@ deps: ## install what the tests need (Chromium) when missing and running as root
 	else echo "chromium is missing and this is not root: browser tests will be skipped (they fail under CI=true)"; fi
 
 .PHONY: clean
-clean: ## remove build output and the local data folder of `make run`
-	rm -rf bin data
+clean: ## remove build output, images and the local data folder of `make run`
+	rm -rf bin build data
+
+WING ?= A
+
+.PHONY: image
+image: ## build wing WING's amd64 image into build/image-WING and print how to boot it (make image WING=A)
+	$(GO) run ./images/cmd/wingimage -wing $(WING) -out build/image-$(WING) -version $(VERSION)
+
+.PHONY: deps-qemu
+deps-qemu: ## install QEMU for the image boot test when missing and running as root
+	@if command -v qemu-system-x86_64 >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's qemu-system-x86 and qemu-utils for the image boot test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 qemu-system-x86 qemu-utils >/dev/null; \
+	else echo "qemu-system-x86_64 is missing and this is not root: the image boot test will be skipped (it fails under CI=true)"; fi

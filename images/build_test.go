@@ -1,0 +1,121 @@
+package images
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"wingnode/images/bootconf"
+)
+
+// fakeKernel lays out a kernel module folder as gokrazy's kernel.amd64 does.
+func fakeKernel(t *testing.T) Kernel {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"vmlinuz":                    "bzImage",
+		"LICENSE.linux":              "GPL-2.0",
+		"_build/upstream-url.txt":    "https://cdn.kernel.org/linux-7.1.3.tar.xz\n",
+		"_build/series":              "0001-logo.patch\n",
+		"_build/0001-logo.patch":     "diff",
+		"_build/config.addendum.txt": "CONFIG_X=y",
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Kernel{Module: KernelModule, Version: "v0.0.0-test", Dir: dir}
+}
+
+func TestWriteImage(t *testing.T) {
+	k := fakeKernel(t)
+	bin := t.TempDir()
+	for _, name := range []string{"init", "wingnode"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(name+" binary"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boot := bootconf.Config{
+		Network: []bootconf.Interface{{Name: "eth0", Address: netip.MustParsePrefix("10.0.2.15/24")}},
+		Command: []string{"/usr/bin/wingnode", "run"},
+	}
+	out := filepath.Join(t.TempDir(), "image")
+	img, err := writeImage(out, k, filepath.Join(bin, "init"), filepath.Join(bin, "wingnode"), boot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Cmdline != Cmdline || img.KernelVersion != "v0.0.0-test" {
+		t.Errorf("image = %+v", img)
+	}
+	for name, want := range map[string]string{"vmlinuz": "bzImage", "LICENSE.linux": "GPL-2.0", "cmdline.txt": Cmdline + "\n"} {
+		if b, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+		}
+	}
+	offer, err := os.ReadFile(filepath.Join(out, "SOURCE-OFFER.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"GNU General Public License", KernelModule + ", version v0.0.0-test", "https://cdn.kernel.org/linux-7.1.3.tar.xz", "three years"} {
+		if !strings.Contains(string(offer), want) {
+			t.Errorf("SOURCE-OFFER.txt lacks %q:\n%s", want, offer)
+		}
+	}
+
+	archive, err := os.ReadFile(img.Initrd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := readCPIO(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]cpioEntry{}
+	for _, e := range entries {
+		got[e.name] = e
+	}
+	for name, want := range map[string]cpioEntry{
+		"dev/console":                          {mode: 0o20600, rmajor: 5, rmin: 1},
+		"init":                                 {mode: 0o100755, data: "init binary"},
+		"usr/bin/wingnode":                     {mode: 0o100755, data: "wingnode binary"},
+		"data":                                 {mode: 0o40755},
+		"usr/share/doc/linux/LICENSE.linux":    {mode: 0o100644, data: "GPL-2.0"},
+		"usr/share/doc/linux/0001-logo.patch":  {mode: 0o100644, data: "diff"},
+		"usr/share/doc/linux/SOURCE-OFFER.txt": {mode: 0o100644, data: string(offer)},
+	} {
+		want.name = name
+		if got[name] != want {
+			t.Errorf("initramfs entry %s = %+v, want %+v", name, got[name], want)
+		}
+	}
+	parsed, err := bootconf.Parse([]byte(got[strings.TrimPrefix(bootconf.Path, "/")].data))
+	if err != nil {
+		t.Fatalf("boot configuration in the image: %v", err)
+	}
+	if parsed.Network[0] != boot.Network[0] || strings.Join(parsed.Command, " ") != "/usr/bin/wingnode run" {
+		t.Errorf("boot configuration in the image = %+v, want %+v", parsed, boot)
+	}
+}
+
+func TestWriteImageRejectsBadBootConfig(t *testing.T) {
+	_, err := writeImage(t.TempDir(), fakeKernel(t), "init", "wingnode", bootconf.Config{Command: []string{"wingnode"}})
+	if err == nil || !strings.Contains(err.Error(), "absolute path") {
+		t.Fatalf("writeImage with a relative command: %v, want a bootconf error", err)
+	}
+}
+
+func TestBuildRejectsBadWing(t *testing.T) {
+	for _, wing := range []string{"x y", "-x", `A"`} {
+		_, err := Build(t.Context(), Config{Wing: wing, Dir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), "wing id") {
+			t.Errorf("Build(wing %q): %v, want a wing id error", wing, err)
+		}
+	}
+}
