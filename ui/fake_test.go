@@ -67,19 +67,19 @@ func fittedLayout() config.Wing {
 // fakeWing is an in-memory appliance: events are folded into a
 // wing.State, kept as store records and sent to subscribers.
 type fakeWing struct {
-	mu       sync.Mutex
-	layout   config.Wing
-	state    *wing.State
-	records  []store.Record
-	seq      map[string]uint64
-	hlc      event.HLC
-	now      time.Time
-	subs     map[int]chan event.Event
-	nextSub  int
-	queryErr error
-	recording error // what Recording reports
-	walkErr  error            // returned by StartWalkTest and EndWalkTest
-	climate  []ClimateReading // returned by Climate
+	mu        sync.Mutex
+	layout    config.Wing
+	state     *wing.State
+	records   []store.Record
+	seq       map[string]uint64
+	hlc       event.HLC
+	now       time.Time
+	subs      map[int]chan event.Event
+	nextSub   int
+	queryErr  error
+	recording error            // what Recording reports
+	walkErr   error            // returned by StartWalkTest and EndWalkTest
+	climate   []ClimateReading // returned by Climate
 }
 
 func newFakeWing() *fakeWing {
