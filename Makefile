@@ -42,7 +42,7 @@ test-short: ## the fast tier for the edit loop (no browser, no crash tests)
 .PHONY: bench
 bench: deps ## print the performance figures, one "name value unit" per line
 	$(GO) run ./appliance/cmd/wingbench
-	@set -o pipefail; $(GO) test -count=1 -run TestBootToWingScreen -v ./images/ | sed -n 's/.*\(image_boot_to_ui_s [0-9.]*\).*/\1 s/p' 
+	@set -o pipefail; $(GO) test -count=1 -run TestBootToWingScreen -v ./images/ | sed -n -e 's/.*\(image_boot_to_ui_s [0-9.]*\).*/\1 s/p' -e 's/.*\(image_size_mb [0-9.]*\).*/\1 MB/p' 
 
 .PHONY: deps
 deps: deps-qemu ## install what the tests need (Chromium, QEMU) when missing and running as root

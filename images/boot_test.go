@@ -1,6 +1,7 @@
 package images_test
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,6 +87,37 @@ func TestBootToWingScreen(t *testing.T) {
 		t.Fatalf("GET / does not name the wing %q:\n%s", "A wing", page)
 	}
 	t.Logf("image_boot_to_ui_s %.1f", secs)
+	t.Logf("image_size_mb %.1f", compressedMB(t, img.Kernel, img.Initrd))
+}
+
+// compressedMB is the size of the image's files gzipped, as they would be
+// shipped.
+func compressedMB(t *testing.T, files ...string) float64 {
+	t.Helper()
+	var n countingWriter
+	zw := gzip.NewWriter(&n)
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(zw, f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return float64(n) / (1 << 20)
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
 
 type healthz struct{ Status, Wing string }
