@@ -59,13 +59,17 @@ clean: ## remove build output, images and the local data folder of `make run`
 WING ?= A
 
 .PHONY: image
-image: ## build wing WING's amd64 image into build/image-WING and print how to boot it (make image WING=A)
+image: ## build wing WING's amd64 disk image (and direct-boot files) into build/image-WING; print how to boot and flash it (make image WING=A)
 	$(GO) run ./images/cmd/wingimage -wing $(WING) -out build/image-$(WING) -version $(VERSION)
 
 .PHONY: deps-qemu
-deps-qemu: ## install QEMU for the image boot test when missing and running as root
-	@if command -v qemu-system-x86_64 >/dev/null 2>&1; then :; \
+deps-qemu: ## install QEMU, OVMF and systemd-boot for the image boot tests when missing and running as root
+	@pkgs=""; \
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || pkgs="$$pkgs qemu-system-x86 qemu-utils"; \
+	[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || pkgs="$$pkgs ovmf"; \
+	[ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || pkgs="$$pkgs systemd-boot-efi"; \
+	if [ -z "$$pkgs" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's qemu-system-x86 and qemu-utils for the image boot test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 qemu-system-x86 qemu-utils >/dev/null; \
-	else echo "qemu-system-x86_64 is missing and this is not root: the image boot test will be skipped (it fails under CI=true)"; fi
+		echo "installing Debian's$$pkgs for the image boot tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $$pkgs >/dev/null; \
+	else echo "missing Debian packages$$pkgs and this is not root: the image boot tests will be skipped (they fail under CI=true)"; fi

@@ -45,9 +45,16 @@ type Config struct {
 	Dir     string // output folder, created if missing; "" means build/image-WING
 	Version string // wingnode's version string; "" means "dev"
 	Go      string // the go command; "" means "go"
+	// Bootloader is systemd-boot's EFI binary for the disk image; ""
+	// means Bootloader (Debian's systemd-boot-efi).
+	Bootloader string
+	// NoDisk skips the disk image: only the files of a direct kernel boot
+	// are written.
+	NoDisk bool
 }
 
-// Image is a built image: the files of a direct kernel boot.
+// Image is a built image: the files of a direct kernel boot and, unless
+// Config.NoDisk, the flashable disk image.
 type Image struct {
 	Wing          string // the wing it runs
 	Dir           string // the output folder
@@ -55,12 +62,14 @@ type Image struct {
 	Initrd        string // the initramfs (newc cpio, uncompressed)
 	Cmdline       string // the kernel command line
 	KernelVersion string // the kernel module's version in go.mod
+	Disk          string // the GPT disk image booted by UEFI firmware; "" if not built
 }
 
 // Build compiles the init and the wingnode binary for linux/amd64 (static,
 // CGO_ENABLED=0) and writes an image into c.Dir: vmlinuz, initrd.cpio,
-// cmdline.txt, and the kernel's licence and source offer. It must run inside
-// the wingnode module.
+// cmdline.txt, and the kernel's licence and source offer, for a direct
+// kernel boot, and, unless c.NoDisk, disk.img (see writeDisk). It must run
+// inside the wingnode module.
 func Build(ctx context.Context, c Config) (Image, error) {
 	if c.Wing == "" {
 		c.Wing = "A"
@@ -80,6 +89,16 @@ func Build(ctx context.Context, c Config) (Image, error) {
 	}
 	if _, err := config.Simulated(c.Wing); err != nil {
 		return Image{}, fmt.Errorf("images: wing %q: %w", c.Wing, err)
+	}
+	bootloader := ""
+	if !c.NoDisk {
+		bootloader = c.Bootloader
+		if bootloader == "" {
+			bootloader = Bootloader
+		}
+		if _, err := os.Stat(bootloader); err != nil {
+			return Image{}, fmt.Errorf("images: systemd-boot: %w; install Debian's systemd-boot-efi (make deps-qemu, as root), or build without the disk image (wingimage -no-disk)", err)
+		}
 	}
 	k, err := FindKernel(ctx, c.Go)
 	if err != nil {
@@ -103,7 +122,7 @@ func Build(ctx context.Context, c Config) (Image, error) {
 		Command: []string{"/usr/bin/wingnode", "run", "-simulate", "-wing", c.Wing,
 			"-listen", "0.0.0.0:" + strconv.Itoa(ScreenPort), "-data", "/data"},
 	}
-	img, err := writeImage(c.Dir, k, filepath.Join(bin, "wingnode-init"), filepath.Join(bin, "wingnode"), boot)
+	img, err := writeImage(c.Dir, k, filepath.Join(bin, "wingnode-init"), filepath.Join(bin, "wingnode"), boot, bootloader)
 	if err != nil {
 		return Image{}, err
 	}
@@ -112,8 +131,9 @@ func Build(ctx context.Context, c Config) (Image, error) {
 }
 
 // writeImage writes the image files into dir from the kernel module k, the
-// init and wingnode binaries, and the boot configuration.
-func writeImage(dir string, k Kernel, initBin, wingnodeBin string, boot bootconf.Config) (Image, error) {
+// init and wingnode binaries, and the boot configuration, and, unless
+// bootloader is "", the disk image booted by that systemd-boot binary.
+func writeImage(dir string, k Kernel, initBin, wingnodeBin string, boot bootconf.Config, bootloader string) (Image, error) {
 	if err := boot.Check(); err != nil {
 		return Image{}, fmt.Errorf("images: %w", err)
 	}
@@ -181,7 +201,56 @@ func writeImage(dir string, k Kernel, initBin, wingnodeBin string, boot bootconf
 	if err := f.Close(); err != nil {
 		return Image{}, fmt.Errorf("images: %w", err)
 	}
+	if bootloader == "" {
+		return img, nil
+	}
+	slot := []diskFile{
+		{Name: "usr/bin/wingnode", Mode: 0o755, Path: wingnodeBin},
+		{Name: strings.TrimPrefix(bootconf.Path, "/"), Mode: 0o644, Data: bootJSON},
+	}
+	for _, d := range []string{"dev", "proc", "sys", "tmp", "data"} {
+		slot = append(slot, diskFile{Name: d, Mode: fs.ModeDir | 0o755})
+	}
+	for _, name := range slices.Sorted(maps.Keys(docs)) {
+		slot = append(slot, diskFile{Name: "usr/share/doc/linux/" + name, Mode: 0o644, Data: docs[name]})
+	}
+	var initrd bytes.Buffer
+	a = newCPIOWriter(&initrd)
+	for _, d := range []string{"dev", "proc", "sys"} {
+		a.dir(d, 0o755)
+	}
+	a.charDev("dev/console", 0o600, 5, 1)
+	if err := addFile(a, "init", 0o755, initBin); err != nil {
+		return Image{}, err
+	}
+	if err := a.close(); err != nil {
+		return Image{}, err
+	}
+	img.Disk = filepath.Join(dir, "disk.img")
+	if err := writeDisk(img.Disk, espFiles(img, bootloader, initrd.Bytes()), slot); err != nil {
+		return Image{}, err
+	}
 	return img, nil
+}
+
+// espFiles lists the EFI system partition of img's disk: systemd-boot as the
+// removable-media boot path, its configuration, and one boot loader entry
+// (Boot Loader Specification type #1) per slot with that slot's kernel and
+// initramfs, which holds only the init. Root-a boots unless systemd-boot is
+// told otherwise.
+func espFiles(img Image, bootloader string, initrd []byte) []diskFile {
+	files := []diskFile{
+		{Name: "EFI/BOOT/BOOTX64.EFI", Path: bootloader},
+		{Name: "loader/loader.conf", Data: []byte("default " + Slots[0] + ".conf\ntimeout 0\neditor no\n")},
+	}
+	for _, s := range Slots {
+		entry := fmt.Sprintf("title wingnode %s\nlinux /%s/vmlinuz\ninitrd /%s/initrd.cpio\noptions %s wingnode.slot=%s\n", s, s, s, img.Cmdline, s)
+		files = append(files,
+			diskFile{Name: "loader/entries/" + s + ".conf", Data: []byte(entry)},
+			diskFile{Name: s + "/vmlinuz", Path: img.Kernel},
+			diskFile{Name: s + "/initrd.cpio", Data: initrd})
+	}
+	return files
 }
 
 // addFile adds the file at path to a as name.

@@ -1,11 +1,18 @@
 package images
 
 import (
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	diskfs "github.com/diskfs/go-diskfs"
+	"github.com/diskfs/go-diskfs/filesystem"
+	"github.com/diskfs/go-diskfs/filesystem/squashfs"
+	"github.com/diskfs/go-diskfs/partition/gpt"
 
 	"wingnode/images/bootconf"
 )
@@ -47,7 +54,7 @@ func TestWriteImage(t *testing.T) {
 		Command: []string{"/usr/bin/wingnode", "run"},
 	}
 	out := filepath.Join(t.TempDir(), "image")
-	img, err := writeImage(out, k, filepath.Join(bin, "init"), filepath.Join(bin, "wingnode"), boot)
+	img, err := writeImage(out, k, filepath.Join(bin, "init"), filepath.Join(bin, "wingnode"), boot, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +112,7 @@ func TestWriteImage(t *testing.T) {
 }
 
 func TestWriteImageRejectsBadBootConfig(t *testing.T) {
-	_, err := writeImage(t.TempDir(), fakeKernel(t), "init", "wingnode", bootconf.Config{Command: []string{"wingnode"}})
+	_, err := writeImage(t.TempDir(), fakeKernel(t), "init", "wingnode", bootconf.Config{Command: []string{"wingnode"}}, "")
 	if err == nil || !strings.Contains(err.Error(), "absolute path") {
 		t.Fatalf("writeImage with a relative command: %v, want a bootconf error", err)
 	}
@@ -118,4 +125,98 @@ func TestBuildRejectsBadWing(t *testing.T) {
 			t.Errorf("Build(wing %q): %v, want a wing id error", wing, err)
 		}
 	}
+}
+
+func TestWriteImageDisk(t *testing.T) {
+	k := fakeKernel(t)
+	bin := t.TempDir()
+	for _, name := range []string{"init", "wingnode", "BOOTX64.EFI"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(name+" binary"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boot := bootconf.Config{Command: []string{"/usr/bin/wingnode", "run"}}
+	img, err := writeImage(t.TempDir(), k, filepath.Join(bin, "init"), filepath.Join(bin, "wingnode"), boot, filepath.Join(bin, "BOOTX64.EFI"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := diskfs.Open(img.Disk, diskfs.WithOpenMode(diskfs.ReadOnly))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	table, err := d.GetPartitionTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range table.(*gpt.Table).Partitions {
+		names = append(names, p.Name)
+	}
+	if want := []string{"esp", "root-a", "root-b", "data"}; !slices.Equal(names, want) {
+		t.Fatalf("partitions %q, want %q", names, want)
+	}
+
+	esp, err := d.GetFilesystem(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"/EFI/BOOT/BOOTX64.EFI":       "BOOTX64.EFI binary",
+		"/loader/loader.conf":         "default root-a.conf\ntimeout 0\neditor no\n",
+		"/loader/entries/root-b.conf": "title wingnode root-b\nlinux /root-b/vmlinuz\ninitrd /root-b/initrd.cpio\noptions " + Cmdline + " wingnode.slot=root-b\n",
+		"/root-a/vmlinuz":             "bzImage",
+	} {
+		if got := readFSFile(t, esp, name); got != want {
+			t.Errorf("ESP %s = %q, want %q", name, got, want)
+		}
+	}
+	entries, err := readCPIO([]byte(readFSFile(t, esp, "/root-a/initrd.cpio")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inInitrd []string
+	for _, e := range entries {
+		inInitrd = append(inInitrd, e.name)
+	}
+	if want := []string{"dev", "proc", "sys", "dev/console", "init"}; !slices.Equal(inInitrd, want) {
+		t.Errorf("slot initramfs holds %q, want %q", inInitrd, want)
+	}
+
+	for i := range Slots {
+		// GetFilesystem would read it with the disk's 512-byte sectors as
+		// the block size, which go-diskfs's squashfs refuses.
+		p := table.(*gpt.Table).Partitions[1+i]
+		root, err := squashfs.Read(d.Backend, int64(p.GetSize()), int64(p.GetStart()), squashfsBlock)
+		if err != nil {
+			t.Fatalf("%s: %v", Slots[i], err)
+		}
+		if got := readFSFile(t, root, "usr/bin/wingnode"); got != "wingnode binary" {
+			t.Errorf("%s: usr/bin/wingnode = %q", Slots[i], got)
+		}
+		if _, err := bootconf.Parse([]byte(readFSFile(t, root, "etc/wingnode/boot.json"))); err != nil {
+			t.Errorf("%s: boot configuration: %v", Slots[i], err)
+		}
+		st, err := root.Stat("data")
+		if err != nil || !st.IsDir() {
+			t.Errorf("%s: no /data mount point: %v", Slots[i], err)
+		}
+	}
+	if data, err := d.GetFilesystem(4); err != nil || data.Type() != filesystem.TypeExt4 {
+		t.Errorf("data partition: %v, %v; want ext4", data, err)
+	}
+}
+
+func readFSFile(t *testing.T, fsys filesystem.FileSystem, name string) string {
+	t.Helper()
+	f, err := fsys.OpenFile(name, os.O_RDONLY)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", name, err)
+	}
+	return string(b)
 }

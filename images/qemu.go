@@ -5,16 +5,45 @@ import (
 	"strings"
 )
 
-// QEMUArgs returns the arguments of qemu-system-x86_64 that boot img in
-// software emulation with the serial console on standard output, never
-// reboot (a failed boot ends QEMU), and forward hostPort on the host's
-// loopback interface to the wing's screen (port 8080). The guest reaches
-// nothing but QEMU's user-mode network.
+// The UEFI firmware for QEMU from Debian's ovmf package: the code, read-only,
+// and the template of the variable store, of which each machine needs its
+// own writable copy.
+const (
+	OVMFCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+	OVMFVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+)
+
+// QEMUArgs returns the arguments of qemu-system-x86_64 that boot img's
+// kernel and initramfs directly, in software emulation with the serial
+// console on standard output; a failed boot ends QEMU. See qemuCommon for the
+// network.
 func QEMUArgs(img Image, hostPort int) []string {
-	return []string{
+	return append([]string{
 		"-kernel", img.Kernel,
 		"-initrd", img.Initrd,
 		"-append", img.Cmdline,
+	}, qemuCommon(hostPort)...)
+}
+
+// QEMUDiskArgs returns the arguments of qemu-system-x86_64 that boot img's
+// disk image as a PC with UEFI firmware (OVMF) would, the disk on virtio.
+// vars is the machine's copy of OVMFVars, which the firmware and
+// systemd-boot write to. See qemuCommon for the rest.
+func QEMUDiskArgs(img Image, vars string, hostPort int) []string {
+	return append([]string{
+		"-machine", "q35",
+		"-drive", "if=pflash,format=raw,readonly=on,file=" + OVMFCode,
+		"-drive", "if=pflash,format=raw,file=" + vars,
+		"-drive", "file=" + img.Disk + ",format=raw,if=virtio",
+	}, qemuCommon(hostPort)...)
+}
+
+// qemuCommon is what both boots share: no display, no reboot (a failed boot
+// ends QEMU), 512 MB, and hostPort on the host's loopback interface
+// forwarded to the wing's screen (port 8080). The guest reaches nothing but
+// QEMU's user-mode network.
+func qemuCommon(hostPort int) []string {
+	return []string{
 		"-nographic", "-no-reboot", "-m", "512",
 		"-netdev", fmt.Sprintf("user,id=n0,hostfwd=tcp:127.0.0.1:%d-:%d", hostPort, ScreenPort),
 		"-device", "virtio-net-pci,netdev=n0",
@@ -23,10 +52,10 @@ func QEMUArgs(img Image, hostPort int) []string {
 	}
 }
 
-// QEMUCommandLine returns the QEMU command that boots img, quoted for a
-// POSIX shell.
-func QEMUCommandLine(img Image, hostPort int) string {
-	words := append([]string{"qemu-system-x86_64"}, QEMUArgs(img, hostPort)...)
+// QEMUCommandLine returns the qemu-system-x86_64 command with args, quoted
+// for a POSIX shell.
+func QEMUCommandLine(args []string) string {
+	words := append([]string{"qemu-system-x86_64"}, args...)
 	for i, w := range words {
 		if w == "" || strings.Trim(w, safeShellChars) != "" {
 			words[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"

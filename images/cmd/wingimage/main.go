@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"wingnode/images"
 )
@@ -17,8 +18,10 @@ func main() {
 	flag.StringVar(&c.Wing, "wing", "A", "`id` of the built-in simulated wing the image runs")
 	flag.StringVar(&c.Dir, "out", "", "output `folder` (default build/image-WING)")
 	flag.StringVar(&c.Version, "version", "dev", "wingnode's version `string`")
+	flag.StringVar(&c.Bootloader, "bootloader", images.Bootloader, "systemd-boot's EFI `binary` for the disk image")
+	flag.BoolVar(&c.NoDisk, "no-disk", false, "write only the files of a direct kernel boot, not disk.img")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: wingimage [flags]\n\nBuilds an amd64 image of the wingnode appliance (kernel, initramfs and the\nkernel's licence and source offer) and prints how to boot it under QEMU.\nRun it inside the wingnode module.\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: wingimage [flags]\n\nBuilds an amd64 image of the wingnode appliance (the flashable GPT disk\nimage, and the kernel, initramfs and the kernel's licence and source offer\nfor a direct kernel boot) and prints how to boot and flash it.\nRun it inside the wingnode module.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -32,10 +35,20 @@ func main() {
 	fmt.Printf(`Built wing %s's image in %s (kernel %s@%s):
   vmlinuz, initrd.cpio, cmdline.txt, LICENSE.linux, SOURCE-OFFER.txt
 
-Boot it under QEMU (Ctrl-A X quits) and open http://127.0.0.1:%d:
+Boot the kernel directly under QEMU (Ctrl-A X quits) and open http://127.0.0.1:%d:
+  %s
+`, img.Wing, img.Dir, images.KernelModule, img.KernelVersion, images.ScreenPort, images.QEMUCommandLine(images.QEMUArgs(img, images.ScreenPort)))
+	if img.Disk == "" {
+		return
+	}
+	vars := filepath.Join(img.Dir, "OVMF_VARS.fd")
+	fmt.Printf(`
+The disk image is %s. Boot it under QEMU with UEFI firmware:
+  cp %s %s
   %s
 
-Flashing a board needs the GPT disk image, which is not built yet
-(images/README.md).
-`, img.Wing, img.Dir, images.KernelModule, img.KernelVersion, images.ScreenPort, images.QEMUCommandLine(img, images.ScreenPort))
+Flash it to a board's disk (this erases the whole disk; check the device name
+with lsblk first, and replace sdX with it):
+  dd if=%s of=/dev/sdX bs=4M conv=fsync status=progress
+`, img.Disk, images.OVMFVars, vars, images.QEMUCommandLine(images.QEMUDiskArgs(img, vars, images.ScreenPort)), img.Disk)
 }

@@ -5,6 +5,11 @@
 // configuration says (images/bootconf), and replaces itself with the
 // configured command, the wingnode appliance.
 //
+// Booted from the disk image, the boot loader entry names the slot on the
+// kernel command line (wingnode.slot=root-a): the init then makes that
+// slot's squashfs partition the root and mounts the ext4 partition named
+// data on /data. Booted directly, everything is in the initramfs.
+//
 // If it fails, or the appliance exits, the kernel panics; images boot with
 // panic=-1, so the board restarts (and QEMU, run with -no-reboot, ends).
 package main
@@ -24,6 +29,17 @@ func main() {
 	os.Exit(1)
 }
 
+// mount mounts a kernel file system of type fstype on target.
+func mount(fstype, target string) error {
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount(fstype, target, fstype, unix.MS_NOSUID|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", fstype, target, err)
+	}
+	return nil
+}
+
 // run sets the system up and replaces the process with the configured
 // command; it returns only on failure.
 func run() error {
@@ -31,13 +47,28 @@ func run() error {
 		{"proc", "/proc"},
 		{"sysfs", "/sys"},
 		{"devtmpfs", "/dev"},
-		{"tmpfs", "/tmp"},
 	} {
-		if err := os.MkdirAll(m.target, 0o755); err != nil {
+		if err := mount(m.fstype, m.target); err != nil {
 			return err
 		}
-		if err := unix.Mount(m.fstype, m.target, m.fstype, unix.MS_NOSUID|unix.MS_NOEXEC, ""); err != nil {
-			return fmt.Errorf("mount %s on %s: %w", m.fstype, m.target, err)
+	}
+	// Booted from the disk, the root is the booted slot and the data
+	// partition holds /data; booted directly, both are in the initramfs.
+	slot, err := bootedSlot()
+	if err != nil {
+		return err
+	}
+	if slot != "" {
+		if err := switchToSlot(slot); err != nil {
+			return err
+		}
+	}
+	if err := mount("tmpfs", "/tmp"); err != nil {
+		return err
+	}
+	if slot != "" {
+		if err := mountData(); err != nil {
+			return err
 		}
 	}
 	data, err := os.ReadFile(bootconf.Path)
