@@ -476,3 +476,14 @@ func (a *Appliance) SimulatedOutputs() *simulate.Outputs {
 	}
 	return a.sim.Outputs
 }
+
+// Site implements ui.Wing.
+func (a *Appliance) Site() ui.SiteStatus {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	local := ui.WingLink{Wing: a.layout.ID, Link: ui.LinkLocal, Voter: true}
+	if c, ok := a.state.Wings[a.layout.ID]; ok {
+		local.LastEvent, local.Committed = c.LastEvent, c.LastSeq
+	}
+	return ui.SiteStatus{Wing: a.layout.ID, Leader: a.layout.ID, Wings: []ui.WingLink{local}}
+}

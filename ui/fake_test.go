@@ -80,6 +80,7 @@ type fakeWing struct {
 	recording error            // what Recording reports
 	walkErr   error            // returned by StartWalkTest and EndWalkTest
 	climate   []ClimateReading // returned by Climate
+	site      *SiteStatus      // returned by Site; nil: a wing on its own
 }
 
 func newFakeWing() *fakeWing {
@@ -356,4 +357,14 @@ func (f *fakeWing) Recording() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.recording
+}
+
+// Site implements Wing: the status set by a test, or a wing on its own.
+func (f *fakeWing) Site() SiteStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.site != nil {
+		return *f.site
+	}
+	return SiteStatus{Wing: f.layout.ID, Leader: f.layout.ID, Wings: []WingLink{{Wing: f.layout.ID, Link: LinkLocal, Voter: true}}}
 }

@@ -46,6 +46,9 @@ type Wing interface {
 	// behind or the appliance stops; a screen then reloads. cancel must be
 	// called when the subscriber is done.
 	Subscribe() (events <-chan event.Event, cancel func())
+	// Site is this wing's view of the site: the other wings, their links
+	// and data age, and whether this wing is isolated.
+	Site() SiteStatus
 }
 
 // ClimateReading is an environment sensor's latest reading.

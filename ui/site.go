@@ -1,0 +1,56 @@
+package ui
+
+import "time"
+
+// SiteStatus is this wing's view of its site: which wings exist, whether
+// each is reachable, how old its data is, and whether this wing is cut off.
+// A wing running on its own (a one-node site) has Wings with one entry.
+type SiteStatus struct {
+	// Site is the site's name; empty for a wing running on its own.
+	Site string `json:"site"`
+	// Wing is the local wing.
+	Wing string `json:"wing"`
+	// Leader is the wing whose raft node currently leads, "" when none is
+	// known (an election, or this wing is isolated).
+	Leader string `json:"leader"`
+	// Isolated is true when this wing cannot reach a majority of the site:
+	// it keeps recording, and its events wait to be shared.
+	Isolated bool `json:"isolated"`
+	// IsolatedSince is when the wing last lost the site; zero when not isolated.
+	IsolatedSince time.Time `json:"isolated_since,omitzero"`
+	// Waiting counts local events recorded but not yet committed by the site.
+	Waiting uint64 `json:"waiting"`
+	// Lockdown is the site-wide lockdown state, agreed through the site.
+	Lockdown Lockdown `json:"lockdown"`
+	// Wings lists every wing of the site, the local one included, by id.
+	Wings []WingLink `json:"wings"`
+}
+
+// Lockdown is a site-wide lockdown or state of emergency.
+type Lockdown struct {
+	Active bool      `json:"active"`
+	Reason string    `json:"reason,omitempty"`
+	By     string    `json:"by,omitempty"` // the officer who declared or ended it
+	Since  time.Time `json:"since,omitzero"`
+}
+
+// WingLink is one wing as seen from here.
+type WingLink struct {
+	Wing string `json:"wing"`
+	// Link is "local" for this wing, "connected" or "unreachable".
+	Link string `json:"link"`
+	// Voter is true for the (at most five) wings that vote in the site's raft.
+	Voter bool `json:"voter"`
+	// Committed is the wing's newest seq committed by the site.
+	Committed uint64 `json:"committed"`
+	// LastEvent is the wall time of the wing's newest event held here;
+	// DataAge on screen is now minus this.
+	LastEvent time.Time `json:"last_event,omitzero"`
+}
+
+// Link states of a WingLink.
+const (
+	LinkLocal       = "local"
+	LinkConnected   = "connected"
+	LinkUnreachable = "unreachable"
+)
