@@ -272,7 +272,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	a.startHardware(ctx, &wg)
-	srv := &http.Server{Handler: a.ui, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: a.screens(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
@@ -486,4 +486,9 @@ func (a *Appliance) Site() ui.SiteStatus {
 		local.LastEvent, local.Committed = c.LastEvent, c.LastSeq
 	}
 	return ui.SiteStatus{Wing: a.layout.ID, Leader: a.layout.ID, Wings: []ui.WingLink{local}}
+}
+
+// SetLockdown implements ui.Wing.
+func (a *Appliance) SetLockdown(ctx context.Context, officer string, active bool, reason string) error {
+	return errors.New("appliance: this wing is not part of a site yet, so a site lockdown cannot be agreed")
 }

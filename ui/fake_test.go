@@ -67,20 +67,21 @@ func fittedLayout() config.Wing {
 // fakeWing is an in-memory appliance: events are folded into a
 // wing.State, kept as store records and sent to subscribers.
 type fakeWing struct {
-	mu        sync.Mutex
-	layout    config.Wing
-	state     *wing.State
-	records   []store.Record
-	seq       map[string]uint64
-	hlc       event.HLC
-	now       time.Time
-	subs      map[int]chan event.Event
-	nextSub   int
-	queryErr  error
-	recording error            // what Recording reports
-	walkErr   error            // returned by StartWalkTest and EndWalkTest
-	climate   []ClimateReading // returned by Climate
-	site      *SiteStatus      // returned by Site; nil: a wing on its own
+	mu          sync.Mutex
+	layout      config.Wing
+	state       *wing.State
+	records     []store.Record
+	seq         map[string]uint64
+	hlc         event.HLC
+	now         time.Time
+	subs        map[int]chan event.Event
+	nextSub     int
+	queryErr    error
+	recording   error            // what Recording reports
+	walkErr     error            // returned by StartWalkTest and EndWalkTest
+	climate     []ClimateReading // returned by Climate
+	site        *SiteStatus      // returned by Site; nil: a wing on its own
+	lockdownErr error            // returned by SetLockdown
 }
 
 func newFakeWing() *fakeWing {
@@ -367,4 +368,19 @@ func (f *fakeWing) Site() SiteStatus {
 		return *f.site
 	}
 	return SiteStatus{Wing: f.layout.ID, Leader: f.layout.ID, Wings: []WingLink{{Wing: f.layout.ID, Link: LinkLocal, Voter: true}}}
+}
+
+// SetLockdown implements Wing: it sets the lockdown the fake site reports,
+// or returns lockdownErr.
+func (f *fakeWing) SetLockdown(_ context.Context, officer string, active bool, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lockdownErr != nil {
+		return f.lockdownErr
+	}
+	if f.site == nil {
+		f.site = &SiteStatus{Wing: f.layout.ID, Leader: f.layout.ID, Wings: []WingLink{{Wing: f.layout.ID, Link: LinkLocal, Voter: true}}}
+	}
+	f.site.Lockdown = Lockdown{Active: active, Reason: reason, By: officer, Since: f.now}
+	return nil
 }

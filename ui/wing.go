@@ -49,6 +49,10 @@ type Wing interface {
 	// Site is this wing's view of the site: the other wings, their links
 	// and data age, and whether this wing is isolated.
 	Site() SiteStatus
+	// SetLockdown declares (active) or ends a site-wide lockdown on behalf of
+	// officer. It is agreed through the site, so it fails with a clear error
+	// when this wing cannot reach a majority of the site.
+	SetLockdown(ctx context.Context, officer string, active bool, reason string) error
 }
 
 // ClimateReading is an environment sensor's latest reading.
