@@ -23,14 +23,30 @@ var (
 	// checkpointBucket maps a checkpoint name → position(8) data.
 	checkpointBucket = []byte("checkpoint")
 
-	allBuckets = [][]byte{metaBucket, eventsBucket, idsBucket, timeBucket, subjectsBucket, checkpointBucket}
+	// siteBucket holds the replicated state: "applied" (the raft index of
+	// the newest applied entry, 8 bytes), "fsm" (the replication layer's
+	// own state, opaque here) and "committed/" wing → seq(8), the newest
+	// seq of each wing committed by the site.
+	siteBucket = []byte("site")
+	// commitsBucket records the site's commit order: raft index(8) n(4) → wing 0x00 seq(8).
+	commitsBucket = []byte("commits")
+
+	allBuckets = [][]byte{metaBucket, eventsBucket, idsBucket, timeBucket, subjectsBucket, checkpointBucket, siteBucket, commitsBucket}
 )
 
 var (
 	schemaKey = []byte("schema")
 	wingKey   = []byte("wing")
 	stateKey  = []byte("wing-state")
+
+	appliedKey   = []byte("applied")
+	fsmKey       = []byte("fsm")
+	committedKey = []byte("committed/")
 )
+
+func commitKey(index uint64, n uint32) []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(make([]byte, 0, 12), index), n)
+}
 
 func posKey(pos uint64) []byte { return binary.BigEndian.AppendUint64(nil, pos) }
 

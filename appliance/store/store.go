@@ -73,8 +73,11 @@ type Store struct {
 	prev event.Hash
 }
 
+// appendRequest is one unit of work for the writer: a local draft, or
+// (when ingest is set) events replicated from the site.
 type appendRequest struct {
 	draft  event.Draft
+	ingest *ingestRequest
 	result chan appendResult
 }
 
@@ -319,41 +322,68 @@ func (s *Store) writer() {
 
 // commit writes one batch in one transaction and answers every request.
 func (s *Store) commit(batch []*appendRequest) {
-	recs := make([]Record, len(batch))
-	pos, seq, prev := s.pos, s.seq, s.prev
+	recs := make([]Record, 0, len(batch))
+	results := make([]appendResult, len(batch))
+	w := s.writeState()
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		recs = recs[:0]
+		w = s.writeState()
 		b := buckets(tx)
 		for i, req := range batch {
+			if req.ingest != nil {
+				stored, err := w.ingest(tx, b, req.ingest)
+				if err != nil {
+					return err
+				}
+				recs = append(recs, stored...)
+				continue
+			}
 			r := s.opt.Clock.Now()
-			pos++
-			seq++
+			w.pos++
+			w.seq++
 			e := event.Event{
-				Wing: s.opt.Wing, Seq: seq, HLC: r.HLC, Wall: r.Wall, ClockTrusted: r.Trusted,
+				Wing: s.opt.Wing, Seq: w.seq, HLC: r.HLC, Wall: r.Wall, ClockTrusted: r.Trusted,
 				Kind: req.draft.Kind, Subject: req.draft.Subject, Actor: req.draft.Actor, Data: req.draft.Data,
 			}
-			e.Seal(prev)
-			prev = e.Hash
-			if err := b.put(pos, e); err != nil {
+			e.Seal(w.prev)
+			w.prev = e.Hash
+			if err := b.put(w.pos, e); err != nil {
 				return err
 			}
-			recs[i] = Record{Pos: pos, Event: e}
+			results[i].rec = Record{Pos: w.pos, Event: e}
+			recs = append(recs, results[i].rec)
 		}
 		return nil
 	})
 	if err != nil {
-		err = fmt.Errorf("store: %s: write %d events: %w", s.path, len(batch), err)
+		err = fmt.Errorf("store: %s: write %d requests: %w", s.path, len(batch), err)
 		for _, req := range batch {
 			req.result <- appendResult{err: err}
 		}
 		return
 	}
-	s.pos, s.seq, s.prev = pos, seq, prev
-	if s.opt.Committed != nil {
+	s.pos, s.seq, s.prev = w.pos, w.seq, w.prev
+	if s.opt.Committed != nil && len(recs) > 0 {
 		s.opt.Committed(recs)
 	}
 	for i, req := range batch {
-		req.result <- appendResult{rec: recs[i]}
+		req.result <- results[i]
 	}
+}
+
+// writeState is the writer's position and local chain head during one
+// transaction; it replaces the Store's copy only when the transaction
+// commits.
+type writeState struct {
+	local string
+	clock *event.Clock
+	pos   uint64
+	seq   uint64
+	prev  event.Hash
+}
+
+func (s *Store) writeState() *writeState {
+	return &writeState{local: s.opt.Wing, clock: s.opt.Clock, pos: s.pos, seq: s.seq, prev: s.prev}
 }
 
 type txBuckets struct{ events, ids, time, subjects *bolt.Bucket }
