@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,6 +64,11 @@ type Config struct {
 	// CheckpointEvery is how many events pass between state checkpoints;
 	// default 10,000.
 	CheckpointEvery int
+	// Site configures the wing's site membership and replication.
+	Site SiteConfig
+	// ClockOffset is added to the system clock for event time stamps: a
+	// wing whose clock is wrong, for fault tests. Zero in service.
+	ClockOffset time.Duration
 }
 
 // Appliance is one wing appliance.
@@ -84,7 +90,8 @@ type Appliance struct {
 	annunciator *annunciate.Annunciator // while Run runs with outputs configured
 	sinceSave   int
 
-	sim *simulation // simulated hardware, when Config.Simulate
+	sim  *simulation // simulated hardware, when Config.Simulate
+	site *siteMember // while Run runs
 
 	checkpointing sync.Mutex
 	addr          chan string
@@ -111,7 +118,11 @@ func New(cfg Config) (*Appliance, error) {
 		climate:     map[string]ui.ClimateReading{},
 		addr:        make(chan string, 1),
 	}
-	st, err := store.Open(filepath.Join(cfg.DataDir, "wing.db"), store.Options{Wing: layout.ID, Committed: a.committed})
+	opts := store.Options{Wing: layout.ID, Committed: a.committed}
+	if off := cfg.ClockOffset; off != 0 {
+		opts.Clock = event.NewClock(func() time.Time { return time.Now().Add(off) })
+	}
+	st, err := store.Open(filepath.Join(cfg.DataDir, "wing.db"), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +222,9 @@ func (a *Appliance) committed(batch []store.Record) {
 		}
 	}
 	a.folded = batch[len(batch)-1].Pos
+	if a.site != nil && slices.ContainsFunc(batch, func(r store.Record) bool { return r.Event.Wing == a.layout.ID }) {
+		a.site.node.Recorded()
+	}
 	if a.storeFault != nil {
 		a.log.Info("events are being recorded again", "after", time.Since(a.faultSince).Round(time.Second))
 		a.storeFault = nil
@@ -272,6 +286,8 @@ func (a *Appliance) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	a.startHardware(ctx, &wg)
+	wg.Add(1)
+	go a.runSite(ctx, &wg)
 	srv := &http.Server{Handler: a.screens(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -475,20 +491,4 @@ func (a *Appliance) SimulatedOutputs() *simulate.Outputs {
 		return nil
 	}
 	return a.sim.Outputs
-}
-
-// Site implements ui.Wing.
-func (a *Appliance) Site() ui.SiteStatus {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	local := ui.WingLink{Wing: a.layout.ID, Link: ui.LinkLocal, Voter: true}
-	if c, ok := a.state.Wings[a.layout.ID]; ok {
-		local.LastEvent, local.Committed = c.LastEvent, c.LastSeq
-	}
-	return ui.SiteStatus{Wing: a.layout.ID, Leader: a.layout.ID, Wings: []ui.WingLink{local}}
-}
-
-// SetLockdown implements ui.Wing.
-func (a *Appliance) SetLockdown(ctx context.Context, officer string, active bool, reason string) error {
-	return errors.New("appliance: this wing is not part of a site yet, so a site lockdown cannot be agreed")
 }

@@ -43,6 +43,9 @@ Usage:
                                 list the board's GPIO chips, I2C buses and the
                                 devices answering, and the configured points
                                 that cannot be found
+  wingnode site token|status|decommission
+                                enrol a new wing, see the site's wings and links,
+                                remove a wing from the site
   wingnode firmware keygen|sign|verify|install
                                 make signing keys, sign an update bundle, check
                                 one, or install one into the inactive root slot
@@ -73,6 +76,8 @@ func (c Command) Execute(ctx context.Context) int {
 		err = c.hardware(args)
 	case "firmware":
 		err = c.firmwareCmd(args)
+	case "site":
+		err = c.siteCmd(ctx, args)
 	case "version":
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":
@@ -81,6 +86,13 @@ func (c Command) Execute(ctx context.Context) int {
 			switch args[0] {
 			case "hw":
 				topic = []string{"hw", "probe", "-help"}
+			case "site":
+				fmt.Fprintln(c.Stdout, siteUsage)
+				for _, verb := range []string{"token", "status", "decommission"} {
+					fmt.Fprintln(c.Stdout)
+					Command{Args: []string{"site", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
+				}
+				return 0
 			case "firmware":
 				fmt.Fprintln(c.Stdout, firmwareUsage)
 				for _, verb := range []string{"keygen", "sign", "verify", "install"} {
@@ -150,6 +162,13 @@ func (c Command) run(ctx context.Context, args []string) error {
 	wingID := fs.String("wing", "A", "`id` of the built-in simulated wing, when no -config is given")
 	scenarioFile := fs.String("scenario", "", "with -simulate: play this scenario `file` (default: the built-in ten-minute day; see docs/scenarios.md)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	siteListen := fs.String("site-listen", "127.0.0.1:8443", "`address` of the site port (raft and the site API between wings, mutual TLS); use :8443 on a board, with -site-advertise")
+	siteAdvertise := fs.String("site-advertise", "", "`host:port` other wings reach this wing's site port at (default: the -site-listen address)")
+	siteName := fs.String("site-name", "site", "`name` of a new site, when this wing forms one (first start without -join)")
+	join := fs.String("join", "", "enrolment `token` from a wing of an existing site ('wingnode site token' there); used once, at the first start")
+	clockOffset := fs.Duration("clock-offset", 0, "add this `duration` to the system clock for event time stamps (to test a wing whose clock is wrong; never in service)")
+	var routes routeFlag
+	fs.Var(&routes, "site-route", "`ADDR=VIA`: reach the wing at ADDR through VIA instead (for fault testing through a proxy); repeatable")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -158,7 +177,8 @@ func (c Command) run(ctx context.Context, args []string) error {
 		return usageError{status: 2, msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *level)}
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
-	cfg := Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log}
+	cfg := Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
+		Site: SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join, Routes: routes}, ClockOffset: *clockOffset}
 	if *cfgFile != "" {
 		w, err := config.Load(*cfgFile)
 		if err != nil {

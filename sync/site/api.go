@@ -1,0 +1,306 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"wingnode/appliance/store"
+)
+
+// Handler serves the site API to other wings and to central systems. Every
+// request must come with a site certificate (see Config.PeerWing):
+//
+//	GET  /site/v1/outbox?after=SEQ&wait=1s   this wing's events after SEQ (binary), long-polled
+//	GET  /site/v1/heads                      what this wing holds (JSON Heads)
+//	GET  /site/v1/commits?after=INDEX.N      the site's events in commit order (JSON, or binary for Accept: application/octet-stream)
+//	GET  /site/v1/status                     this wing's view of the site (JSON Status)
+//	POST /site/v1/join                       add the calling wing to the site (leader only)
+//	POST /site/v1/command                    commit a Command (leader only)
+//
+// A request that only the leader can answer gets 421 with the leader's
+// address in the Location header, when one is known.
+func (n *Node) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /site/v1/outbox", n.serveOutbox)
+	mux.HandleFunc("GET /site/v1/heads", n.serveHeads)
+	mux.HandleFunc("GET /site/v1/commits", n.serveCommits)
+	mux.HandleFunc("GET /site/v1/status", n.serveStatus)
+	mux.HandleFunc("POST /site/v1/join", n.serveJoin)
+	mux.HandleFunc("POST /site/v1/command", n.serveCommand)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := n.cfg.PeerWing(r); err != nil {
+			httpError(w, http.StatusUnauthorized, "a site certificate is needed: "+err.Error())
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func (n *Node) serveOutbox(w http.ResponseWriter, r *http.Request) {
+	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "after: a seq number (0 for the start) is needed")
+		return
+	}
+	wait := time.Duration(0)
+	if s := r.URL.Query().Get("wait"); s != "" {
+		if wait, err = time.ParseDuration(s); err != nil || wait < 0 || wait > 30*time.Second {
+			httpError(w, http.StatusBadRequest, "wait: a duration up to 30s, e.g. 1s")
+			return
+		}
+	}
+	events, err := n.localAfter(r.Context(), after, wait)
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(encodeEvents(events)[1:])
+}
+
+func (n *Node) serveHeads(w http.ResponseWriter, _ *http.Request) {
+	h, err := n.heads()
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	writeJSON(w, h)
+}
+
+// CommitPage is a page of the site's events in commit order.
+type CommitPage struct {
+	Commits []store.Commit `json:"commits"`
+	// Next is the cursor to pass as after for the following page; it
+	// equals the request's after when there is nothing new yet.
+	Next string `json:"next"`
+}
+
+func (n *Node) serveCommits(w http.ResponseWriter, r *http.Request) {
+	index, seqN, err := parsePlace(r.URL.Query().Get("after"))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit := 1000
+	if s := r.URL.Query().Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 1000 {
+			httpError(w, http.StatusBadRequest, "limit: 1 to 1000")
+			return
+		}
+	}
+	commits, err := n.cfg.Store.CommitsAfter(index, seqN, limit)
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if r.Header.Get("Accept") == "application/octet-stream" {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(encodeCommits(commits))
+		return
+	}
+	page := CommitPage{Commits: commits, Next: fmt.Sprintf("%d.%d", index, seqN)}
+	if page.Commits == nil {
+		page.Commits = []store.Commit{}
+	}
+	if k := len(commits) - 1; k >= 0 {
+		page.Next = fmt.Sprintf("%d.%d", commits[k].Index, commits[k].N)
+	}
+	writeJSON(w, page)
+}
+
+// parsePlace reads a commit-order cursor "INDEX.N"; "" is the start.
+func parsePlace(s string) (uint64, uint32, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	i, nstr, ok := strings.Cut(s, ".")
+	index, err1 := strconv.ParseUint(i, 10, 64)
+	n, err2 := strconv.ParseUint(nstr, 10, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("after: %q is not a cursor; use the next value of the previous page, or nothing to start", s)
+	}
+	return index, uint32(n), nil
+}
+
+func (n *Node) serveStatus(w http.ResponseWriter, _ *http.Request) { writeJSON(w, n.Status()) }
+
+// joinRequest asks the leader to add the calling wing.
+type joinRequest struct {
+	Addr string `json:"addr"`
+}
+
+func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
+	wing, _ := n.cfg.PeerWing(r)
+	var req joinRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.Addr == "" {
+		httpError(w, http.StatusBadRequest, "a JSON body {\"addr\": \"host:port\"} is needed")
+		return
+	}
+	if !n.redirectToLeader(w) {
+		return
+	}
+	if rec, ok := n.fsm.snapshot().Agreed.Wings[wing]; ok && rec.Removed {
+		httpError(w, http.StatusForbidden, "wing "+wing+" was decommissioned")
+		return
+	}
+	serial := ""
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		serial = r.TLS.PeerCertificates[0].SerialNumber.String()
+	}
+	cfg, err := n.configuration()
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	if !slices.ContainsFunc(cfg.Servers, func(s raft.Server) bool { return string(s.ID) == wing && string(s.Address) == req.Addr }) {
+		if err := n.raft.AddNonvoter(raft.ServerID(wing), raft.ServerAddress(req.Addr), 0, 10*time.Second).Error(); err != nil {
+			httpError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+	}
+	if err := n.apply(Command{Op: OpAddWing, Wing: wing, Addr: req.Addr, Serial: serial}); err != nil {
+		httpError(w, http.StatusConflict, err.Error())
+		return
+	}
+	n.log.Info("wing joined the site", "joined", wing, "addr", req.Addr)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
+	var c Command
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&c); err != nil {
+		httpError(w, http.StatusBadRequest, "a JSON command is needed: "+err.Error())
+		return
+	}
+	if c.Op == OpAddWing {
+		httpError(w, http.StatusBadRequest, "wings join with POST /site/v1/join")
+		return
+	}
+	if !n.redirectToLeader(w) {
+		return
+	}
+	if err := n.commit(c); err != nil {
+		httpError(w, http.StatusConflict, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// commit applies a command on the leader, removing a decommissioned wing
+// from raft first.
+func (n *Node) commit(c Command) error {
+	if c.Op == OpRemoveWing {
+		if c.Wing == n.cfg.Wing {
+			return errors.New("site: a wing cannot decommission itself; run the command on another wing")
+		}
+		if err := n.raft.RemoveServer(raft.ServerID(c.Wing), 0, 10*time.Second).Error(); err != nil {
+			return err
+		}
+	}
+	return n.apply(c)
+}
+
+// redirectToLeader answers 421 unless this node leads.
+func (n *Node) redirectToLeader(w http.ResponseWriter) bool {
+	if n.raft.State() == raft.Leader {
+		return true
+	}
+	if addr, _ := n.raft.LeaderWithID(); addr != "" {
+		w.Header().Set("Location", "https://"+string(addr))
+	}
+	httpError(w, http.StatusMisdirectedRequest, "this wing does not lead the site; ask the leader")
+	return false
+}
+
+// ErrNoSite is returned by Propose and Join when no leader can be reached.
+var ErrNoSite = errors.New("the site cannot be reached (no leader): this wing is isolated, so site-wide changes wait until it reconnects")
+
+// Propose commits a command through the leader, wherever it is.
+func (n *Node) Propose(ctx context.Context, c Command) error {
+	b, _ := json.Marshal(c)
+	return n.toLeader(ctx, "/site/v1/command", b, func() error { return n.commit(c) })
+}
+
+// Join asks the site, through the wing at addr (any wing), to add this
+// wing. It retries at the leader it is sent to.
+func (n *Node) Join(ctx context.Context, addr string) error {
+	b, _ := json.Marshal(joinRequest{Addr: n.cfg.Advertise})
+	for range 5 {
+		loc, err := n.post(ctx, "https://"+addr+"/site/v1/join", b)
+		if err == nil {
+			return nil
+		}
+		if loc == "" {
+			return err
+		}
+		addr = strings.TrimPrefix(loc, "https://")
+	}
+	return errors.New("site: join: sent from wing to wing without reaching the leader")
+}
+
+// toLeader runs local when this node leads, or posts body to the leader.
+func (n *Node) toLeader(ctx context.Context, path string, body []byte, local func() error) error {
+	if n.raft.State() == raft.Leader {
+		return local()
+	}
+	addr, _ := n.raft.LeaderWithID()
+	if addr == "" {
+		return ErrNoSite
+	}
+	_, err := n.post(ctx, "https://"+string(addr)+path, body)
+	return err
+}
+
+// post sends a JSON body; on 421 it returns the leader's URL.
+func (n *Node) post(ctx context.Context, u string, body []byte) (leader string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := n.cfg.Client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		return "", nil
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&e)
+	err = fmt.Errorf("site: %s: %s", resp.Status, e.Error)
+	if resp.StatusCode == http.StatusMisdirectedRequest {
+		return resp.Header.Get("Location"), err
+	}
+	return "", err
+}
+
+func sortWings(ws []WingStatus) {
+	slices.SortFunc(ws, func(a, b WingStatus) int { return strings.Compare(a.Wing, b.Wing) })
+}

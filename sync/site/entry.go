@@ -1,0 +1,100 @@
+package site
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"wingnode/appliance/event"
+)
+
+// A raft log entry is a type byte, then the body.
+const (
+	entryEvents  byte = 1 // uvarint count, then each event as uvarint length + event.Marshal
+	entryCommand byte = 2 // a JSON command
+)
+
+// maxBatch is the most events one log entry carries. The notes measured
+// raft at 115k events/s with 1,000 events per entry against 471/s one at a
+// time.
+const maxBatch = 1000
+
+var errBadEntry = errors.New("site: malformed log entry")
+
+func encodeEvents(events []event.Event) []byte {
+	b := append(make([]byte, 0, 64+len(events)*160), entryEvents)
+	b = binary.AppendUvarint(b, uint64(len(events)))
+	for _, e := range events {
+		m := e.Marshal()
+		b = binary.AppendUvarint(b, uint64(len(m)))
+		b = append(b, m...)
+	}
+	return b
+}
+
+// decodeEventList reads a count and that many length-prefixed events.
+func decodeEventList(b []byte) ([]event.Event, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > maxBatch*16 {
+		return nil, fmt.Errorf("%w: event count", errBadEntry)
+	}
+	b = b[k:]
+	out := make([]event.Event, 0, n)
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, fmt.Errorf("%w: event length", errBadEntry)
+		}
+		e, err := event.Unmarshal(b[k : k+int(l)])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errBadEntry, err)
+		}
+		out = append(out, e)
+		b = b[k+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the events", errBadEntry, len(b))
+	}
+	return out, nil
+}
+
+// Command is a change to what the site agrees on.
+type Command struct {
+	Op Op `json:"op"`
+	// Wing is the wing added or removed.
+	Wing string `json:"wing,omitempty"`
+	// Addr is an added wing's site address (host:port).
+	Addr string `json:"addr,omitempty"`
+	// Serial is the added wing's certificate serial (decimal); a removed
+	// wing's serial is refused from then on.
+	Serial string `json:"serial,omitempty"`
+	// Lockdown is the new lockdown state for OpLockdown.
+	Lockdown *Lockdown `json:"lockdown,omitempty"`
+	// Roster is the new officer roster for OpRoster.
+	Roster []string `json:"roster,omitempty"`
+}
+
+// Op names a Command.
+type Op string
+
+// Commands.
+const (
+	OpAddWing    Op = "wing.add"
+	OpRemoveWing Op = "wing.remove"
+	OpLockdown   Op = "lockdown"
+	OpRoster     Op = "roster"
+)
+
+func encodeCommand(c Command) []byte {
+	b, _ := json.Marshal(c) // a struct of strings cannot fail
+	return append([]byte{entryCommand}, b...)
+}
+
+func decodeCommand(b []byte) (Command, error) {
+	var c Command
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("%w: %v", errBadEntry, err)
+	}
+	return c, nil
+}

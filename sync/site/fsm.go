@@ -1,0 +1,325 @@
+package site
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"wingnode/appliance/store"
+)
+
+// Agreed is what the site agrees on through raft, beside the events.
+type Agreed struct {
+	// Wings are the wings that joined the site, by id; removed ones stay,
+	// marked, so their certificates stay refused.
+	Wings map[string]WingRecord `json:"wings"`
+	// Lockdown is the site-wide lockdown.
+	Lockdown Lockdown `json:"lockdown"`
+	// Roster lists the officer ids that may sign in on any wing.
+	Roster []string `json:"roster"`
+}
+
+// WingRecord is one wing of the site.
+type WingRecord struct {
+	Addr    string `json:"addr"`
+	Serial  string `json:"serial,omitempty"`
+	Removed bool   `json:"removed,omitempty"`
+}
+
+// Lockdown is a site-wide lockdown or state of emergency.
+type Lockdown struct {
+	Active bool      `json:"active"`
+	Reason string    `json:"reason,omitempty"`
+	By     string    `json:"by,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+}
+
+// fsmState is the FSM's state as stored beside the events and as a raft
+// snapshot. The events themselves live in the store.
+type fsmState struct {
+	Applied   uint64            `json:"applied"`
+	Committed map[string]uint64 `json:"committed"`
+	Agreed    Agreed            `json:"agreed"`
+}
+
+// ApplyResult is the response of applying one log entry.
+type ApplyResult struct {
+	// Committed is the entry's wing's committed seq after the entry.
+	Committed uint64
+	// Err says why the entry changed nothing: a gap, a refused event or a
+	// malformed entry.
+	Err error
+}
+
+// fsm applies committed log entries to the store. It is deterministic:
+// the same log gives the same store contents and the same state on every
+// wing.
+type fsm struct {
+	store *store.Store
+	log   *slog.Logger
+	// catchUp fetches committed events from peers until the store holds
+	// everything the snapshot state says is committed.
+	catchUp func(ctx context.Context, st fsmState) error
+	stop    <-chan struct{}
+	applied func() // called after every applied batch
+
+	mu    sync.RWMutex
+	state fsmState
+}
+
+func newFSM(st *store.Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
+	f := &fsm{store: st, log: log, stop: stop, applied: func() {}}
+	held, err := st.Site()
+	if err != nil {
+		return nil, err
+	}
+	f.state = fsmState{Committed: map[string]uint64{}, Agreed: Agreed{Wings: map[string]WingRecord{}}}
+	if len(held.FSM) > 0 {
+		if err := json.Unmarshal(held.FSM, &f.state); err != nil {
+			return nil, fmt.Errorf("site: stored replication state is unreadable (%v): move data/site aside to rejoin the site", err)
+		}
+	}
+	f.state.Applied = held.Applied
+	f.state.fill()
+	return f, nil
+}
+
+func (s *fsmState) fill() {
+	if s.Committed == nil {
+		s.Committed = map[string]uint64{}
+	}
+	if s.Agreed.Wings == nil {
+		s.Agreed.Wings = map[string]WingRecord{}
+	}
+}
+
+func (s fsmState) clone() fsmState {
+	s.Committed = maps.Clone(s.Committed)
+	s.Agreed.Wings = maps.Clone(s.Agreed.Wings)
+	s.Agreed.Roster = slices.Clone(s.Agreed.Roster)
+	return s
+}
+
+// snapshot returns a copy of the state.
+func (f *fsm) snapshot() fsmState {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.clone()
+}
+
+// committed returns a wing's committed seq.
+func (f *fsm) committed(wing string) uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Committed[wing]
+}
+
+// Apply implements raft.FSM.
+func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+// ApplyBatch implements raft.BatchingFSM: one store transaction for many
+// entries.
+func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
+	results := make([]any, len(logs))
+	f.mu.RLock()
+	base := f.state.clone()
+	f.mu.RUnlock()
+	next := base.clone()
+	var batch store.Batch
+	var entryOf []int // log position of each batch entry
+	for i, l := range logs {
+		if l.Index <= base.Applied {
+			results[i] = ApplyResult{Err: errAlreadyApplied}
+			continue
+		}
+		batch.Applied = l.Index
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		if len(l.Data) == 0 {
+			results[i] = ApplyResult{Err: errBadEntry}
+			continue
+		}
+		switch l.Data[0] {
+		case entryEvents:
+			events, err := decodeEventList(l.Data[1:])
+			if err != nil || len(events) == 0 {
+				results[i] = ApplyResult{Err: fmt.Errorf("%w (%v)", errBadEntry, err)}
+				continue
+			}
+			w := events[0].Wing
+			c := next.Committed[w]
+			last := events[len(events)-1].Seq
+			switch {
+			case last <= c:
+				results[i] = ApplyResult{Committed: c}
+				continue
+			case events[0].Seq > c+1:
+				results[i] = ApplyResult{Committed: c, Err: fmt.Errorf("site: batch of wing %s starts at seq %d but %d is committed: %w", w, events[0].Seq, c, store.ErrGap)}
+				continue
+			}
+			events = events[c+1-events[0].Seq:]
+			batch.Entries = append(batch.Entries, store.Entry{Index: l.Index, Events: events})
+			entryOf = append(entryOf, i)
+			next.Committed[w] = last
+			results[i] = ApplyResult{Committed: last}
+		case entryCommand:
+			cmd, err := decodeCommand(l.Data[1:])
+			if err == nil {
+				err = next.Agreed.apply(cmd)
+			}
+			results[i] = ApplyResult{Err: err}
+		default:
+			results[i] = ApplyResult{Err: fmt.Errorf("%w: type %d", errBadEntry, l.Data[0])}
+		}
+	}
+	if batch.Applied == 0 {
+		return results
+	}
+	next.Applied = batch.Applied
+	batch.State = func(refused []error) []byte {
+		// A refused entry commits nothing: its wing stays where it was.
+		next.Committed = maps.Clone(base.Committed)
+		for j, e := range batch.Entries {
+			i := entryOf[j]
+			if refused[j] != nil {
+				results[i] = ApplyResult{Committed: next.Committed[e.Events[0].Wing], Err: refused[j]}
+				continue
+			}
+			next.Committed[e.Events[0].Wing] = e.Events[len(e.Events)-1].Seq
+		}
+		b, _ := json.Marshal(next) // maps of strings and numbers cannot fail
+		return b
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := f.store.Ingest(context.Background(), batch)
+		if err == nil {
+			break
+		}
+		// The entries are committed by the site: this wing must hold them.
+		// Until its disk takes them (a full disk, say) it falls behind
+		// and says why; raft keeps the entries for it.
+		if attempt%10 == 0 {
+			f.log.Error("cannot store the site's committed events; retrying", "entries", len(batch.Entries), "err", err)
+		}
+		select {
+		case <-f.stop:
+			for i := range results {
+				results[i] = ApplyResult{Err: err}
+			}
+			return results
+		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
+		}
+	}
+	for j, e := range batch.Entries {
+		if r := results[entryOf[j]].(ApplyResult); r.Err != nil {
+			f.log.Error("site refused a committed batch", "wing", e.Events[0].Wing, "index", e.Index, "err", r.Err)
+		}
+	}
+	f.mu.Lock()
+	f.state = next
+	f.mu.Unlock()
+	f.applied()
+	return results
+}
+
+var errAlreadyApplied = errors.New("site: entry applied before this start")
+
+func (a *Agreed) apply(c Command) error {
+	switch c.Op {
+	case OpAddWing:
+		if c.Wing == "" || c.Addr == "" {
+			return fmt.Errorf("site: %s needs a wing and an address", c.Op)
+		}
+		if w, ok := a.Wings[c.Wing]; ok && w.Removed {
+			return fmt.Errorf("site: wing %s was decommissioned; enrol it under a new id", c.Wing)
+		}
+		a.Wings[c.Wing] = WingRecord{Addr: c.Addr, Serial: c.Serial}
+	case OpRemoveWing:
+		w, ok := a.Wings[c.Wing]
+		if !ok {
+			return fmt.Errorf("site: no wing %q", c.Wing)
+		}
+		w.Removed = true
+		a.Wings[c.Wing] = w
+	case OpLockdown:
+		if c.Lockdown == nil {
+			return fmt.Errorf("site: %s needs the new state", c.Op)
+		}
+		a.Lockdown = *c.Lockdown
+	case OpRoster:
+		a.Roster = slices.Clone(c.Roster)
+	default:
+		return fmt.Errorf("site: unknown command %q", c.Op)
+	}
+	return nil
+}
+
+// Snapshot implements raft.FSM. The snapshot is the state only: the
+// events are in every wing's store, and a wing that restores a snapshot
+// fetches the events it lacks from its peers.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	b, err := json.Marshal(f.snapshot())
+	return snapshot(b), err
+}
+
+type snapshot []byte
+
+func (s snapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (snapshot) Release() {}
+
+// Restore implements raft.FSM. A snapshot older than what the store holds
+// is ignored; a newer one means this wing fell behind the raft log, and it
+// fetches the committed events it lacks before taking the state.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	var st fsmState
+	if err := json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&st); err != nil {
+		return fmt.Errorf("site: snapshot: %w", err)
+	}
+	st.fill()
+	f.mu.RLock()
+	ours := f.state.Applied
+	f.mu.RUnlock()
+	if st.Applied <= ours {
+		return nil
+	}
+	f.log.Info("site snapshot is ahead of this wing; fetching the events it lacks", "snapshot_index", st.Applied, "held_index", ours)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-f.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := f.catchUp(ctx, st); err != nil {
+		return fmt.Errorf("site: restore snapshot at index %d: %w", st.Applied, err)
+	}
+	b, _ := json.Marshal(st)
+	if _, err := f.store.Ingest(ctx, store.Batch{Applied: st.Applied, State: func([]error) []byte { return b }}); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.state = st
+	f.mu.Unlock()
+	f.applied()
+	return nil
+}

@@ -1,0 +1,303 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"wingnode/appliance/event"
+)
+
+// lead runs the leader's duties while this node leads: pull every wing's
+// outbox into the log, keep the agreed wing list in step with raft's
+// membership, and keep enough voters.
+func (n *Node) lead() {
+	defer n.wg.Done()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var term chan struct{} // closed when the term ends
+	defer func() {
+		if term != nil {
+			close(term)
+		}
+	}()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-n.raft.LeaderCh():
+		case <-tick.C:
+		}
+		leading := n.raft.State() == raft.Leader
+		switch {
+		case leading && term == nil:
+			term = make(chan struct{})
+			n.log.Info("this wing leads the site")
+			n.wg.Add(1)
+			go n.leadTerm(term)
+		case !leading && term != nil:
+			close(term)
+			term = nil
+		}
+	}
+}
+
+// leadTerm runs for one term of leadership, until done is closed.
+func (n *Node) leadTerm(done <-chan struct{}) {
+	defer n.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pulling := map[string]context.CancelFunc{}
+	defer func() {
+		for _, stop := range pulling {
+			stop()
+		}
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		cfg, err := n.configuration()
+		if err == nil {
+			n.recordMembers(cfg)
+			members := map[string]raft.ServerAddress{}
+			for _, s := range cfg.Servers {
+				members[string(s.ID)] = s.Address
+			}
+			for w, addr := range members {
+				if _, ok := pulling[w]; !ok {
+					pctx, stop := context.WithCancel(ctx)
+					pulling[w] = stop
+					n.wg.Add(1)
+					go n.pull(pctx, w, string(addr))
+				}
+			}
+			for w, stop := range pulling {
+				if _, ok := members[w]; !ok {
+					stop()
+					delete(pulling, w)
+				}
+			}
+			n.keepVoters(cfg)
+		}
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (n *Node) configuration() (raft.Configuration, error) {
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return raft.Configuration{}, err
+	}
+	return f.Configuration(), nil
+}
+
+// recordMembers adds to the agreed wing list any raft member it lacks (the
+// wing that formed the site, chiefly).
+func (n *Node) recordMembers(cfg raft.Configuration) {
+	agreed := n.fsm.snapshot().Agreed
+	for _, s := range cfg.Servers {
+		if _, ok := agreed.Wings[string(s.ID)]; !ok {
+			c := Command{Op: OpAddWing, Wing: string(s.ID), Addr: string(s.Address)}
+			if s.ID == raft.ServerID(n.cfg.Wing) {
+				c.Serial = n.cfg.Serial
+			}
+			if err := n.apply(c); err != nil {
+				n.log.Warn("record site member", "member", s.ID, "err", err)
+			}
+		}
+	}
+}
+
+// apply commits a command through this node, which must lead.
+func (n *Node) apply(c Command) error {
+	f := n.raft.Apply(encodeCommand(c), 10*time.Second)
+	if err := f.Error(); err != nil {
+		return err
+	}
+	if r, ok := f.Response().(ApplyResult); ok && r.Err != nil {
+		return r.Err
+	}
+	return nil
+}
+
+// pull moves one wing's events after its committed seq into the log, a
+// batch at a time, until leadership ends or the wing leaves.
+func (n *Node) pull(ctx context.Context, wing, addr string) {
+	defer n.wg.Done()
+	failures := 0
+	for ctx.Err() == nil {
+		after := n.fsm.committed(wing)
+		var events []event.Event
+		var err error
+		if wing == n.cfg.Wing {
+			events, err = n.localAfter(ctx, after, time.Second)
+		} else {
+			events, err = n.fetchOutbox(ctx, addr, after)
+		}
+		if err == nil && len(events) > 0 {
+			err = n.checkChain(wing, after, events)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			if failures == 1 || failures%30 == 0 {
+				n.log.Warn("cannot pull a wing's events", "from", wing, "err", err, "failures", failures)
+			}
+			if !n.sleep(ctx, min(time.Duration(failures)*100*time.Millisecond, time.Second)) {
+				return
+			}
+			continue
+		}
+		failures = 0
+		if len(events) == 0 {
+			continue
+		}
+		f := n.raft.Apply(encodeEvents(events), 10*time.Second)
+		if err := f.Error(); err != nil {
+			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+				return
+			}
+			n.log.Warn("commit a wing's events", "wing", wing, "events", len(events), "err", err)
+			if !n.sleep(ctx, 200*time.Millisecond) {
+				return
+			}
+		}
+	}
+}
+
+// checkChain refuses to propose events that do not follow the committed
+// head of their wing: a wing that sends altered or foreign events is
+// caught by the leader, before they reach the log.
+func (n *Node) checkChain(wing string, after uint64, events []event.Event) error {
+	var prev event.Hash
+	if after > 0 {
+		r, err := n.cfg.Store.Get(event.ID{Wing: wing, Seq: after})
+		if err != nil {
+			return fmt.Errorf("the committed head of wing %s: %w", wing, err)
+		}
+		prev = r.Event.Hash
+	}
+	for i, e := range events {
+		if e.Wing != wing || e.Seq != after+1+uint64(i) {
+			return fmt.Errorf("wing %s sent event %s where %s/%d was due", wing, e.ID(), wing, after+1+uint64(i))
+		}
+		if err := e.Verify(prev); err != nil {
+			return fmt.Errorf("wing %s sent an event that does not verify: %w", wing, err)
+		}
+		prev = e.Hash
+	}
+	return nil
+}
+
+// localAfter returns local events after seq after, waiting up to wait for
+// the first one.
+func (n *Node) localAfter(ctx context.Context, after uint64, wait time.Duration) ([]event.Event, error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		woken := n.local.wait()
+		events, err := n.cfg.Store.WingAfter(n.cfg.Wing, after, maxBatch)
+		if err != nil || len(events) > 0 {
+			return events, err
+		}
+		select {
+		case <-woken:
+		case <-deadline.C:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-n.stop:
+			return nil, errStopped
+		}
+	}
+}
+
+var errStopped = errors.New("site: node stopped")
+
+// fetchOutbox asks a wing for its events after seq after.
+func (n *Node) fetchOutbox(ctx context.Context, addr string, after uint64) ([]event.Event, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	u := "https://" + addr + "/site/v1/outbox?" + url.Values{"after": {strconv.FormatUint(after, 10)}, "wait": {"1s"}}.Encode()
+	body, err := n.get(ctx, u, "application/octet-stream")
+	if err != nil {
+		return nil, err
+	}
+	return decodeEventList(body)
+}
+
+// get fetches a site API URL and returns the body of a 200 answer.
+func (n *Node) get(ctx context.Context, u, accept string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", accept)
+	resp, err := n.cfg.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s: %s", u, resp.Status, bytes.TrimSpace(body))
+	}
+	return body, nil
+}
+
+// keepVoters promotes healthy non-voters while the site has fewer voters
+// than it may, and gives the vote of a voter unreachable for longer than
+// ReplaceVoterAfter to a healthy non-voter, so the site keeps a quorum.
+func (n *Node) keepVoters(cfg raft.Configuration) {
+	var voters, spare []raft.Server
+	for _, s := range cfg.Servers {
+		if s.Suffrage == raft.Voter {
+			voters = append(voters, s)
+		} else if n.healthy(string(s.ID)) {
+			spare = append(spare, s)
+		}
+	}
+	if len(spare) == 0 {
+		return
+	}
+	if len(voters) < n.cfg.MaxVoters {
+		s := spare[0]
+		n.log.Info("giving a wing a vote", "member", s.ID)
+		if err := n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second).Error(); err != nil {
+			n.log.Warn("give a wing a vote", "member", s.ID, "err", err)
+		}
+		return
+	}
+	for _, v := range voters {
+		if v.ID == raft.ServerID(n.cfg.Wing) || !n.lostFor(string(v.ID), n.cfg.ReplaceVoterAfter) {
+			continue
+		}
+		s := spare[0]
+		n.log.Warn("a voting wing has been unreachable too long; moving its vote", "lost", v.ID, "to", s.ID)
+		if err := n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second).Error(); err != nil {
+			n.log.Warn("give a wing a vote", "member", s.ID, "err", err)
+			return
+		}
+		if err := n.raft.DemoteVoter(v.ID, 0, 10*time.Second).Error(); err != nil {
+			n.log.Warn("take a lost wing's vote", "member", v.ID, "err", err)
+		}
+		return
+	}
+}

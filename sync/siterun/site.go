@@ -1,0 +1,404 @@
+package siterun
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"wingnode/sync/faultproxy"
+	"wingnode/sync/site"
+	"wingnode/sync/trust"
+)
+
+// Options describe a site to run.
+type Options struct {
+	// Binary is the wingnode executable.
+	Binary string
+	// Dir holds one data folder per wing (Dir/A, Dir/B, ...).
+	Dir string
+	// Wings are the wing ids; the first forms the site, the others join.
+	Wings []string
+	// Scenario, if set, is a scenario file's text every wing plays on its
+	// simulated hardware instead of the built-in day.
+	Scenario string
+	// Proxy puts a fault proxy between every ordered pair of wings.
+	Proxy bool
+	// ScreenPort and SitePort, when set, give wing i the ports
+	// ScreenPort+i and SitePort+i; otherwise free ports are used.
+	ScreenPort, SitePort int
+	// Log receives the processes' output; nil discards it.
+	Log io.Writer
+	// Args are extra arguments for every wing's 'wingnode run'.
+	Args []string
+	// IsolatedAfter, if set, is passed on (see the run command).
+}
+
+// Site is a running site.
+type Site struct {
+	opt   Options
+	Mesh  *faultproxy.Mesh // with Options.Proxy
+	wings map[string]*Wing
+}
+
+// Wing is one wingnode process of the site.
+type Wing struct {
+	ID       string
+	Data     string
+	Screens  string // http://host:port
+	SiteAddr string // host:port of the site port
+	args     []string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start starts the site's wings: the first forms the site, then each other
+// wing joins with a token issued by the first.
+func Start(ctx context.Context, opt Options) (*Site, error) {
+	if len(opt.Wings) == 0 {
+		return nil, errors.New("siterun: no wings")
+	}
+	s := &Site{opt: opt, wings: map[string]*Wing{}}
+	addrs := map[string]string{}
+	for i, id := range opt.Wings {
+		w := &Wing{ID: id, Data: filepath.Join(opt.Dir, id)}
+		screen, siteAddr, err := ports(opt, i)
+		if err != nil {
+			return nil, err
+		}
+		w.Screens, w.SiteAddr = "http://"+screen, siteAddr
+		addrs[id] = siteAddr
+		w.args = []string{"run", "-simulate", "-wing", id, "-data", w.Data, "-listen", screen, "-site-listen", siteAddr}
+		if opt.Scenario != "" {
+			f := filepath.Join(opt.Dir, id+".scenario")
+			if err := os.MkdirAll(opt.Dir, 0o700); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(f, []byte(opt.Scenario), 0o600); err != nil {
+				return nil, err
+			}
+			w.args = append(w.args, "-scenario", f)
+		}
+		w.args = append(w.args, opt.Args...)
+		s.wings[id] = w
+	}
+	if opt.Proxy {
+		m, err := faultproxy.NewMesh(addrs)
+		if err != nil {
+			return nil, err
+		}
+		s.Mesh = m
+		for id, w := range s.wings {
+			for addr, via := range m.Routes(id) {
+				w.args = append(w.args, "-site-route", addr+"="+via)
+			}
+		}
+	}
+	first := s.wings[opt.Wings[0]]
+	if err := s.run(first, nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := first.WaitReady(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	for _, id := range opt.Wings[1:] {
+		tok, err := s.Token(ctx)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.run(s.wings[id], []string{"-join", tok}); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	for _, id := range opt.Wings[1:] {
+		if err := s.wings[id].WaitReady(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ports picks wing i's screens and site addresses.
+func ports(opt Options, i int) (string, string, error) {
+	if opt.ScreenPort > 0 && opt.SitePort > 0 {
+		return fmt.Sprintf("127.0.0.1:%d", opt.ScreenPort+i), fmt.Sprintf("127.0.0.1:%d", opt.SitePort+i), nil
+	}
+	var out [2]string
+	for j := range out {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", "", err
+		}
+		out[j] = ln.Addr().String()
+		ln.Close()
+	}
+	return out[0], out[1], nil
+}
+
+// Wing returns a wing by id.
+func (s *Site) Wing(id string) *Wing { return s.wings[id] }
+
+// Wings returns the wings in the order given to Start.
+func (s *Site) Wings() []*Wing {
+	out := make([]*Wing, 0, len(s.opt.Wings))
+	for _, id := range s.opt.Wings {
+		out = append(out, s.wings[id])
+	}
+	return out
+}
+
+func (s *Site) run(w *Wing, extra []string) error {
+	return s.runWith(w, nil, extra)
+}
+
+// runWith starts w's process; prefix runs it under another command (such
+// as prlimit).
+func (s *Site) runWith(w *Wing, prefix []string, extra []string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cmd != nil {
+		return fmt.Errorf("siterun: wing %s is running", w.ID)
+	}
+	args := append(append(append([]string{}, prefix...), s.opt.Binary), append(append([]string{}, w.args...), extra...)...)
+	cmd := exec.Command(args[0], args[1:]...)
+	out := s.opt.Log
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = prefixed(out, w.ID), prefixed(out, w.ID)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("siterun: start wing %s: %w", w.ID, err)
+	}
+	w.cmd, w.done = cmd, make(chan struct{})
+	go func(done chan struct{}) {
+		cmd.Wait()
+		close(done)
+	}(w.done)
+	return nil
+}
+
+// Token issues an enrolment token on the first wing.
+func (s *Site) Token(ctx context.Context) (string, error) {
+	first := s.wings[s.opt.Wings[0]]
+	out, err := exec.CommandContext(ctx, s.opt.Binary, "site", "token", "-data", first.Data, "-ttl", "1h").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%w: %s", err, ee.Stderr)
+		}
+		return "", fmt.Errorf("siterun: token: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// WaitReady waits until the wing's screens answer and its site port is open.
+func (w *Wing) WaitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		if resp, err := http.Get(w.Screens + "/healthz"); err == nil {
+			resp.Body.Close()
+			if _, err := os.Stat(filepath.Join(w.Data, "site", "addr")); err == nil && resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("siterun: wing %s did not become ready: %w", w.ID, ctx.Err())
+		case <-w.exited():
+			return fmt.Errorf("siterun: wing %s exited while starting", w.ID)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (w *Wing) exited() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return w.done
+}
+
+// Kill ends the wing's process with SIGKILL, as a power cut would.
+func (s *Site) Kill(id string) { s.signal(id, syscall.SIGKILL) }
+
+// Stop ends the wing's process cleanly (SIGTERM) and waits.
+func (s *Site) Stop(id string) { s.signal(id, syscall.SIGTERM) }
+
+func (s *Site) signal(id string, sig syscall.Signal) {
+	w := s.wings[id]
+	w.mu.Lock()
+	cmd, done := w.cmd, w.done
+	w.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+	w.mu.Lock()
+	w.cmd, w.done = nil, nil
+	w.mu.Unlock()
+}
+
+// Restart starts a stopped or killed wing again on the same data folder.
+func (s *Site) Restart(ctx context.Context, id string, extra ...string) error {
+	if err := s.run(s.wings[id], extra); err != nil {
+		return err
+	}
+	return s.wings[id].WaitReady(ctx)
+}
+
+// RestartLimited starts a wing whose files may not grow past fileLimit
+// bytes: its disk is, in effect, full (writes fail with EFBIG). It needs
+// util-linux's prlimit.
+func (s *Site) RestartLimited(ctx context.Context, id string, fileLimit int64) error {
+	if err := s.runWith(s.wings[id], []string{"prlimit", "--fsize=" + strconv.FormatInt(fileLimit, 10)}, nil); err != nil {
+		return err
+	}
+	return s.wings[id].WaitReady(ctx)
+}
+
+// Close stops every wing and the proxies.
+func (s *Site) Close() error {
+	var wg sync.WaitGroup
+	for id := range s.wings {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Stop(id)
+		}()
+	}
+	wg.Wait()
+	if s.Mesh != nil {
+		return s.Mesh.Close()
+	}
+	return nil
+}
+
+// Status asks a running wing for its view of the site, over its site port
+// with its own certificate.
+func (s *Site) Status(ctx context.Context, id string) (site.Status, error) {
+	w := s.wings[id]
+	var st site.Status
+	ident, err := trust.LoadIdentity(filepath.Join(w.Data, "site", "identity"))
+	if err != nil {
+		return st, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+w.SiteAddr+"/site/v1/status", nil)
+	resp, err := ident.HTTPClient(nil).Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return st, fmt.Errorf("status of %s: %s: %s", id, resp.Status, b)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+// WaitConverged waits until every running wing has committed and holds
+// every wing's events up to that wing's own newest: nothing waits to be
+// shared and nothing is missing anywhere. It returns the last difference
+// seen when ctx ends first.
+func (s *Site) WaitConverged(ctx context.Context) error {
+	var last error
+	for {
+		if last = s.converged(ctx); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("siterun: not converged: %w", last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Site) converged(ctx context.Context) error {
+	statuses := map[string]site.Status{}
+	for _, w := range s.Wings() {
+		st, err := s.Status(ctx, w.ID)
+		if err != nil {
+			return err
+		}
+		statuses[w.ID] = st
+	}
+	own := map[string]uint64{}
+	for id, st := range statuses {
+		for _, ws := range st.Wings {
+			if ws.Wing == id {
+				own[id] = ws.Held
+			}
+		}
+	}
+	for id, st := range statuses {
+		for _, ws := range st.Wings {
+			want, ok := own[ws.Wing]
+			if !ok {
+				continue
+			}
+			if ws.Committed != want || ws.Held != want {
+				return fmt.Errorf("wing %s has wing %s's events committed to %d and held to %d; %s holds %d", id, ws.Wing, ws.Committed, ws.Held, ws.Wing, want)
+			}
+		}
+	}
+	return nil
+}
+
+// prefixed writes each line of a process's output with the wing's id.
+func prefixed(w io.Writer, id string) io.Writer {
+	return &linePrefixer{w: w, prefix: []byte("[" + id + "] ")}
+}
+
+type linePrefixer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix []byte
+	buf    []byte
+}
+
+func (p *linePrefixer) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			break
+		}
+		p.w.Write(append(append([]byte{}, p.prefix...), p.buf[:i+1]...))
+		p.buf = p.buf[i+1:]
+	}
+	return len(b), nil
+}
