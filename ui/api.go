@@ -149,6 +149,11 @@ type (
 	apiActionRequest struct {
 		Note string `json:"note"`
 	}
+	apiLockdownRequest struct {
+		Active  *bool  `json:"active"`
+		Reason  string `json:"reason"`
+		Officer string `json:"officer"`
+	}
 	apiActionResult struct {
 		Alarm           event.ID `json:"alarm"`
 		Action          string   `json:"action"`
@@ -469,4 +474,50 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, result)
 	}
+}
+
+// apiSite answers with this wing's view of its site: Wing.Site as it is.
+func (s *Server) apiSite(w http.ResponseWriter, r *http.Request) {
+	st := s.wing.Site()
+	st.Wings = nonNil(st.Wings)
+	writeJSON(w, http.StatusOK, st)
+}
+
+// apiLockdown declares or ends the site lockdown for another system. As on
+// the screen, the actor is the configured officer: a different officer in
+// the body is refused rather than recorded unverified.
+func (s *Server) apiLockdown(w http.ResponseWriter, r *http.Request) {
+	if err := s.origin.Check(r); err != nil {
+		writeJSONError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or declare the lockdown from the wing screen.")
+		return
+	}
+	var req apiLockdownRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("empty")
+		}
+		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send {\"active\": true, \"reason\": \"...\"} to declare a site lockdown, or {\"active\": false} to end it.", err))
+		return
+	}
+	if req.Active == nil {
+		writeJSONError(w, http.StatusBadRequest, "active: send true to declare a site lockdown or false to end it.")
+		return
+	}
+	if req.Officer != "" && req.Officer != s.opt.Officer {
+		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("officer: until officer sign-in exists the lockdown is recorded as %s; leave officer out or send that.", s.opt.Officer))
+		return
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if err := checkNote(reason); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "reason: "+strings.Replace(err.Error(), "note", "reason", 1)+".")
+		return
+	}
+	if err := s.setLockdown(r.Context(), *req.Active, reason); err != nil {
+		writeJSONError(w, http.StatusServiceUnavailable, lockdownProblem(*req.Active, err))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
 }

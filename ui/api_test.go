@@ -392,7 +392,7 @@ func TestOpenAPIKeepsInStep(t *testing.T) {
 	for _, p := range []string{
 		"/healthz", "/api/v1/state", "/api/v1/events", "/api/v1/events/tail",
 		"/api/v1/alarms/{wing}/{seq}/acknowledge", "/api/v1/alarms/{wing}/{seq}/clear",
-		"/api/v1/walktest/start", "/api/v1/walktest/end",
+		"/api/v1/walktest/start", "/api/v1/walktest/end", "/api/v1/site", "/api/v1/site/lockdown",
 	} {
 		assert.Contains(t, doc, "\n  "+p+":\n", p)
 	}
@@ -402,4 +402,14 @@ func TestOpenAPIKeepsInStep(t *testing.T) {
 		fields = append(fields, strings.Split(st.Field(i).Tag.Get("json"), ",")[0])
 	}
 	assert.Contains(t, doc, "required: ["+strings.Join(fields, ", ")+"]", "the State schema requires every field")
+	for _, typ := range []reflect.Type{reflect.TypeFor[SiteStatus](), reflect.TypeFor[WingLink](), reflect.TypeFor[Lockdown]()} {
+		var required []string
+		for i := range typ.NumField() {
+			if name, opts, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); opts == "" {
+				required = append(required, name)
+			}
+		}
+		assert.Contains(t, doc, "\n    "+typ.Name()+":\n      type: object\n      required: ["+strings.Join(required, ", ")+"]\n",
+			"the %s schema requires every field that is always sent", typ.Name())
+	}
 }

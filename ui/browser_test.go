@@ -148,6 +148,14 @@ func TestBrowserTouchTargetsAtTheSmallestScreen(t *testing.T) {
 	_, ts := serve(t, f)
 	fitted := fittedBusyWing()
 	_, fts := serve(t, fitted)
+	site := busyWing()
+	site.raiseOn("B", "B1-04-CALL", "cell-call", 2, site.ago(3*time.Minute))
+	site.raiseOn("C", "C-STAFF", "staff-alarm", 1, site.ago(time.Minute))
+	st := threeWingSite(site)
+	st.Isolated, st.IsolatedSince, st.Waiting = true, site.ago(time.Hour), 312
+	st.Lockdown = Lockdown{Active: true, Reason: "fight on B2 landing", By: "officer-7", Since: site.ago(time.Minute)}
+	site.setSite(st)
+	_, sts := serve(t, site)
 
 	for _, page := range []struct {
 		ts         *httptest.Server
@@ -161,6 +169,9 @@ func TestBrowserTouchTargetsAtTheSmallestScreen(t *testing.T) {
 		{fts, "/walktest", "walktest", false},
 		{fts, "/walktest", "walktest-running", true},
 		{fts, "/", "overview-walktest", true},
+		{sts, "/", "overview-site", false},
+		{sts, "/site", "site-lockdown-isolated", false},
+		{sts, "/events", "events-site", false},
 	} {
 		if page.walking {
 			require.NoError(t, fitted.StartWalkTest(ctx, testOfficer, 30*time.Minute))
@@ -261,4 +272,110 @@ func TestBrowserKeepsAHalfTypedNoteThroughLiveUpdates(t *testing.T) {
 	typed, err := chromedp.Run(ctx, chromedp.Evaluate[string](note+`.value`))
 	require.NoError(t, err)
 	assert.Equal(t, "cell checked, prisoner well", typed, "typing carries on where it was")
+}
+
+// inView is true when the element sel matches lies wholly inside the
+// viewport, with some of it painted.
+func inView(sel string) string {
+	return `(() => { const el = document.querySelector(` + "`" + sel + "`" + `); if (!el) return false;
+		const r = el.getBoundingClientRect();
+		return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth; })()`
+}
+
+func TestBrowserSiteBannerAndLockdown(t *testing.T) {
+	ctx := browsertest.Tab(t)
+	f := busyWing() // A/6 a cell call, A/7 a staff alarm acknowledged
+	f.raiseOn("B", "B1-04-CALL", "cell-call", 2, f.ago(3*time.Minute))
+	f.raiseOn("C", "C-STAFF", "staff-alarm", 1, f.ago(time.Minute))
+	f.raiseOn("D", "D2-11-CALL", "cell-call", 2, f.ago(30*time.Second))
+	f.raiseOn("B", "B2-02-CALL", "cell-call", 2, f.ago(10*time.Second))
+	st := threeWingSite(f)
+	st.Isolated, st.IsolatedSince, st.Waiting = true, f.ago(20*time.Minute), 312
+	f.setSite(st)
+	srv, ts := serve(t, f)
+	srv.siteEvery = 50 * time.Millisecond
+	console := browsertest.WatchConsole(ctx)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
+	))
+	for _, sel := range []string{
+		`[data-testid="site-alarms"]`, `[data-testid="site-alarm-C-1"]`, `[data-testid="isolation-banner"]`,
+		`#alarms`, `[data-testid="alarm-A-6"]`, `[data-testid="acknowledge-alarm-A-6"]`,
+	} {
+		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inView(sel)))
+		require.NoError(t, err)
+		assert.True(t, shown, "%s is on the first screen at %d×%d", sel, browsertest.Width, browsertest.Height)
+	}
+	assert.Contains(t, text(t, ctx, `[data-testid="site-alarms"]`), "+1 more on Site")
+	browsertest.Screenshot(t, ctx, "overview-site-banner-800x480")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Tap(chromedp.CSS(`[data-testid="site-link"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="lockdown-panel"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
+	))
+	small, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](undersized))
+	require.NoError(t, err)
+	assert.Empty(t, small, "/site: targets under 44×44 px")
+
+	// The link comes back while the officer types a reason: the panel is
+	// replaced live, and what was typed stays.
+	reason := `document.querySelector('form[action="/site/lockdown/declare"] input[name="reason"]')`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Tap(chromedp.CSS(`[data-testid="lockdown-reason-field"]`)),
+		chromedp.KeyEvent("fight on B2"),
+	))
+	f.setSite(threeWingSite(f))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("isolation-banner").dataset.isolated === "false" && !document.querySelector('[data-testid="lockdown-isolated"]')`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the banner and the panel follow the site")
+	kept, err := chromedp.Run(ctx, chromedp.Evaluate[string](reason+`.value + "|" + (document.activeElement === `+reason+`)`))
+	require.NoError(t, err)
+	assert.Equal(t, "fight on B2|true", kept, "the reason and the focus survive the update")
+	require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent(" landing")))
+	browsertest.Screenshot(t, ctx, "site-800x480")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Tap(chromedp.CSS(`[data-testid="lockdown-declare"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="lockdown-confirm"]`)),
+	))
+	assert.False(t, f.Site().Lockdown.Active, "not before the officer confirms")
+	small, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](undersized))
+	require.NoError(t, err)
+	assert.Empty(t, small, "confirm: targets under 44×44 px")
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inView(`[data-testid="lockdown-confirm-yes"]`)))
+	require.NoError(t, err)
+	assert.True(t, shown, "the confirm button is on the first screen")
+	browsertest.Screenshot(t, ctx, "lockdown-confirm-800x480")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Tap(chromedp.CSS(`[data-testid="lockdown-confirm-yes"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="lockdown-banner"][data-active="true"]`)),
+	))
+	banner := text(t, ctx, `[data-testid="lockdown-banner"]`)
+	assert.Contains(t, banner, "SITE LOCKDOWN since")
+	assert.Contains(t, banner, "fight on B2 landing")
+	assert.Contains(t, banner, "declared by "+testOfficer)
+	assert.Equal(t, Lockdown{Active: true, Reason: "fight on B2 landing", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
+	browsertest.Screenshot(t, ctx, "site-lockdown-800x480")
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Tap(chromedp.CSS(`.bar nav a[href="/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
+	))
+	for _, sel := range []string{`[data-testid="lockdown-banner"]`, `[data-testid="site-alarms"]`, `[data-testid="alarm-A-6"]`} {
+		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](inView(sel)))
+		require.NoError(t, err)
+		assert.True(t, shown, "with the lockdown declared, %s is on the first screen", sel)
+	}
+	small, err = chromedp.Run(ctx, chromedp.Evaluate[[]string](undersized))
+	require.NoError(t, err)
+	assert.Empty(t, small, "/: targets under 44×44 px")
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	require.NoError(t, err)
+	assert.LessOrEqual(t, width, browsertest.Width, "no sideways scrolling")
+	browsertest.Screenshot(t, ctx, "overview-lockdown-800x480")
+	assert.Empty(t, console(), "no script errors and nothing the Content-Security-Policy blocked")
 }

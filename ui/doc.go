@@ -1,8 +1,8 @@
 // Package ui serves the wing touchscreen and a small JSON API: the wing
 // overview with its alarms, doors and environment sensors, the event log,
-// the walk test page, the officers' alarm and walk test actions, live
-// updates over server-sent events, and /api/v1 for other systems. It reads
-// the appliance only through the Wing interface.
+// the walk test page, the Site screen, the officers' alarm, walk test and
+// site lockdown actions, live updates over server-sent events, and /api/v1
+// for other systems. It reads the appliance only through the Wing interface.
 //
 // The pages are templ components (the .templ files, each beside its
 // generated _templ.go file); the stylesheet and the script are embedded, and
@@ -11,14 +11,18 @@
 //
 // # Live updates
 //
-// GET /live?page=overview (or page=walktest) is a stream of server-sent
-// events for that page. When it opens, and after each event from
-// Wing.Subscribe, the server sends "fragment" messages whose data is an
-// HTML element to put in place of the element with the same id. Every page
-// has the clock warning, the walk test banner and the Walk test link with
-// its count of inputs due a proof; the overview adds the alarm panel, the
-// environment panel and each door tile; the walk test page adds its
-// controls, the proof summary and each input's row.
+// GET /live?page=overview (or page=walktest, site or events) is a stream of
+// server-sent events for that page. When it opens, and after each event
+// from Wing.Subscribe, the server sends "fragment" messages whose data is
+// an HTML element to put in place of the element with the same id. Every
+// page has the clock warning, the walk test banner, the Walk test link with
+// its count of inputs due a proof, the Site link, and the site's banners
+// (the lockdown, this wing's isolation, and the other wings' active
+// alarms); the overview adds the alarm panel, the environment panel and
+// each door tile; the walk test page adds its controls, the proof summary
+// and each input's row; the Site screen adds its table of wings, the
+// lockdown panel and the list of the other wings' alarms. The event log
+// follows the stream for those common parts only: its list is as loaded.
 //
 // Some parts change with time rather than with events: environment
 // readings are not events, a walk test runs out at its end, and proofs fall
@@ -27,6 +31,25 @@
 // time has changed; a wing without sensors gets nothing but a keep-alive
 // comment while nothing happens. Durations on the page count up in the
 // browser from their data-since attribute.
+//
+// The site changes without events of this wing: a link goes down, the
+// wing is cut off, a lockdown is agreed. Every 2 s the stream reads
+// Wing.Site, and when it differs from the last reading it sends the parts
+// that changed.
+//
+// # The site
+//
+// Every screen shows, under the header, the site lockdown while one is in
+// force (who declared it, since when and why), a calm note while this wing
+// is isolated from the site (it keeps recording; N events wait to be
+// shared), and the other wings' active alarms, the most urgent first
+// (priority, then oldest), at most three with a count of the rest. Those
+// alarms are for information: each wing acknowledges its own, so they have
+// no buttons here, and their points are named by id, since they are not in
+// this wing's layout. The wing's own alarm panel stays the main content.
+// The Site screen (/site) lists every wing with its link, vote, data age
+// and committed seq, and declares or ends the lockdown after a
+// confirmation step.
 //
 // When the subscription ends (the screen fell behind, or the appliance is
 // stopping) the server sends "reload" and ends the stream; the page then

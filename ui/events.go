@@ -97,7 +97,9 @@ type eventLogPage struct {
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	f := filterFrom(r.URL.Query())
-	p := eventLogPage{Header: s.header(s.view()), Filter: f}
+	h := s.header(s.view())
+	h.Live = liveEvents // the frame follows the site; the list is as loaded
+	p := eventLogPage{Header: h, Filter: f}
 	q, err := f.query()
 	if err != nil {
 		p.Problem = "Filter not applied: " + err.Error() + "."

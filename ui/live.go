@@ -40,6 +40,8 @@ type livePage string
 const (
 	liveOverview livePage = "overview"
 	liveWalkTest livePage = "walktest"
+	liveSite     livePage = "site"
+	liveEvents   livePage = "events" // the frame only: the list is as loaded
 )
 
 // changes is the set of page parts that a batch of events touched.
@@ -119,6 +121,17 @@ type liveStream struct {
 	walkRunning    bool
 	due            int
 	proofs         map[string]proofStatus // on the walk test page
+
+	// What the screen shows of the site, as last sent: Wing.Site changes
+	// without events, and other wings' alarms with theirs.
+	site          SiteStatus // as of the last view sent from
+	lockdown      lockdownBanner
+	isolation     isolationBanner
+	siteAlarms    siteAlarmBanner
+	siteLink      siteLink
+	siteStatus    siteStatusPanel // on the Site screen
+	lockdownPanel lockdownPanel   // on the Site screen
+	siteAlarmList siteAlarmList   // on the Site screen
 }
 
 // fragment queues an element that replaces the element with its id.
@@ -159,8 +172,8 @@ func (l *liveStream) flush() error {
 // documentation for the protocol.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	page := livePage(cmp.Or(r.URL.Query().Get("page"), string(liveOverview)))
-	if page != liveOverview && page != liveWalkTest {
-		http.Error(w, "page: only overview and walktest follow the live stream", http.StatusBadRequest)
+	if page != liveOverview && page != liveWalkTest && page != liveSite && page != liveEvents {
+		http.Error(w, "page: only overview, walktest, site and events follow the live stream", http.StatusBadRequest)
 		return
 	}
 	select {
@@ -192,6 +205,8 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	defer keepAlive.Stop()
 	refresh := time.NewTicker(s.refreshEvery)
 	defer refresh.Stop()
+	site := time.NewTicker(s.siteEvery)
+	defer site.Stop()
 	for {
 		select {
 		case <-s.done:
@@ -205,6 +220,14 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			}
 		case <-refresh.C:
 			if err := s.sendChanges(l, s.view(), changes{climate: true}); err != nil {
+				return
+			}
+		case <-site.C:
+			// Only what differs from what the screen shows is sent.
+			if sameSite(s.wing.Site(), l.site) {
+				continue
+			}
+			if err := s.sendChanges(l, s.view(), changes{}); err != nil {
 				return
 			}
 		case e, ok := <-events:
@@ -250,6 +273,7 @@ func drain(first event.Event, events <-chan event.Event) (batch []event.Event, o
 // snapshot, and the parts that time has changed, and sends them.
 func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 	h := s.header(v)
+	l.site = v.site
 	var parts []templ.Component
 	if c.all || h.ClockUntrusted != l.clockUntrusted {
 		parts = append(parts, clockStatus(h.ClockUntrusted))
@@ -264,6 +288,23 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 		parts = append(parts, walkTestLink(h.Due))
 		l.due = h.Due
 	}
+	site := h.Site
+	if c.all || site.Link != l.siteLink {
+		parts = append(parts, siteLinkView(site.Link))
+		l.siteLink = site.Link
+	}
+	if c.all || site.Lockdown != l.lockdown {
+		parts = append(parts, lockdownBannerView(site.Lockdown))
+		l.lockdown = site.Lockdown
+	}
+	if c.all || site.Isolation != l.isolation {
+		parts = append(parts, isolationBannerView(site.Isolation))
+		l.isolation = site.Isolation
+	}
+	if c.all || !site.Alarms.same(l.siteAlarms) {
+		parts = append(parts, siteAlarmBannerView(site.Alarms))
+		l.siteAlarms = site.Alarms
+	}
 	switch l.page {
 	case liveOverview:
 		if c.all || c.panel {
@@ -276,6 +317,19 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 			if c.all || c.doors[d.ID] {
 				parts = append(parts, doorTileView(v.door(d)))
 			}
+		}
+	case liveSite:
+		if st := v.siteStatus(); c.all || !st.same(l.siteStatus) {
+			parts = append(parts, siteStatusView(st))
+			l.siteStatus = st
+		}
+		if lp := v.lockdownPanel(s.opt.Officer); c.all || lp != l.lockdownPanel {
+			parts = append(parts, lockdownPanelView(lp, ""))
+			l.lockdownPanel = lp
+		}
+		if list := v.siteAlarmList(); c.all || !list.same(l.siteAlarmList) {
+			parts = append(parts, siteAlarmListView(list))
+			l.siteAlarmList = list
 		}
 	case liveWalkTest:
 		if walk {

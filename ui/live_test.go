@@ -130,7 +130,7 @@ func TestLiveSendsEverythingWhenItOpens(t *testing.T) {
 
 	stream := openLive(t, ts)
 
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "alarms", "door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "alarms", "door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
 		initialFragments(t, stream), "the page may be older than the stream: every part is sent once")
 }
 
@@ -241,7 +241,7 @@ func TestCloseEndsLiveStreams(t *testing.T) {
 
 func TestLiveRefusesAnUnknownPage(t *testing.T) {
 	_, ts := serve(t, newFakeWing())
-	resp, err := http.Get(ts.URL + "/live?page=events")
+	resp, err := http.Get(ts.URL + "/live?page=nonsense")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -251,10 +251,11 @@ func TestLiveSendsNothingWhileNothingHappens(t *testing.T) {
 	f := newFakeWing() // no sensors: nothing changes with time alone
 	srv, ts := serve(t, f)
 	srv.refreshEvery = 5 * time.Millisecond
+	srv.siteEvery = 5 * time.Millisecond
 	stream := openLive(t, ts)
 	initialFragments(t, stream)
 
-	time.Sleep(100 * time.Millisecond) // twenty refreshes
+	time.Sleep(100 * time.Millisecond) // twenty refreshes, and twenty looks at the site
 	f.record(event.DoorOpened, "A1-03", event.SystemActor, nil)
 
 	m := nextMessage(t, stream, "any message", func(sseMessage) bool { return true })
@@ -291,7 +292,7 @@ func TestLiveRefreshesTheEnvironment(t *testing.T) {
 	srv.refreshEvery = 20 * time.Millisecond
 	stream := openLive(t, ts)
 
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "alarms", "environment",
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "alarms", "environment",
 		"door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
 		initialFragments(t, stream))
 
@@ -338,7 +339,7 @@ func TestLiveWalkTestPage(t *testing.T) {
 	srv.refreshEvery = 20 * time.Millisecond
 	stream := openLiveAt(t, ts, "/live?page=walktest")
 
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "walktest-controls", "proof-summary",
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "walktest-controls", "proof-summary",
 		"proof-A1-01", "proof-A1-01#lock", "proof-A1-01-CALL", "proof-A1-02", "proof-A1-02-CALL", "proof-A-GATE1", "proof-A-GATE1#lock",
 		"proof-A1-03", "proof-A2-01", "proof-A-OFFICE", "proof-A-STAFF"},
 		fragmentsUntil(t, stream, "proof-A-STAFF"), "the walk test page's parts, and no door tiles")
@@ -365,4 +366,82 @@ func TestLiveWalkTestPage(t *testing.T) {
 	f.advance(7 * 24 * time.Hour) // the proof falls overdue with no event
 	row = nextMessage(t, stream, "the overdue row", fragmentFor(t, "proof-A1-01#lock", "")).fragment(t)
 	assert.Equal(t, "overdue", row.AttrOr("data-status", ""))
+}
+
+func TestLiveFollowsTheSite(t *testing.T) {
+	f := newFakeWing()
+	f.setSite(threeWingSite(f))
+	srv, ts := serve(t, f)
+	srv.siteEvery = 20 * time.Millisecond
+	stream := openLive(t, ts)
+	initialFragments(t, stream)
+
+	// Isolation is not an event: the stream sees it when it looks at Site.
+	st := threeWingSite(f)
+	st.Isolated, st.IsolatedSince, st.Waiting = true, f.ago(0), 7
+	f.setSite(st)
+	link := nextMessage(t, stream, "the site link", fragmentFor(t, "site-link", "")).fragment(t)
+	assert.Equal(t, "isolated", link.AttrOr("data-note", ""))
+	banner := nextMessage(t, stream, "the isolation banner", fragmentFor(t, "isolation-banner", "")).fragment(t)
+	assert.Equal(t, "true", banner.AttrOr("data-isolated", ""))
+	assert.Contains(t, banner.Text(), "7 events waiting to be shared")
+
+	st.Waiting = 8
+	f.setSite(st)
+	banner = nextMessage(t, stream, "the new count", fragmentFor(t, "isolation-banner", "")).fragment(t)
+	assert.Equal(t, "8", banner.AttrOr("data-waiting", ""))
+
+	require.NoError(t, f.SetLockdown(t.Context(), "officer-7", true, "fight"))
+	lockdown := nextMessage(t, stream, "the lockdown banner", fragmentFor(t, "lockdown-banner", "")).fragment(t)
+	assert.Equal(t, "true", lockdown.AttrOr("data-active", ""))
+	assert.Contains(t, lockdown.Text(), "declared by officer-7")
+
+	// Another wing's alarm arrives as an event.
+	f.raiseOn("B", "B1-04-CALL", "cell-call", 2, f.ago(0))
+	alarms := nextMessage(t, stream, "the site banner", fragmentFor(t, "site-alarms", "")).fragment(t)
+	assert.Equal(t, []string{"site-alarm-B-1"}, testIDs(alarms.Find("li.site-alarm")))
+	assert.Contains(t, alarms.Find(".label").Text(), "as last heard", "this wing is isolated")
+}
+
+func TestLiveSitePage(t *testing.T) {
+	f := newFakeWing()
+	f.setSite(threeWingSite(f))
+	srv, ts := serve(t, f)
+	srv.siteEvery = 20 * time.Millisecond
+	stream := openLiveAt(t, ts, "/live?page=site")
+
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
+		"site-status", "lockdown-panel", "site-alarm-list"},
+		fragmentsUntil(t, stream, "site-alarm-list"), "the Site screen's parts, and no door tiles")
+
+	st := threeWingSite(f)
+	st.Wings[2].Link, st.Leader = LinkUnreachable, ""
+	f.setSite(st)
+	status := nextMessage(t, stream, "the wings", fragmentFor(t, "site-status", "")).fragment(t)
+	assert.Equal(t, "unreachable", status.Find(`[data-testid="site-wing-B"]`).AttrOr("data-link", ""))
+	assert.Contains(t, status.Find(`[data-testid="site-leader"]`).Text(), "No leader known")
+
+	require.NoError(t, f.SetLockdown(t.Context(), "officer-7", true, "fight"))
+	panel := nextMessage(t, stream, "the lockdown panel", fragmentFor(t, "lockdown-panel", "")).fragment(t)
+	assert.Equal(t, "true", panel.AttrOr("data-active", ""))
+	assert.Equal(t, 1, panel.Find(`[data-testid="lockdown-end"]`).Length())
+
+	f.raiseOn("C", "C-STAFF", "staff-alarm", 1, f.ago(0))
+	list := nextMessage(t, stream, "the alarm list", fragmentFor(t, "site-alarm-list", "")).fragment(t)
+	assert.Equal(t, []string{"site-alarm-C-1"}, testIDs(list.Find("li.site-alarm")))
+}
+
+func TestLiveEventLogFollowsOnlyTheFrame(t *testing.T) {
+	f := newFakeWing()
+	_, ts := serve(t, f)
+	doc := getPage(t, ts, "/events", http.StatusOK)
+	assert.Equal(t, "events", doc.Find("#live-status").AttrOr("data-page", ""))
+
+	stream := openLiveAt(t, ts, "/live?page=events")
+	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"},
+		fragmentsUntil(t, stream, "site-alarms"))
+	f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
+	require.NoError(t, f.SetLockdown(t.Context(), "officer-7", true, "fight"))
+	assert.Equal(t, []string{"site-link", "lockdown-banner"}, fragmentsUntil(t, stream, "lockdown-banner"),
+		"the frame's changes, and no door tile: the event log has none")
 }

@@ -49,6 +49,7 @@ type header struct {
 	Due            int      // inputs whose proof is overdue or missing
 	Live           livePage // the page follows /live?page=Live; empty: it does not
 	Recording      string   // what stops events being recorded; empty while they are
+	Site           siteFrame
 }
 
 // since is a moment with its age as rendered by the server; the browser
@@ -195,6 +196,7 @@ func (s *Server) header(v view) header {
 		Walk:           v.walkBanner(),
 		Due:            v.proofSummary().due(),
 		Recording:      recordingProblem(s.wing.Recording()),
+		Site:           v.siteFrame(),
 	}
 }
 
@@ -210,11 +212,12 @@ type view struct {
 	layout  config.Wing
 	state   *wing.State
 	climate map[string]ClimateReading // by sensor id
+	site    SiteStatus
 	now     time.Time
 }
 
 func (s *Server) view() view {
-	v := view{layout: s.wing.Layout(), state: s.wing.State(), now: s.opt.Now()}
+	v := view{layout: s.wing.Layout(), state: s.wing.State(), site: s.wing.Site(), now: s.opt.Now()}
 	if len(v.layout.Sensors) > 0 {
 		v.climate = map[string]ClimateReading{}
 		for _, r := range s.wing.Climate() {

@@ -167,7 +167,7 @@ func TestUnverifiedOfficerIsTheDefault(t *testing.T) {
 
 func TestEveryResponseHasContentSecurityPolicy(t *testing.T) {
 	_, ts := serve(t, newFakeWing())
-	for _, path := range []string{"/", "/events", "/walktest", "/events?kind=nonsense", "/static/app.css", "/static/app.js", "/api/v1/state", "/api/v1/nothing", "/healthz", "/no-such-page"} {
+	for _, path := range []string{"/", "/events", "/walktest", "/site", "/events?kind=nonsense", "/static/app.css", "/static/app.js", "/api/v1/state", "/api/v1/site", "/api/v1/nothing", "/healthz", "/no-such-page"} {
 		resp, err := http.Get(ts.URL + path)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -180,11 +180,16 @@ func TestPagesLoadNothingInlineOrFromOutside(t *testing.T) {
 	f := fittedWing()
 	f.setClimate(ClimateReading{Sensor: "ENV-1", TemperatureC: 20, HumidityPct: 50, At: f.ago(0)})
 	f.raise("A1-01-CALL", "cell-call", 2)
+	f.raiseOn("B", "B1-04-CALL", "cell-call", 2, f.ago(time.Minute))
 	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil)
+	st := threeWingSite(f)
+	st.Isolated, st.IsolatedSince, st.Waiting = true, f.ago(time.Minute), 3
+	st.Lockdown = Lockdown{Active: true, Reason: "fight", By: "officer-7", Since: f.ago(time.Minute)}
+	f.setSite(st)
 	_, ts := serve(t, f)
 
 	require.NoError(t, f.StartWalkTest(t.Context(), testOfficer, 30*time.Minute))
-	for _, path := range []string{"/", "/events", "/walktest"} {
+	for _, path := range []string{"/", "/events", "/walktest", "/site"} {
 		doc := getPage(t, ts, path, http.StatusOK)
 		assert.Zero(t, doc.Find("style, [style]").Length(), "%s: inline style", path)
 		doc.Find("script").Each(func(_ int, s *goquery.Selection) {

@@ -47,6 +47,7 @@ type Server struct {
 	done      chan struct{} // closed by Close: live streams end
 
 	refreshEvery time.Duration // see the constant; tests shorten it
+	siteEvery    time.Duration // see the constant; tests shorten it
 }
 
 // New returns the web interface of w.
@@ -71,6 +72,7 @@ func New(w Wing, opt Options) *Server {
 		done:   make(chan struct{}),
 
 		refreshEvery: refreshEvery,
+		siteEvery:    siteEvery,
 	}
 	s.routes()
 	return s
@@ -89,6 +91,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /walktest", s.walkTestPage)
 	s.mux.HandleFunc("POST /walktest/start", s.walkTestAction(true))
 	s.mux.HandleFunc("POST /walktest/end", s.walkTestAction(false))
+	s.mux.HandleFunc("GET /site", s.siteScreen)
+	s.mux.HandleFunc("POST /site/lockdown/declare", s.lockdownAction(true))
+	s.mux.HandleFunc("POST /site/lockdown/end", s.lockdownAction(false))
 	s.mux.HandleFunc("GET /live", s.live)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/state", s.apiState)
@@ -98,6 +103,8 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/alarms/{wing}/{seq}/clear", s.apiAlarmAction(actionClear))
 	s.mux.HandleFunc("POST /api/v1/walktest/start", s.apiWalkTest(true))
 	s.mux.HandleFunc("POST /api/v1/walktest/end", s.apiWalkTest(false))
+	s.mux.HandleFunc("GET /api/v1/site", s.apiSite)
+	s.mux.HandleFunc("POST /api/v1/site/lockdown", s.apiLockdown)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "There is no such API endpoint: see /api/v1 in docs/openapi.yaml for the ones there are.")
 	})

@@ -1,6 +1,9 @@
 package ui
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // SiteStatus is this wing's view of its site: which wings exist, whether
 // each is reachable, how old its data is, and whether this wing is cut off.
@@ -54,3 +57,9 @@ const (
 	LinkConnected   = "connected"
 	LinkUnreachable = "unreachable"
 )
+
+// ErrSiteUnreachable is what Wing.SetLockdown returns, wrapped, when this
+// wing cannot reach a majority of the site, so nothing site-wide can be
+// agreed: the screen then tells the officer to use the site's emergency
+// procedure instead.
+var ErrSiteUnreachable = errors.New("this wing cannot reach a majority of the site")

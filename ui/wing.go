@@ -47,11 +47,17 @@ type Wing interface {
 	// called when the subscriber is done.
 	Subscribe() (events <-chan event.Event, cancel func())
 	// Site is this wing's view of the site: the other wings, their links
-	// and data age, and whether this wing is isolated.
+	// and data age, and whether this wing is isolated. Every open screen
+	// calls it every 2 s, and every page calls it once, so it must answer
+	// from memory, never waiting on the network.
 	Site() SiteStatus
 	// SetLockdown declares (active) or ends a site-wide lockdown on behalf of
 	// officer. It is agreed through the site, so it fails with a clear error
-	// when this wing cannot reach a majority of the site.
+	// when this wing cannot reach a majority of the site: one wrapping
+	// ErrSiteUnreachable. ctx carries a deadline (10 s from the screen and
+	// the API), which it must respect. The text of any other error is shown
+	// to the officer, so it should say what failed in words. Once it returns
+	// nil, Site reports the new lockdown.
 	SetLockdown(ctx context.Context, officer string, active bool, reason string) error
 }
 
