@@ -238,7 +238,25 @@ func (a *Appliance) SetLockdown(ctx context.Context, officer string, active bool
 		return errors.New("appliance: the site is not running yet")
 	}
 	l := site.Lockdown{Active: active, Reason: reason, By: officer, Since: time.Now().UTC()}
-	return m.node.Propose(ctx, site.Command{Op: site.OpLockdown, Lockdown: &l})
+	if err := m.node.Propose(ctx, site.Command{Op: site.OpLockdown, Lockdown: &l}); err != nil {
+		if errors.Is(err, site.ErrNoSite) {
+			return fmt.Errorf("%w: %v", ui.ErrSiteUnreachable, err)
+		}
+		return fmt.Errorf("the site did not agree to the change: %w", err)
+	}
+	// Committed by the site; wait until this wing has applied it, so the
+	// screen that follows shows it.
+	for {
+		changed := m.node.Changed()
+		if m.node.Status().Agreed.Lockdown.Since.Equal(l.Since) {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // SiteNode gives tests and the bench the running site node; nil before Run.
@@ -283,7 +301,17 @@ func (a *Appliance) runSite(ctx context.Context, wg *sync.WaitGroup) {
 			a.keepJoining(ctx, m, joinAddr)
 		}()
 	}
-	<-ctx.Done()
+	// A decommissioned wing's open raft connections end as soon as the
+	// site agrees; new ones are refused at the handshake.
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-m.node.Changed():
+			if n := m.listener.CloseRevoked(); n > 0 {
+				a.log.Info("closed the connections of a decommissioned wing", "connections", n)
+			}
+		}
+	}
 	a.mu.Lock()
 	a.site = nil
 	a.mu.Unlock()

@@ -29,7 +29,10 @@ type Entry struct {
 	// Index is the raft log index that committed the events, or 0 for
 	// events fetched from a peer that already holds them committed. Only
 	// entries with an index enter the commit order.
-	Index  uint64
+	Index uint64
+	// First is the place of Events[0] within its log entry: nonzero when
+	// a fetch from a peer began in the middle of an entry.
+	First  uint32
 	Events []event.Event
 }
 
@@ -110,7 +113,7 @@ func (w *writeState) ingest(tx *bolt.Tx, b txBuckets, req *ingestRequest) ([]Rec
 			continue
 		}
 		for n, e := range entry.Events {
-			if err := commits.Put(commitKey(entry.Index, uint32(n)), idKey(e.Wing, e.Seq)); err != nil {
+			if err := commits.Put(commitKey(entry.Index, entry.First+uint32(n)), idKey(e.Wing, e.Seq)); err != nil {
 				return nil, err
 			}
 		}
@@ -155,6 +158,12 @@ func checkEntry(b txBuckets, events []event.Event) ([]event.Event, error) {
 			}
 			if held.Event.Hash != e.Hash {
 				return nil, fmt.Errorf("event %s: %w (held %s, offered %s)", e.ID(), ErrConflict, held.Event.Hash.String()[:12], e.Hash.String()[:12])
+			}
+			// The offered copy claims the held hash; it must also match
+			// it, or a wing holding the event would take an entry that
+			// every other wing refuses.
+			if err := e.Verify(held.Event.Prev); err != nil {
+				return nil, err
 			}
 			prev, havePrev = e.Hash, true
 			continue

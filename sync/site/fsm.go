@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 )
 
@@ -130,17 +131,34 @@ func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 // entries.
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	results := make([]any, len(logs))
+	for done := 0; done < len(logs); {
+		done += f.applySome(logs[done:], results[done:])
+	}
+	return results
+}
+
+// applySome applies logs in one store transaction, up to the first events
+// entry of a wing that already has one among them, and returns how many
+// logs it applied. That entry waits for the next transaction: how it is
+// trimmed depends on whether the store takes the earlier one, and raft
+// groups entries differently on every wing, so the outcome must be the
+// same as applying the log entry by entry.
+func (f *fsm) applySome(logs []*raft.Log, results []any) int {
 	f.mu.RLock()
 	base := f.state.clone()
 	f.mu.RUnlock()
 	next := base.clone()
 	var batch store.Batch
 	var entryOf []int // log position of each batch entry
+	pending := map[string]bool{}
+	taken := len(logs)
+logs:
 	for i, l := range logs {
 		if l.Index <= base.Applied {
 			results[i] = ApplyResult{Err: errAlreadyApplied}
 			continue
 		}
+		applied := batch.Applied
 		batch.Applied = l.Index
 		if l.Type != raft.LogCommand {
 			continue
@@ -152,11 +170,18 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		switch l.Data[0] {
 		case entryEvents:
 			events, err := decodeEventList(l.Data[1:])
+			if err == nil {
+				err = checkRun(events)
+			}
 			if err != nil || len(events) == 0 {
 				results[i] = ApplyResult{Err: fmt.Errorf("%w (%v)", errBadEntry, err)}
 				continue
 			}
 			w := events[0].Wing
+			if pending[w] {
+				batch.Applied, taken = applied, i
+				break logs
+			}
 			c := next.Committed[w]
 			last := events[len(events)-1].Seq
 			switch {
@@ -170,6 +195,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 			events = events[c+1-events[0].Seq:]
 			batch.Entries = append(batch.Entries, store.Entry{Index: l.Index, Events: events})
 			entryOf = append(entryOf, i)
+			pending[w] = true
 			next.Committed[w] = last
 			results[i] = ApplyResult{Committed: last}
 		case entryCommand:
@@ -183,7 +209,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		}
 	}
 	if batch.Applied == 0 {
-		return results
+		return taken
 	}
 	next.Applied = batch.Applied
 	batch.State = func(refused []error) []byte {
@@ -216,7 +242,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 			for i := range results {
 				results[i] = ApplyResult{Err: err}
 			}
-			return results
+			return len(logs)
 		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
 		}
 	}
@@ -229,7 +255,23 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	f.state = next
 	f.mu.Unlock()
 	f.applied()
-	return results
+	return taken
+}
+
+// checkRun refuses an events entry that is not consecutive events of one
+// wing from seq 1 up. Apply trims an entry by seq before the store sees
+// it, and trimming such an entry could reach past its end, or hide a gap
+// from a wing that holds the missing event while the others refuse it.
+func checkRun(events []event.Event) error {
+	for i, e := range events {
+		if e.Wing == "" || e.Seq == 0 {
+			return fmt.Errorf("event %s: no wing, or seq 0", e.ID())
+		}
+		if i > 0 && (e.Wing != events[0].Wing || e.Seq != events[i-1].Seq+1) {
+			return fmt.Errorf("event %s follows %s: an entry holds consecutive events of one wing", e.ID(), events[i-1].ID())
+		}
+	}
+	return nil
 }
 
 var errAlreadyApplied = errors.New("site: entry applied before this start")

@@ -278,10 +278,12 @@ func (n *Node) keepVoters(cfg raft.Configuration) {
 		return
 	}
 	if len(voters) < n.cfg.MaxVoters {
-		s := spare[0]
-		n.log.Info("giving a wing a vote", "member", s.ID)
-		if err := n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second).Error(); err != nil {
-			n.log.Warn("give a wing a vote", "member", s.ID, "err", err)
+		for _, s := range spare[:min(len(spare), n.cfg.MaxVoters-len(voters))] {
+			n.log.Info("giving a wing a vote", "member", s.ID)
+			if err := n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second).Error(); err != nil {
+				n.log.Warn("give a wing a vote", "member", s.ID, "err", err)
+				return
+			}
 		}
 		return
 	}

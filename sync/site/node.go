@@ -93,7 +93,8 @@ type Node struct {
 
 	mu         sync.Mutex
 	links      map[string]*link
-	leaderless time.Time // since when no leader is known; zero while one is
+	leaderless time.Time          // since when no leader is known; zero while one is
+	members    raft.Configuration // raft's membership as last read, for Status
 }
 
 // link is what this wing knows of its connection to another wing.
@@ -249,3 +250,7 @@ func (l raftLog) Write(p []byte) (int, error) {
 	l.log.Warn(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// Changed returns a channel closed the next time the node applies log
+// entries (events or agreed state).
+func (n *Node) Changed() <-chan struct{} { return n.change.wait() }

@@ -95,6 +95,9 @@ func (n *Node) peers() map[string]string {
 		}
 	}
 	if cfg, err := n.configuration(); err == nil {
+		n.mu.Lock()
+		n.members = cfg
+		n.mu.Unlock()
 		for _, s := range cfg.Servers {
 			if string(s.ID) != n.cfg.Wing {
 				out[string(s.ID)] = string(s.Address)
@@ -263,7 +266,7 @@ func (n *Node) fetchCommits(ctx context.Context, peer, addr string, upto uint64)
 				entries[k].Events = append(entries[k].Events, c.Event)
 				continue
 			}
-			entries = append(entries, store.Entry{Index: c.Index, Events: []event.Event{c.Event}})
+			entries = append(entries, store.Entry{Index: c.Index, First: c.N, Events: []event.Event{c.Event}})
 		}
 		refused, err := n.cfg.Store.Ingest(ctx, store.Batch{Entries: entries})
 		if err != nil {
@@ -348,11 +351,12 @@ func (n *Node) Status() Status {
 	held, _ := n.cfg.Store.Heads()
 	voters := map[string]bool{}
 	members := map[string]bool{}
-	if cfg, err := n.configuration(); err == nil {
-		for _, s := range cfg.Servers {
-			members[string(s.ID)] = true
-			voters[string(s.ID)] = s.Suffrage == raft.Voter
-		}
+	n.mu.Lock()
+	cfg := n.members
+	n.mu.Unlock()
+	for _, s := range cfg.Servers {
+		members[string(s.ID)] = true
+		voters[string(s.ID)] = s.Suffrage == raft.Voter
 	}
 	s := Status{Wing: n.cfg.Wing, Leader: n.leader(), Applied: st.Applied, Agreed: st.Agreed, Addr: n.cfg.Advertise, Voter: voters[n.cfg.Wing]}
 	if h, c := held[n.cfg.Wing], st.Committed[n.cfg.Wing]; h > c {

@@ -22,9 +22,12 @@ type Report struct {
 }
 
 // Check reads the stores of stopped wings (id → data folder) and returns
-// every way in which they break replication's promises. seen are events
-// observed as recorded while the site ran; each must be everywhere too.
-func Check(wings map[string]string, seen []event.Event) (Report, error) {
+// every way in which they break replication's promises. Every event a wing
+// recorded up to upto[wing] (the heads WaitConverged returned) must be on
+// every wing; later ones, recorded as the site shut down, only on their
+// own. seen are events observed as recorded while the site ran; each must
+// still be held by its wing.
+func Check(wings map[string]string, upto map[string]uint64, seen []event.Event) (Report, error) {
 	var rep Report
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -37,21 +40,23 @@ func Check(wings map[string]string, seen []event.Event) (Report, error) {
 			fail("wing %s: %v", id, err)
 			continue
 		}
-		h, err := read(id, path)
+		h, err := read(id, path, upto)
 		if err != nil {
 			fail("wing %s: %v", id, err)
 			continue
 		}
 		all[id] = h
 		for eid, e := range h.events {
-			if eid.Wing != id {
-				continue
+			if eid.Wing == id && eid.Seq <= upto[id] {
+				union[eid] = e
 			}
-			union[eid] = e
 		}
 	}
 	rep.Events = len(union)
 	for _, e := range seen {
+		if e.Seq > upto[e.Wing] {
+			continue
+		}
 		if u, ok := union[e.ID()]; !ok || u.Hash != e.Hash {
 			fail("event %s was recorded while the site ran but its wing no longer holds it", e.ID())
 		}
@@ -69,16 +74,23 @@ func Check(wings map[string]string, seen []event.Event) (Report, error) {
 				fail("wing %s holds a different event %s", id, eid)
 			}
 		}
-		if extra := len(h.events) - len(union); extra > 0 {
-			fail("wing %s holds %d events no wing recorded as its own", id, extra)
+		for eid := range h.events {
+			if _, ok := union[eid]; !ok && eid.Wing != id && eid.Seq <= upto[eid.Wing] {
+				fail("wing %s holds event %s that its wing does not", id, eid)
+			}
 		}
-		once := map[event.ID]int{}
+		once := map[event.ID][]string{}
+		commits := h.commits[:0:0]
 		for _, c := range h.commits {
-			once[c.Event.ID()]++
+			if c.Event.Seq <= upto[c.Event.Wing] {
+				once[c.Event.ID()] = append(once[c.Event.ID()], fmt.Sprintf("%d.%d", c.Index, c.N))
+				commits = append(commits, c)
+			}
 		}
-		for eid, n := range once {
-			if n != 1 {
-				fail("wing %s: event %s is %d times in the commit order", id, eid, n)
+		h.commits = commits
+		for eid, places := range once {
+			if len(places) != 1 {
+				fail("wing %s: event %s is %d times in the commit order, at %v", id, eid, len(places), places)
 			}
 		}
 		if len(once) != len(union) {
@@ -113,10 +125,10 @@ func Check(wings map[string]string, seen []event.Event) (Report, error) {
 type held struct {
 	events  map[event.ID]event.Event
 	commits []store.Commit
-	state   []byte // the folded state of every event, as a checkpoint
+	state   []byte // the folded state of every event up to the cut, as a checkpoint
 }
 
-func read(id, path string) (h held, err error) {
+func read(id, path string, upto map[string]uint64) (h held, err error) {
 	st, err := store.Open(path, store.Options{Wing: id})
 	if err != nil {
 		return h, err
@@ -129,7 +141,9 @@ func read(id, path string) (h held, err error) {
 			return fmt.Errorf("event %s stored twice", r.Event.ID())
 		}
 		h.events[r.Event.ID()] = r.Event
-		state.Fold(r.Event)
+		if r.Event.Seq <= upto[r.Event.Wing] {
+			state.Fold(r.Event)
+		}
 		return nil
 	})
 	if err != nil {

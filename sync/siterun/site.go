@@ -329,28 +329,29 @@ func (s *Site) Status(ctx context.Context, id string) (site.Status, error) {
 
 // WaitConverged waits until every running wing has committed and holds
 // every wing's events up to that wing's own newest: nothing waits to be
-// shared and nothing is missing anywhere. It returns the last difference
-// seen when ctx ends first.
-func (s *Site) WaitConverged(ctx context.Context) error {
+// shared and nothing is missing anywhere. It returns each wing's newest
+// seq at that moment, or the last difference seen when ctx ends first.
+func (s *Site) WaitConverged(ctx context.Context) (map[string]uint64, error) {
 	var last error
 	for {
-		if last = s.converged(ctx); last == nil {
-			return nil
+		heads, err := s.converged(ctx)
+		if last = err; last == nil {
+			return heads, nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("siterun: not converged: %w", last)
+			return nil, fmt.Errorf("siterun: not converged: %w", last)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
 
-func (s *Site) converged(ctx context.Context) error {
+func (s *Site) converged(ctx context.Context) (map[string]uint64, error) {
 	statuses := map[string]site.Status{}
 	for _, w := range s.Wings() {
 		st, err := s.Status(ctx, w.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		statuses[w.ID] = st
 	}
@@ -369,11 +370,11 @@ func (s *Site) converged(ctx context.Context) error {
 				continue
 			}
 			if ws.Committed != want || ws.Held != want {
-				return fmt.Errorf("wing %s has wing %s's events committed to %d and held to %d; %s holds %d", id, ws.Wing, ws.Committed, ws.Held, ws.Wing, want)
+				return nil, fmt.Errorf("wing %s has wing %s's events committed to %d and held to %d; %s holds %d", id, ws.Wing, ws.Committed, ws.Held, ws.Wing, want)
 			}
 		}
 	}
-	return nil
+	return own, nil
 }
 
 // prefixed writes each line of a process's output with the wing's id.
