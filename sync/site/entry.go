@@ -36,7 +36,7 @@ func encodeEvents(events []event.Event) []byte {
 // decodeEventList reads a count and that many length-prefixed events.
 func decodeEventList(b []byte) ([]event.Event, error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > maxBatch*16 {
+	if k <= 0 || n > maxBatch*16 || n > uint64(len(b)-k) {
 		return nil, fmt.Errorf("%w: event count", errBadEntry)
 	}
 	b = b[k:]

@@ -78,7 +78,9 @@ type fsm struct {
 }
 
 func newFSM(st *store.Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
-	f := &fsm{store: st, log: log, stop: stop, applied: func() {}}
+	f := &fsm{store: st, log: log, stop: stop, applied: func() {}, catchUp: func(context.Context, fsmState) error {
+		return errors.New("this wing has no way to fetch the events it lacks")
+	}}
 	held, err := st.Site()
 	if err != nil {
 		return nil, err
@@ -128,7 +130,7 @@ func (f *fsm) committed(wing string) uint64 {
 func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 
 // ApplyBatch implements raft.BatchingFSM: one store transaction for many
-// entries.
+// entries, holding at most one events entry of each wing (see applySome).
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	results := make([]any, len(logs))
 	for done := 0; done < len(logs); {
@@ -345,15 +347,25 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.log.Info("site snapshot is ahead of this wing; fetching the events it lacks", "snapshot_index", st.Applied, "held_index", ours)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	stop := f.stop
 	go func() {
 		select {
-		case <-f.stop:
+		case <-stop:
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
 	if err := f.catchUp(ctx, st); err != nil {
 		return fmt.Errorf("site: restore snapshot at index %d: %w", st.Applied, err)
+	}
+	held, err := f.store.Heads()
+	if err != nil {
+		return err
+	}
+	for wing, seq := range st.Committed {
+		if held[wing] < seq {
+			return fmt.Errorf("site: restore snapshot at index %d: wing %s's events up to %d are committed but this wing holds %d", st.Applied, wing, seq, held[wing])
+		}
 	}
 	b, _ := json.Marshal(st)
 	if _, err := f.store.Ingest(ctx, store.Batch{Applied: st.Applied, State: func([]error) []byte { return b }}); err != nil {

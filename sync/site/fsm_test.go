@@ -187,33 +187,49 @@ func buildSiteLog(a, b, c []event.Event) siteLog {
 	since := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	altered := c[1]
 	altered.Subject = "tampered" // the hash still claims the original
-	add := func(l *raft.Log, o outcome) {
+	events := func(o outcome, e ...event.Event) {
+		lb.events(e...)
 		s.want = append(s.want, o)
 	}
-	add(lb.events(a[0:3]...), outcome{committed: 3})                                                                                      // 1
-	add(lb.events(a[0:3]...), outcome{committed: 3})                                                                                      // 2 duplicate
-	add(lb.events(a[1:5]...), outcome{committed: 5})                                                                                      // 3 overlaps: A4, A5 are new
-	add(lb.command(Command{Op: OpAddWing, Wing: "A", Addr: "a:7000", Serial: "11"}), outcome{})                                           // 4
-	add(lb.events(b[2:4]...), outcome{committed: 0, err: store.ErrGap})                                                                   // 5 gap: B1 not committed
-	add(lb.events(b[0:2]...), outcome{committed: 2})                                                                                      // 6
-	add(lb.command(Command{Op: OpAddWing, Wing: "B", Addr: "b:7000", Serial: "22"}), outcome{})                                           // 7
-	add(lb.command(Command{Op: OpLockdown, Lockdown: &Lockdown{Active: true, Reason: "fire drill", By: "o-1", Since: since}}), outcome{}) // 8
-	add(lb.events(c[0], altered), outcome{committed: 0, err: errAny})                                                                     // 9 altered: refused whole
-	add(lb.events(c[0:3]...), outcome{committed: 3})                                                                                      // 10 C1..C3, right after a refused C entry
-	add(lb.events(b[2:6]...), outcome{committed: 6})                                                                                      // 11
-	add(lb.command(Command{Op: OpRoster, Roster: []string{"o-1", "o-2"}}), outcome{})                                                     // 12
-	add(lb.command(Command{Op: OpRemoveWing, Wing: "B"}), outcome{})                                                                      // 13
-	add(lb.command(Command{Op: OpAddWing, Wing: "B", Addr: "b:7001"}), outcome{err: errAny})                                              // 14 decommissioned
-	add(lb.command(Command{Op: OpRemoveWing, Wing: "Z"}), outcome{err: errAny})                                                           // 15 no such wing
-	add(lb.command(Command{Op: "reboot"}), outcome{err: errAny})                                                                          // 16 unknown
-	add(lb.events(a[5:8]...), outcome{committed: 8})                                                                                      // 17
-	conf := lb.add(nil)                                                                                                                   // 18 a membership change
-	conf.Type = raft.LogConfiguration
-	add(conf, outcome{noResult: true})
-	add(lb.events(a[7]), outcome{committed: 8})           // 19 duplicate
-	add(lb.events(c[2], c[4]), outcome{err: errBadEntry}) // 20 skips C4
-	add(lb.events(c[0:2]...), outcome{committed: 3})      // 21 old
-	add(lb.events(c[3:5]...), outcome{committed: 5})      // 22
+	command := func(o outcome, c Command) {
+		lb.command(c)
+		s.want = append(s.want, o)
+	}
+	// 1-3: a batch of A, the same again, then one overlapping it.
+	events(outcome{committed: 3}, a[0:3]...)
+	events(outcome{committed: 3}, a[0:3]...)
+	events(outcome{committed: 5}, a[1:5]...)
+	// 4
+	command(outcome{}, Command{Op: OpAddWing, Wing: "A", Addr: "a:7000", Serial: "11"})
+	// 5: a gap, as B1 is not committed; then 6: B1, B2.
+	events(outcome{err: store.ErrGap}, b[2:4]...)
+	events(outcome{committed: 2}, b[0:2]...)
+	// 7, 8
+	command(outcome{}, Command{Op: OpAddWing, Wing: "B", Addr: "b:7000", Serial: "22"})
+	command(outcome{}, Command{Op: OpLockdown, Lockdown: &Lockdown{Active: true, Reason: "fire drill", By: "o-1", Since: since}})
+	// 9: an altered event refuses the whole entry; 10: the next C entry
+	// starts from C's committed seq before it.
+	events(outcome{err: errAny}, c[0], altered)
+	events(outcome{committed: 3}, c[0:3]...)
+	// 11, 12, 13
+	events(outcome{committed: 6}, b[2:6]...)
+	command(outcome{}, Command{Op: OpRoster, Roster: []string{"o-1", "o-2"}})
+	command(outcome{}, Command{Op: OpRemoveWing, Wing: "B"})
+	// 14: B was decommissioned; 15: no wing Z; 16: no such command.
+	command(outcome{err: errAny}, Command{Op: OpAddWing, Wing: "B", Addr: "b:7001"})
+	command(outcome{err: errAny}, Command{Op: OpRemoveWing, Wing: "Z"})
+	command(outcome{err: errAny}, Command{Op: "reboot"})
+	// 17
+	events(outcome{committed: 8}, a[5:8]...)
+	// 18: a membership change, which gives no result.
+	lb.add(nil).Type = raft.LogConfiguration
+	s.want = append(s.want, outcome{noResult: true})
+	// 19: a duplicate; 20: C3 then C5, which skips C4; 21: old events.
+	events(outcome{committed: 8}, a[7])
+	events(outcome{err: errBadEntry}, c[2], c[4])
+	events(outcome{committed: 3}, c[0:2]...)
+	// 22
+	events(outcome{committed: 5}, c[3:5]...)
 	s.logs = lb.logs
 	s.order = []string{
 		"1 A/1", "1 A/2", "1 A/3", "3 A/4", "3 A/5", "6 B/1", "6 B/2",
@@ -553,13 +569,14 @@ func TestRestoreFailsCleanlyWhenCatchUpFails(t *testing.T) {
 
 	// A stop while catching up cancels it.
 	stop := make(chan struct{})
-	e.f.stop = stop
-	e.f.catchUp = func(ctx context.Context, _ fsmState) error {
+	stopping, err := newFSM(e.st, quiet(), stop)
+	require.NoError(t, err)
+	stopping.catchUp = func(ctx context.Context, _ fsmState) error {
 		close(stop)
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	require.ErrorIs(t, restore(e.f, snap), context.Canceled)
+	require.ErrorIs(t, restore(stopping, snap), context.Canceled)
 	assert.Equal(t, before, e.held(t))
 
 	// An unreadable snapshot is refused.
@@ -568,7 +585,6 @@ func TestRestoreFailsCleanlyWhenCatchUpFails(t *testing.T) {
 	assert.Equal(t, before, e.held(t))
 
 	// Once a peer answers, the same snapshot restores.
-	e.f.stop = nil
 	e.f.catchUp = func(_ context.Context, st fsmState) error {
 		copyCommits(t, a.st, e.st, st.Applied)
 		return nil

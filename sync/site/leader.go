@@ -175,6 +175,16 @@ func (n *Node) pull(ctx context.Context, wing, addr string) {
 			if !n.sleep(ctx, 200*time.Millisecond) {
 				return
 			}
+			continue
+		}
+		if r, ok := f.Response().(ApplyResult); ok && r.Err != nil {
+			// Committed but refused (a full disk on the leader, say): the
+			// events stay in the wing's outbox; back off rather than fill
+			// the log with copies of them.
+			n.log.Warn("the site refused a wing's events", "wing", wing, "events", len(events), "err", r.Err)
+			if !n.sleep(ctx, time.Second) {
+				return
+			}
 		}
 	}
 }

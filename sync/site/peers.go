@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/url"
 	"sync"
 	"time"
@@ -189,11 +188,11 @@ func (n *Node) catchUpFromPeers() {
 			l.behind = l.heads.Applied
 		}
 	}
-	addr := ""
-	if best != "" {
-		addr = n.peers()[best]
-	}
 	n.mu.Unlock()
+	if best == "" {
+		return
+	}
+	addr := n.peers()[best]
 	if addr == "" {
 		return
 	}
@@ -299,16 +298,16 @@ func decodeCommits(b []byte) ([]store.Commit, error) {
 	var out []store.Commit
 	for len(b) > 0 {
 		if len(b) < 13 {
-			return nil, errBadEntry
+			return nil, fmt.Errorf("%w: a commit of %d bytes", errBadEntry, len(b))
 		}
 		c := store.Commit{Index: binary.BigEndian.Uint64(b), N: binary.BigEndian.Uint32(b[8:])}
 		l, k := binary.Uvarint(b[12:])
 		if k <= 0 || l > uint64(len(b)-12-k) {
-			return nil, errBadEntry
+			return nil, fmt.Errorf("%w: commit event length", errBadEntry)
 		}
 		e, err := event.Unmarshal(b[12+k : 12+k+int(l)])
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %v", errBadEntry, err)
 		}
 		c.Event = e
 		out = append(out, c)
@@ -366,7 +365,10 @@ func (n *Node) Status() Status {
 	if !n.leaderless.IsZero() && time.Since(n.leaderless) >= n.cfg.IsolatedAfter {
 		s.Isolated, s.IsolatedSince = true, n.leaderless
 	}
-	links := maps.Clone(n.links)
+	links := make(map[string]link, len(n.links))
+	for w, l := range n.links {
+		links[w] = *l
+	}
 	n.mu.Unlock()
 	ids := map[string]bool{n.cfg.Wing: true}
 	for w, r := range st.Agreed.Wings {
@@ -379,7 +381,7 @@ func (n *Node) Status() Status {
 	}
 	for w := range ids {
 		ws := WingStatus{Wing: w, Local: w == n.cfg.Wing, Voter: voters[w], Committed: st.Committed[w], Held: held[w]}
-		if l := links[w]; l != nil {
+		if l, ok := links[w]; ok {
 			ws.Reachable, ws.LastSeen = l.up, l.lastSeen
 			s.Peers++
 			if l.up {

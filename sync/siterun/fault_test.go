@@ -86,7 +86,7 @@ func startSite(t *testing.T, scenario string, args ...string) *siterun.Site {
 	t.Cleanup(func() {
 		s.Close()
 		if t.Failed() {
-			t.Logf("wing output (last 20 kB):\n%s", logs.tail(20_000_000))
+			t.Logf("wing output (last 20 kB):\n%s", logs.tail(20_000))
 		}
 	})
 	// Joined wings start without a vote; the leader gives them one once
@@ -133,28 +133,40 @@ func finish(t *testing.T, s *siterun.Site, w *siterun.Watcher) siterun.Report {
 // than not, waiting for one.
 func leader(t *testing.T, s *siterun.Site, among []string, not string) string {
 	t.Helper()
-	var l string
-	var last []string
+	var (
+		mu   sync.Mutex
+		l    string
+		last []string
+	)
 	ok := assert.Eventually(t, func() bool {
-		last = last[:0]
+		var seen []string
+		defer func() {
+			mu.Lock()
+			last = seen
+			mu.Unlock()
+		}()
 		votes := map[string]int{}
 		for _, id := range among {
 			st, err := s.Status(context.Background(), id)
 			if err != nil {
-				last = append(last, id+": "+err.Error())
+				seen = append(seen, id+": "+err.Error())
 				return false
 			}
-			last = append(last, id+" follows "+st.Leader)
+			seen = append(seen, id+" follows "+st.Leader)
 			votes[st.Leader]++
 		}
 		for id, n := range votes {
 			if id != "" && id != not && n == len(among) {
+				mu.Lock()
 				l = id
+				mu.Unlock()
 				return true
 			}
 		}
 		return false
 	}, 30*time.Second, 100*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
 	require.True(t, ok, "no leader agreed by %v: %v", among, last)
 	return l
 }
