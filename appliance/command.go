@@ -46,9 +46,10 @@ Usage:
   wingnode site token|status|decommission
                                 enrol a new wing, see the site's wings and links,
                                 remove a wing from the site
-  wingnode firmware keygen|sign|verify|install
+  wingnode firmware keygen|sign|verify|install|siteit-token
                                 make signing keys, sign an update bundle, check
-                                one, or install one into the inactive root slot
+                                one, install one into the inactive root slot,
+                                or make the site IT token for a wing's updates
   wingnode version              print the version
   wingnode help [COMMAND]       show help
 
@@ -95,7 +96,7 @@ func (c Command) Execute(ctx context.Context) int {
 				return 0
 			case "firmware":
 				fmt.Fprintln(c.Stdout, firmwareUsage)
-				for _, verb := range []string{"keygen", "sign", "verify", "install"} {
+				for _, verb := range []string{"keygen", "sign", "verify", "install", "siteit-token"} {
 					fmt.Fprintln(c.Stdout)
 					Command{Args: []string{"firmware", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
 				}

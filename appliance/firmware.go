@@ -1,18 +1,23 @@
 package appliance
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"wingnode/firmware"
 )
 
-const firmwareUsage = "usage: wingnode firmware keygen|sign|verify|install (see 'wingnode help firmware')"
+const firmwareUsage = "usage: wingnode firmware keygen|sign|verify|install|siteit-token (see 'wingnode help firmware')"
 
 // firmwareCmd signs, checks and installs update bundles (see firmware/DESIGN.md).
 func (c Command) firmwareCmd(args []string) error {
@@ -96,11 +101,13 @@ func (c Command) firmwareCmd(args []string) error {
 		return nil
 	case "verify", "install":
 		verb := args[0]
-		fs := c.flags(verb, "firmware "+verb+" -trust FILE -hardware HW [-slots FILE] [-slot-device FILE] BUNDLE\n\nverify checks a bundle's signature, product, hardware, version and every\npayload's hash without installing it. install streams it into the\ninactive root slot and arms a trial boot; the running slot is never\ntouched, and a bundle that fails any check leaves the inactive slot\nmarked bad.")
+		fs := c.flags(verb, "firmware "+verb+" -trust FILE -hardware HW [-slots FILE] [-slot-device FILE] [-esp DIR] BUNDLE\n\nverify checks a bundle's signature, product, hardware, version and every\npayload's hash without installing it. install streams it into the\ninactive root slot and arms a trial boot (the slot's systemd-boot entry\nroot-X+3.conf); the running slot is never touched, and a bundle that\nfails any check leaves the inactive slot marked bad, with no entry.")
 		trustFile := fs.String("trust", "", "trust `file` holding the one or two public keys updates must be signed by")
 		hardware := fs.String("hardware", "", "this device's `hardware`, e.g. amd64-uefi")
 		slotsFile := fs.String("slots", "", "slot state `file` (on a device: on the data partition); for verify, optional: refuse what it would refuse")
 		slotDevice := fs.String("slot-device", "", "write the inactive slot to this `file` instead of the root-a/root-b partition")
+		espDir := fs.String("esp", "", "write the boot loader entries into this `folder` instead of the mounted EFI system partition")
+		options := fs.String("kernel-options", "console=ttyS0 panic=-1", "kernel `options` of the new slot's boot loader entry")
 		if err := fs.Parse(args[1:]); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return usageError{status: 0}
@@ -139,31 +146,47 @@ func (c Command) firmwareCmd(args []string) error {
 			fmt.Fprintf(c.Stdout, "%s: wingnode %d (%s) for %s: signature and payloads verified\n", fs.Arg(0), m.Version, m.Display, m.Hardware)
 			return nil
 		}
-		prepared, slot, err := firmware.Prepare(slots)
-		if err != nil {
-			return err
-		}
-		if err := firmware.SaveSlots(*slotsFile, prepared); err != nil {
-			return err
-		}
-		var dst *os.File
+		dev := firmware.Device{Hardware: *hardware, Trust: trust, SlotsFile: *slotsFile, KernelOptions: *options,
+			OpenSlot: func(n firmware.SlotName) (firmware.SlotDevice, error) { return firmware.OpenSlotDevice(n) },
+			MountESP: firmware.MountESP}
 		if *slotDevice != "" {
-			dst, err = os.OpenFile(*slotDevice, os.O_WRONLY|os.O_CREATE, 0o600)
-		} else {
-			dst, err = firmware.OpenSlotDevice(slot)
+			dev.OpenSlot = func(firmware.SlotName) (firmware.SlotDevice, error) {
+				return os.OpenFile(*slotDevice, os.O_WRONLY|os.O_CREATE, 0o600)
+			}
 		}
+		if *espDir != "" {
+			dev.MountESP = func() (firmware.ESP, func() error, error) {
+				return firmware.ESP(*espDir), func() error { return nil }, nil
+			}
+		}
+		installed, slot, err := dev.Install(bundle)
 		if err != nil {
+			if installed.Slot(slot).Status == firmware.Bad {
+				return fmt.Errorf("slot %s marked bad: %w", slot, err)
+			}
 			return err
-		}
-		installed, ierr := firmware.Install(bundle, dst, prepared, trust, *hardware)
-		ierr = errors.Join(ierr, dst.Sync(), dst.Close())
-		if err := firmware.SaveSlots(*slotsFile, installed); err != nil {
-			return errors.Join(ierr, err)
-		}
-		if ierr != nil {
-			return fmt.Errorf("slot %s marked bad: %w", slot, ierr)
 		}
 		fmt.Fprintf(c.Stdout, "installed into slot %s; the next boot tries it (%d tries) and falls back if it does not confirm\n", slot, firmware.TrialTries)
+		return nil
+	case "siteit-token":
+		fs := c.flags("siteit-token", "firmware siteit-token -data DIR | -out FILE\n\nMakes a new site IT token for the wing's firmware endpoint and prints it\nonce; keep it in site IT's password store. Only its SHA-256 is kept, in\nDIR/siteit.sha256 on a wing (replacing the previous token), or in FILE\nfor 'wingimage -siteit-token-hash FILE'.")
+		data := fs.String("data", "", "the wing's data `folder` (on an image: /data)")
+		out := fs.String("out", "", "hash `file` to write instead, for the image builder")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if (*data == "") == (*out == "") {
+			return usageError{status: 2, msg: "siteit-token needs one of -data and -out"}
+		}
+		path := *out
+		if *data != "" {
+			path = SiteITHashPath(*data)
+		}
+		token, err := newSiteITToken(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "site IT token (shown only now; its SHA-256 is in %s):\n%s\n", path, token)
 		return nil
 	}
 	return usageError{status: 2, msg: firmwareUsage}
@@ -174,3 +197,33 @@ type keyFlags []string
 
 func (k *keyFlags) String() string     { return strings.Join(*k, ",") }
 func (k *keyFlags) Set(v string) error { *k = append(*k, v); return nil }
+
+// newSiteITToken makes a random token and writes its SHA-256, in hex, to
+// path (mode 0600, through a temporary file renamed over it).
+func newSiteITToken(path string) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	token := "wnsit_" + base64.RawURLEncoding.EncodeToString(raw)
+	sum := sha256.Sum256([]byte(token))
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".siteit-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
+	if _, err := fmt.Fprintln(tmp, hex.EncodeToString(sum[:])); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := errors.Join(tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return token, nil
+}

@@ -2,8 +2,11 @@ package appliance
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,10 +51,16 @@ func TestCommandFirmwareSignVerifyInstall(t *testing.T) {
 
 	// Install into the inactive slot of a device running version 5 on slot a.
 	require.NoError(t, firmware.SaveSlots(in("slots.json"), firmware.NewSlots(5, "v5")))
+	entries := filepath.Join(in("esp"), firmware.EntriesDir)
+	require.NoError(t, os.MkdirAll(entries, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(entries, "root-a.conf"), []byte("linux /root-a/vmlinuz\n"), 0o644))
 	status, out, errs = execute("firmware", "install", "-trust", in("site.pub"), "-hardware", "amd64-uefi",
-		"-slots", in("slots.json"), "-slot-device", in("root-b.img"), in("v7.bundle"))
+		"-slots", in("slots.json"), "-slot-device", in("root-b.img"), "-esp", in("esp"), in("v7.bundle"))
 	require.Equal(t, 0, status, errs)
 	assert.Contains(t, out, "installed into slot b")
+	entry, err := os.ReadFile(filepath.Join(entries, "root-b+3.conf"))
+	require.NoError(t, err, "the new slot's boot entry counts its tries")
+	assert.Contains(t, string(entry), "options console=ttyS0 panic=-1 wingnode.slot=root-b\n")
 	written, err := os.ReadFile(in("root-b.img"))
 	require.NoError(t, err)
 	assert.Equal(t, rootfs, written)
@@ -62,8 +71,10 @@ func TestCommandFirmwareSignVerifyInstall(t *testing.T) {
 	// A downgrade is refused, and the inactive slot is marked bad.
 	require.NoError(t, firmware.SaveSlots(in("slots.json"), firmware.NewSlots(9, "v9")))
 	status, _, errs = execute("firmware", "install", "-trust", in("site.pub"), "-hardware", "amd64-uefi",
-		"-slots", in("slots.json"), "-slot-device", in("root-b.img"), in("v7.bundle"))
+		"-slots", in("slots.json"), "-slot-device", in("root-b.img"), "-esp", in("esp"), in("v7.bundle"))
 	assert.Equal(t, 1, status)
+	_, err = os.Stat(filepath.Join(entries, "root-b+3.conf"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "a refused bundle leaves the slot without a boot entry")
 	assert.Contains(t, errs, "slot b marked bad")
 	slots, err = firmware.LoadSlots(in("slots.json"))
 	require.NoError(t, err)
@@ -75,4 +86,28 @@ func TestCommandFirmwareSignVerifyInstall(t *testing.T) {
 	assert.Contains(t, out, "Usage: wingnode firmware install")
 	status, _, _ = execute("firmware", "sign", "-key", in("site.key"))
 	assert.Equal(t, 2, status)
+}
+
+func TestCommandFirmwareSiteITToken(t *testing.T) {
+	data := t.TempDir()
+	status, out, errs := execute("firmware", "siteit-token", "-data", data)
+	require.Equal(t, 0, status, errs)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	token := lines[len(lines)-1]
+	require.True(t, strings.HasPrefix(token, "wnsit_"), "the token is printed once: %q", out)
+	st, err := os.Stat(SiteITHashPath(data))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	stored, err := os.ReadFile(SiteITHashPath(data))
+	require.NoError(t, err)
+	sum := sha256.Sum256([]byte(token))
+	assert.Equal(t, hex.EncodeToString(sum[:])+"\n", string(stored), "only the token's SHA-256 is stored")
+	assert.NotContains(t, string(stored), token)
+
+	// A new token replaces the old one.
+	status, out2, _ := execute("firmware", "siteit-token", "-data", data)
+	require.Equal(t, 0, status)
+	assert.NotEqual(t, out, out2)
+	status, _, _ = execute("firmware", "siteit-token", "-data", data, "-out", filepath.Join(data, "x"))
+	assert.Equal(t, 2, status, "one of -data and -out")
 }

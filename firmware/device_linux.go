@@ -2,11 +2,14 @@ package firmware
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // OpenSlotDevice opens slot n's partition for writing, to pass to Install.
@@ -80,4 +83,64 @@ func isMounted(mountinfo io.Reader, majorMinor string) (bool, error) {
 		}
 	}
 	return false, sc.Err()
+}
+
+// LoadDevice returns this wing's update machinery as its image describes
+// it (DeviceConfigPath), with the slot state in dataDir.
+func LoadDevice(dataDir string) (Device, error) {
+	c, trust, err := ReadDeviceConfig(DeviceConfigPath)
+	if err != nil {
+		return Device{}, err
+	}
+	return Device{
+		Hardware:      c.Hardware,
+		Trust:         trust,
+		SlotsFile:     SlotsPath(dataDir),
+		KernelOptions: c.KernelOptions,
+		OpenSlot:      func(n SlotName) (SlotDevice, error) { return OpenSlotDevice(n) },
+		MountESP:      MountESP,
+	}, nil
+}
+
+// espPartition is the GPT name of the EFI system partition in our images.
+const espPartition = "esp"
+
+// MountESP mounts the EFI system partition (GPT name "esp") on a new
+// folder under the temporary folder, for the time it takes to change a
+// boot entry; release syncs and unmounts it. Keeping FAT unmounted
+// otherwise means a power cut can hardly damage it.
+func MountESP() (ESP, func() error, error) {
+	dev, err := findPartition(os.DirFS("/sys/class/block"), espPartition)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := os.MkdirTemp("", "esp-")
+	if err != nil {
+		return "", nil, fmt.Errorf("firmware: mount the ESP: %w", err)
+	}
+	if err := unix.Mount("/dev/"+dev.name, dir, "vfat", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "flush"); err != nil {
+		os.Remove(dir)
+		return "", nil, fmt.Errorf("firmware: mount the ESP (%s): %w", dev.name, err)
+	}
+	release := func() error {
+		if err := unix.Unmount(dir, 0); err != nil {
+			return fmt.Errorf("firmware: unmount the ESP: %w", err)
+		}
+		return os.Remove(dir)
+	}
+	return ESP(dir), release, nil
+}
+
+// LoaderBootCountPath returns systemd-boot's EFI variable of that name:
+// the path of the booted entry's file when it counts tries, else "". The
+// init mounts efivarfs on /sys/firmware/efi/efivars.
+func LoaderBootCountPath() (string, error) {
+	b, err := os.ReadFile("/sys/firmware/efi/efivars/LoaderBootCountPath-" + loaderVendorGUID)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("firmware: read LoaderBootCountPath: %w", err)
+	}
+	return decodeEFIString(b)
 }

@@ -140,6 +140,36 @@ func Boot(s Slots) (Slots, SlotName, error) {
 	return s, "", fmt.Errorf("%w: both slots are bad; reflash the board from a USB stick", ErrNoBootableSlot)
 }
 
+// Booted returns the state after the boot loader booted the slot of entry
+// e: the same rules as Boot, applied to what systemd-boot did, which is
+// what counts (a try used by a kernel that hung before the init ran is
+// known only to the boot loader). A trial slot that was passed over has
+// run out of tries and is marked bad; a booted trial slot keeps the tries
+// its entry has left. It wraps ErrState when the booted slot is marked
+// bad, which only a hand-edited ESP can cause: such a slot must not be
+// confirmed.
+func Booted(s Slots, e BootEntry) (Slots, error) {
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	if o := s.Slot(e.Slot.Other()); o.Status == Trial {
+		o.Status, o.Tries = Bad, 0
+	}
+	sl := s.Slot(e.Slot)
+	switch sl.Status {
+	case Bad:
+		return s, fmt.Errorf("%w: slot %s was booted (entry %s) but is marked bad; reinstall an update", ErrState, e.Slot, e)
+	case Trial:
+		// Without a counter the entry was blessed but the state not yet
+		// saved: the health check confirms it again.
+		if e.Counting {
+			sl.Tries = min(sl.Tries, e.Left)
+		}
+	}
+	s.Active = e.Slot
+	return s, nil
+}
+
 // Confirm marks the booted (active) slot good once the health check has
 // passed, and raises the anti-rollback floor to its minimum version. It is
 // a no-op on a slot that is already good.

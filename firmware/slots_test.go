@@ -169,3 +169,43 @@ func TestSlotsFile(t *testing.T) {
 		t.Fatalf("SaveSlots of an invalid state = %v, want ErrState", err)
 	}
 }
+
+func TestBooted(t *testing.T) {
+	good := func(v uint64) Slot { return Slot{Status: Good, Version: v} }
+	trial := func(v uint64, tries int) Slot {
+		return Slot{Status: Trial, Tries: tries, Version: v, MinVersion: v - 1}
+	}
+	exhausted := func(v uint64) Slot { return Slot{Status: Bad, Version: v, MinVersion: v - 1} }
+	counted := func(n SlotName, left, done int) BootEntry {
+		return BootEntry{Slot: n, Counting: true, Left: left, Done: done}
+	}
+	for _, tc := range []struct {
+		name  string
+		in    Slots
+		entry BootEntry
+		want  Slots
+		err   error
+	}{
+		{"good slot, plain entry", Slots{Active: SlotA, A: good(7), B: Slot{Status: Bad}}, BootEntry{Slot: SlotA},
+			Slots{Active: SlotA, A: good(7), B: Slot{Status: Bad}}, nil},
+		{"first try of a trial", Slots{Active: SlotA, A: good(7), B: trial(8, 3)}, counted(SlotB, 2, 1),
+			Slots{Active: SlotB, A: good(7), B: trial(8, 2)}, nil},
+		{"tries used before the init ran count too", Slots{Active: SlotB, A: good(7), B: trial(8, 2)}, counted(SlotB, 0, 3),
+			Slots{Active: SlotB, A: good(7), B: trial(8, 0)}, nil},
+		{"the loader fell back: the trial is bad", Slots{Active: SlotB, A: good(7), B: trial(8, 0)}, BootEntry{Slot: SlotA},
+			Slots{Active: SlotA, A: good(7), B: exhausted(8)}, nil},
+		{"fell back from a trial in a", Slots{Active: SlotA, A: trial(9, 1), B: good(8)}, BootEntry{Slot: SlotB},
+			Slots{Active: SlotB, A: exhausted(9), B: good(8)}, nil},
+		{"blessed but not saved: still a trial", Slots{Active: SlotB, A: good(7), B: trial(8, 2)}, BootEntry{Slot: SlotB},
+			Slots{Active: SlotB, A: good(7), B: trial(8, 2)}, nil},
+		{"a bad slot booted", Slots{Active: SlotA, A: good(7), B: Slot{Status: Bad}}, BootEntry{Slot: SlotB},
+			Slots{Active: SlotA, A: good(7), B: Slot{Status: Bad}}, ErrState},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Booted(tc.in, tc.entry)
+			if !errors.Is(err, tc.err) || (err == nil && got != tc.want) {
+				t.Fatalf("Booted =\n %+v, %v\nwant\n %+v, %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}

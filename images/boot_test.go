@@ -39,37 +39,6 @@ func TestBootToWingScreen(t *testing.T) {
 	t.Logf("image_direct_boot_to_ui_s %.1f", secs)
 }
 
-// TestBootToWingScreenUEFI builds wing A's disk image, boots it under QEMU
-// with UEFI firmware (OVMF) and systemd-boot, and checks that the screen
-// answers. It logs the figures image_boot_to_ui_s and image_size_mb (the
-// disk image gzipped).
-func TestBootToWingScreenUEFI(t *testing.T) {
-	qemu := needQEMU(t)
-	for _, f := range []string{images.OVMFCode, images.OVMFVars, images.Bootloader} {
-		if _, err := os.Stat(f); err != nil {
-			skipOrFail(t, fmt.Sprintf("UEFI boot test: %v; install Debian's ovmf and systemd-boot-efi (make deps-qemu, as root)", err))
-		}
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
-	defer cancel()
-	// The command make image runs builds the disk, in a process of its own:
-	// in this one, under -race, go-diskfs takes 20 s longer.
-	dir := t.TempDir()
-	out, err := exec.CommandContext(ctx, "go", "run", "wingnode/images/cmd/wingimage", "-wing", "A", "-out", dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("wingimage: %v\n%s", err, out)
-	}
-	img := images.Image{Disk: filepath.Join(dir, "disk.img")}
-	vars := filepath.Join(dir, "OVMF_VARS.fd")
-	if err := copyFile(vars, images.OVMFVars); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	secs := bootToScreen(ctx, t, qemu, images.QEMUDiskArgs(img, vars, port), port)
-	t.Logf("image_boot_to_ui_s %.1f", secs)
-	t.Logf("image_size_mb %.1f", compressedMB(t, img.Disk))
-}
-
 // needQEMU skips the test under -short, and without qemu-system-x86_64
 // (failing instead under CI=true); it returns QEMU's path.
 func needQEMU(t *testing.T) string {
@@ -94,11 +63,16 @@ func skipOrFail(t *testing.T, msg string) {
 	t.Skip(msg)
 }
 
-// bootToScreen runs QEMU with args, waits for wing A's screen to answer on
-// the forwarded port, and returns the seconds from QEMU's start until it
-// did. QEMU is killed when the test ends; on failure its serial console is
-// logged.
-func bootToScreen(ctx context.Context, t *testing.T, qemu string, args []string, port int) float64 {
+// qemuVM is a running QEMU.
+type qemuVM struct {
+	start   time.Time
+	exited  chan struct{}
+	console string // the serial console's log file
+}
+
+// startQEMU runs QEMU with args until the test ends, when it is killed;
+// if the test failed, its serial console is logged.
+func startQEMU(t *testing.T, qemu string, args []string) *qemuVM {
 	t.Helper()
 	console, err := os.Create(filepath.Join(t.TempDir(), "console.log"))
 	if err != nil {
@@ -106,27 +80,40 @@ func bootToScreen(ctx context.Context, t *testing.T, qemu string, args []string,
 	}
 	cmd := exec.Command(qemu, args...)
 	cmd.Stdout, cmd.Stderr = console, console
-	start := time.Now()
+	vm := &qemuVM{start: time.Now(), exited: make(chan struct{}), console: console.Name()}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start QEMU: %v", err)
 	}
-	exited := make(chan struct{})
 	go func() {
 		cmd.Wait()
-		close(exited)
+		close(vm.exited)
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		<-exited
+		<-vm.exited
 		if t.Failed() {
 			b, _ := os.ReadFile(console.Name())
 			t.Logf("QEMU: %v; serial console:\n%s", cmd.ProcessState, b)
 		}
 		console.Close()
 	})
+	return vm
+}
 
+// bootToScreen runs QEMU with args until the test ends, waits for wing
+// A's screen on the forwarded port, and returns the seconds from QEMU's
+// start until it answered.
+func bootToScreen(ctx context.Context, t *testing.T, qemu string, args []string, port int) float64 {
+	t.Helper()
+	return startQEMU(t, qemu, args).waitForScreen(ctx, t, port)
+}
+
+// waitForScreen waits for wing A's screen to answer on the forwarded port
+// and returns the seconds since QEMU started.
+func (vm *qemuVM) waitForScreen(ctx context.Context, t *testing.T, port int) float64 {
+	t.Helper()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	health, err := waitForHealth(ctx, base+"/healthz", exited)
+	health, err := waitForHealth(ctx, base+"/healthz", vm.exited)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +124,7 @@ func bootToScreen(ctx context.Context, t *testing.T, qemu string, args []string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	secs := time.Since(start).Seconds()
+	secs := time.Since(vm.start).Seconds()
 	if !strings.Contains(page, "A wing") {
 		t.Fatalf("GET / does not name the wing %q:\n%s", "A wing", page)
 	}
@@ -174,7 +161,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-type healthz struct{ Status, Wing string }
+type healthz struct{ Status, Wing, Version string }
 
 // waitForHealth polls url until it answers 200, QEMU exits, or bootTimeout
 // passes.

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"encoding/json"
 	"io"
 	"net/netip"
 	"os"
@@ -10,10 +11,13 @@ import (
 	"testing"
 
 	diskfs "github.com/diskfs/go-diskfs"
+	"github.com/diskfs/go-diskfs/backend"
+	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/filesystem/squashfs"
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
+	"wingnode/firmware"
 	"wingnode/images/bootconf"
 )
 
@@ -54,7 +58,7 @@ func TestWriteImage(t *testing.T) {
 		Command: []string{"/usr/bin/wingnode", "run"},
 	}
 	out := filepath.Join(t.TempDir(), "image")
-	img, err := writeImage(out, k, filepath.Join(bin, "init"), filepath.Join(bin, "wingnode"), boot, "")
+	img, err := writeImage(out, k, imageInputs{init: filepath.Join(bin, "init"), wingnode: filepath.Join(bin, "wingnode"), boot: boot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +116,7 @@ func TestWriteImage(t *testing.T) {
 }
 
 func TestWriteImageRejectsBadBootConfig(t *testing.T) {
-	_, err := writeImage(t.TempDir(), fakeKernel(t), "init", "wingnode", bootconf.Config{Command: []string{"wingnode"}}, "")
+	_, err := writeImage(t.TempDir(), fakeKernel(t), imageInputs{init: "init", wingnode: "wingnode", boot: bootconf.Config{Command: []string{"wingnode"}}})
 	if err == nil || !strings.Contains(err.Error(), "absolute path") {
 		t.Fatalf("writeImage with a relative command: %v, want a bootconf error", err)
 	}
@@ -135,8 +139,20 @@ func TestWriteImageDisk(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	boot := bootconf.Config{Command: []string{"/usr/bin/wingnode", "run"}}
-	img, err := writeImage(t.TempDir(), k, filepath.Join(bin, "init"), filepath.Join(bin, "wingnode"), boot, filepath.Join(bin, "BOOTX64.EFI"))
+	const trust = "wingnode-firmware-public-key 0123456789abcdef AAAA\n"
+	release := firmware.Slot{Status: firmware.Good, Version: 7, Display: "v7"}
+	img, err := writeImage(t.TempDir(), k, imageInputs{
+		init: filepath.Join(bin, "init"), wingnode: filepath.Join(bin, "wingnode"),
+		boot:       bootconf.Config{Command: []string{"/usr/bin/wingnode", "run"}},
+		device:     firmware.DeviceConfig{Hardware: Hardware, Trust: "/" + trustPath, KernelOptions: Cmdline},
+		trust:      []byte(trust),
+		bootloader: filepath.Join(bin, "BOOTX64.EFI"),
+		release:    release,
+		data: []diskFile{
+			{Name: "wing.conf", Mode: 0o644, Data: []byte("wing B\n")},
+			{Name: siteITHashName, Mode: 0o600, Data: []byte("abc\n")},
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,13 +179,17 @@ func TestWriteImageDisk(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"/EFI/BOOT/BOOTX64.EFI":       "BOOTX64.EFI binary",
-		"/loader/loader.conf":         "default root-a.conf\ntimeout 0\neditor no\n",
-		"/loader/entries/root-b.conf": "title wingnode root-b\nlinux /root-b/vmlinuz\ninitrd /root-b/initrd.cpio\noptions " + Cmdline + " wingnode.slot=root-b\n",
+		"/loader/loader.conf":         "timeout 0\neditor no\n",
+		"/loader/entries/root-a.conf": string(firmware.LoaderEntry(firmware.SlotA, release, Cmdline)),
 		"/root-a/vmlinuz":             "bzImage",
+		"/root-b/vmlinuz":             "bzImage",
 	} {
 		if got := readFSFile(t, esp, name); got != want {
 			t.Errorf("ESP %s = %q, want %q", name, got, want)
 		}
+	}
+	if entries, err := esp.ReadDir("loader/entries"); err != nil || len(entries) != 1 {
+		t.Errorf("ESP entries: %d, %v; want root-a's only (b is armed by an update)", len(entries), err)
 	}
 	entries, err := readCPIO([]byte(readFSFile(t, esp, "/root-a/initrd.cpio")))
 	if err != nil {
@@ -183,27 +203,69 @@ func TestWriteImageDisk(t *testing.T) {
 		t.Errorf("slot initramfs holds %q, want %q", inInitrd, want)
 	}
 
-	for i := range Slots {
-		// GetFilesystem would read it with the disk's 512-byte sectors as
-		// the block size, which go-diskfs's squashfs refuses.
-		p := table.(*gpt.Table).Partitions[1+i]
-		root, err := squashfs.Read(d.Backend, int64(p.GetSize()), int64(p.GetStart()), squashfsBlock)
+	rootfs, err := file.OpenFromPath(img.Rootfs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rootfs.Close()
+	st, err := rootfs.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size()%4096 != 0 || st.Size() >= slotSize {
+		t.Errorf("rootfs.img is %d bytes, want whole 4 KiB blocks and less than the slot", st.Size())
+	}
+	slot := table.(*gpt.Table).Partitions[1]
+	for name, root := range map[string]struct {
+		r     backend.Storage
+		start int64
+		size  int64
+	}{
+		// GetFilesystem would read a slot with the disk's 512-byte
+		// sectors as the block size, which go-diskfs's squashfs refuses.
+		Slots[0]:     {d.Backend, int64(slot.GetStart()), int64(slot.GetSize())},
+		Slots[1]:     {d.Backend, int64(table.(*gpt.Table).Partitions[2].GetStart()), int64(slot.GetSize())},
+		"rootfs.img": {rootfs, 0, st.Size()},
+	} {
+		fsys, err := squashfs.Read(root.r, root.size, root.start, squashfsBlock)
 		if err != nil {
-			t.Fatalf("%s: %v", Slots[i], err)
+			t.Fatalf("%s: %v", name, err)
 		}
-		if got := readFSFile(t, root, "usr/bin/wingnode"); got != "wingnode binary" {
-			t.Errorf("%s: usr/bin/wingnode = %q", Slots[i], got)
+		for file, want := range map[string]string{
+			"usr/bin/wingnode":       "wingnode binary",
+			"usr/bin/wingnode-init":  "init binary",
+			"etc/wingnode/trust.pub": trust,
+		} {
+			if got := readFSFile(t, fsys, file); got != want {
+				t.Errorf("%s: %s = %q, want %q", name, file, got, want)
+			}
 		}
-		if _, err := bootconf.Parse([]byte(readFSFile(t, root, "etc/wingnode/boot.json"))); err != nil {
-			t.Errorf("%s: boot configuration: %v", Slots[i], err)
+		if _, err := bootconf.Parse([]byte(readFSFile(t, fsys, "etc/wingnode/boot.json"))); err != nil {
+			t.Errorf("%s: boot configuration: %v", name, err)
 		}
-		st, err := root.Stat("data")
-		if err != nil || !st.IsDir() {
-			t.Errorf("%s: no /data mount point: %v", Slots[i], err)
+		var dev firmware.DeviceConfig
+		if err := json.Unmarshal([]byte(readFSFile(t, fsys, "etc/wingnode/firmware.json")), &dev); err != nil ||
+			dev != (firmware.DeviceConfig{Hardware: "amd64-uefi", Trust: "/etc/wingnode/trust.pub", KernelOptions: Cmdline}) {
+			t.Errorf("%s: firmware.json = %+v, %v", name, dev, err)
+		}
+		if st, err := fsys.Stat("data"); err != nil || !st.IsDir() {
+			t.Errorf("%s: no /data mount point: %v", name, err)
 		}
 	}
-	if data, err := d.GetFilesystem(4); err != nil || data.Type() != filesystem.TypeExt4 {
-		t.Errorf("data partition: %v, %v; want ext4", data, err)
+
+	data, err := d.GetFilesystem(4)
+	if err != nil || data.Type() != filesystem.TypeExt4 {
+		t.Fatalf("data partition: %v, %v; want ext4", data, err)
+	}
+	slots, err := firmware.ParseSlots([]byte(readFSFile(t, data, "firmware/slots.json")))
+	if err != nil || slots != firmware.NewSlots(7, "v7") {
+		t.Errorf("data partition's slot state = %+v, %v; want slot a good with build 7", slots, err)
+	}
+	if got := readFSFile(t, data, "wing.conf"); got != "wing B\n" {
+		t.Errorf("data partition's wing.conf = %q", got)
+	}
+	if st, err := data.Stat(siteITHashName); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("data partition's %s: %v, %v; want mode 0600", siteITHashName, st.Mode(), err)
 	}
 }
 

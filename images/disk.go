@@ -1,6 +1,7 @@
 package images
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -49,8 +50,9 @@ type diskFile struct {
 
 // writeDisk writes a GPT disk image to name: an EFI system partition (FAT32)
 // holding esp, the partitions root-a and root-b, each a squashfs holding
-// slot, and an empty ext4 partition named data.
-func writeDisk(name string, esp, slot []diskFile) error {
+// slot, and an ext4 partition named data holding data. It also writes the
+// slot's squashfs on its own to rootfs, the payload of an update bundle.
+func writeDisk(name, rootfs string, esp, slot, data []diskFile) error {
 	parts := []struct {
 		name string
 		typ  gpt.Type
@@ -79,7 +81,11 @@ func writeDisk(name string, esp, slot []diskFile) error {
 	if err != nil {
 		return fmt.Errorf("images: create %s: %w", name, err)
 	}
-	err = fillDisk(d, table, esp, slot)
+	err = fillDisk(d, table, esp, slot, data)
+	if err == nil {
+		a := table.Partitions[1]
+		err = writeSquashfs(rootfs, io.NewSectionReader(d.Backend, int64(a.GetStart()), int64(a.GetSize())))
+	}
 	if cerr := d.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -89,8 +95,35 @@ func writeDisk(name string, esp, slot []diskFile) error {
 	return nil
 }
 
+// writeSquashfs copies the squashfs at the start of part to name: the
+// bytes its superblock says it uses, rounded up to 4 KiB, the unit Linux
+// reads it in.
+func writeSquashfs(name string, part *io.SectionReader) error {
+	var sb [48]byte
+	if _, err := part.ReadAt(sb[:], 0); err != nil {
+		return fmt.Errorf("read the squashfs superblock: %w", err)
+	}
+	if string(sb[:4]) != "hsqs" {
+		return errors.New("the root slot holds no squashfs")
+	}
+	used := int64(binary.LittleEndian.Uint64(sb[40:]))
+	size := (used + 4095) &^ 4095
+	if size > part.Size() {
+		return fmt.Errorf("the squashfs claims %d bytes, more than its partition's %d", used, part.Size())
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, io.NewSectionReader(part, 0, size)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // fillDisk partitions d as table says and creates the file systems.
-func fillDisk(d *disk.Disk, table *gpt.Table, esp, slot []diskFile) error {
+func fillDisk(d *disk.Disk, table *gpt.Table, esp, slot, data []diskFile) error {
 	if err := d.Partition(table); err != nil {
 		return fmt.Errorf("partition: %w", err)
 	}
@@ -118,12 +151,11 @@ func fillDisk(d *disk.Disk, table *gpt.Table, esp, slot []diskFile) error {
 	if _, err := d.WritePartitionContents(3, io.NewSectionReader(d.Backend, int64(a.GetStart()), int64(a.GetSize()))); err != nil {
 		return fmt.Errorf("%s: %w", Slots[1], err)
 	}
-	data, err := d.CreateFilesystem(disk.FilesystemSpec{Partition: 4, FSType: filesystem.TypeExt4, VolumeLabel: "data"})
+	dataFS, err := d.CreateFilesystem(disk.FilesystemSpec{Partition: 4, FSType: filesystem.TypeExt4, VolumeLabel: "data"})
 	if err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
-	// e2fsck expects lost+found, and mke2fs makes it; go-diskfs does not.
-	if err := fillFS(data, []diskFile{{Name: "lost+found", Mode: fs.ModeDir | 0o700}}); err != nil {
+	if err := fillFS(dataFS, data); err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
 	return nil

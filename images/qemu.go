@@ -15,20 +15,22 @@ const (
 
 // QEMUArgs returns the arguments of qemu-system-x86_64 that boot img's
 // kernel and initramfs directly, in software emulation with the serial
-// console on standard output; a failed boot ends QEMU. See qemuCommon for the
-// network.
+// console on standard output; a reboot (a failed boot, or the watchdog)
+// ends QEMU. See qemuCommon for the rest.
 func QEMUArgs(img Image, hostPort int) []string {
 	return append([]string{
 		"-kernel", img.Kernel,
 		"-initrd", img.Initrd,
 		"-append", img.Cmdline,
+		"-no-reboot",
 	}, qemuCommon(hostPort)...)
 }
 
 // QEMUDiskArgs returns the arguments of qemu-system-x86_64 that boot img's
 // disk image as a PC with UEFI firmware (OVMF) would, the disk on virtio.
 // vars is the machine's copy of OVMFVars, which the firmware and
-// systemd-boot write to. See qemuCommon for the rest.
+// systemd-boot write to. A reboot (after an update, or by the watchdog)
+// boots the disk again, as a board would. See qemuCommon for the rest.
 func QEMUDiskArgs(img Image, vars string, hostPort int) []string {
 	return append([]string{
 		"-machine", "q35",
@@ -38,13 +40,14 @@ func QEMUDiskArgs(img Image, vars string, hostPort int) []string {
 	}, qemuCommon(hostPort)...)
 }
 
-// qemuCommon is what both boots share: no display, no reboot (a failed boot
-// ends QEMU), 512 MB, and hostPort on the host's loopback interface
-// forwarded to the wing's screen (port 8080). The guest reaches nothing but
-// QEMU's user-mode network.
+// qemuCommon is what both boots share: no display, 512 MB, the i6300esb
+// watchdog (which resets the machine), and hostPort on the host's loopback
+// interface forwarded to the wing's screen (port 8080). The guest reaches
+// nothing but QEMU's user-mode network.
 func qemuCommon(hostPort int) []string {
 	return []string{
-		"-nographic", "-no-reboot", "-m", "512",
+		"-nographic", "-m", "512",
+		"-device", "i6300esb", "-action", "watchdog=reset",
 		"-netdev", fmt.Sprintf("user,id=n0,hostfwd=tcp:127.0.0.1:%d-:%d", hostPort, ScreenPort),
 		"-device", "virtio-net-pci,netdev=n0",
 		// No PXE option ROM: it is not needed and slows the boot.

@@ -1,6 +1,6 @@
 // Package bootconf is the boot configuration of a wingnode image: the image
 // builder writes it to Path and the image's init (cmd/wingnode-init) reads
-// it to set up the network and start the appliance.
+// it to set up the network, start the appliance and watch it.
 package bootconf
 
 import (
@@ -19,9 +19,33 @@ type Config struct {
 	// Network lists the interfaces to configure, in order. The loopback
 	// interface is always brought up and need not be listed.
 	Network []Interface `json:"network"`
-	// Command is the program the init replaces itself with, and its
-	// arguments: Command[0] is an absolute path.
+	// Command is the program the init starts and watches, and its
+	// arguments: Command[0] is an absolute path. When the data partition
+	// holds a wing configuration (WingConfig), the init adds
+	// "-config" and its path.
 	Command []string `json:"command"`
+	// Health is the URL the init polls once the command runs; an answer
+	// means the appliance is alive, 200 means it is healthy (screen up,
+	// store open, recording), which confirms a slot on trial. "" means no
+	// health check: no slot is ever confirmed.
+	Health string `json:"health,omitempty"`
+	// StartGrace is how long, in seconds, the appliance may take to
+	// answer the health check for the first time; the watchdog is petted
+	// meanwhile.
+	StartGrace int `json:"start_grace_s,omitempty"`
+	// Watchdog is the hardware watchdog the init pets while the health
+	// check answers; nil means none.
+	Watchdog *Watchdog `json:"watchdog,omitempty"`
+}
+
+// WingConfig is where a provisioned wing configuration sits on the data
+// partition.
+const WingConfig = "/data/wing.conf"
+
+// Watchdog is a Linux watchdog device.
+type Watchdog struct {
+	Device  string `json:"device"`    // e.g. /dev/watchdog
+	Timeout int    `json:"timeout_s"` // seconds without a pet before the board resets
 }
 
 // Interface is a statically addressed IPv4 interface.
@@ -47,6 +71,19 @@ func Parse(data []byte) (Config, error) {
 func (c Config) Check() error {
 	if len(c.Command) == 0 || !path.IsAbs(c.Command[0]) {
 		return errors.New("bootconf: command must start with an absolute path")
+	}
+	if c.Watchdog != nil {
+		switch {
+		case !path.IsAbs(c.Watchdog.Device):
+			return errors.New("bootconf: watchdog device must be an absolute path, e.g. /dev/watchdog")
+		case c.Watchdog.Timeout < 1 || c.Watchdog.Timeout > 600:
+			return fmt.Errorf("bootconf: watchdog timeout %d s: use 1 to 600", c.Watchdog.Timeout)
+		case c.Health == "":
+			return errors.New("bootconf: a watchdog needs a health check, which decides when to pet it")
+		}
+	}
+	if c.StartGrace < 0 {
+		return fmt.Errorf("bootconf: start grace %d s is negative", c.StartGrace)
 	}
 	for i, n := range c.Network {
 		switch {

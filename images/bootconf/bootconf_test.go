@@ -35,6 +35,10 @@ func TestParseRejects(t *testing.T) {
 		{`{"command":["/w"],"network":[{"name":"eth0"}]}`, "must be IPv4"},
 		{`{"command":["/w"],"network":[{"name":"eth0","address":"fd00::1/64"}]}`, "must be IPv4"},
 		{`{"command":["/w"],"network":[{"name":"eth0","address":"10.0.2.15/24","gateway":"10.0.3.2"}]}`, "outside 10.0.2.0/24"},
+		{`{"command":["/w"],"watchdog":{"device":"/dev/watchdog","timeout_s":10}}`, "needs a health check"},
+		{`{"command":["/w"],"health":"http://127.0.0.1/healthz","watchdog":{"device":"/dev/watchdog","timeout_s":0}}`, "use 1 to 600"},
+		{`{"command":["/w"],"health":"http://127.0.0.1/healthz","watchdog":{"device":"watchdog","timeout_s":5}}`, "absolute path"},
+		{`{"command":["/w"],"start_grace_s":-1}`, "negative"},
 	} {
 		if _, err := Parse([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Parse(%s) = %v, want an error containing %q", tc.json, err, tc.want)

@@ -2,16 +2,25 @@
 
 // Command wingnode-init is the init (PID 1) of a wingnode image: it mounts
 // the kernel's file systems, configures the network as the image's boot
-// configuration says (images/bootconf), and replaces itself with the
-// configured command, the wingnode appliance.
+// configuration says (images/bootconf), starts the appliance, and watches
+// it.
 //
-// Booted from the disk image, the boot loader entry names the slot on the
-// kernel command line (wingnode.slot=root-a): the init then makes that
-// slot's squashfs partition the root and mounts the ext4 partition named
-// data on /data. Booted directly, everything is in the initramfs.
+// It runs in two stages. Booted from the disk image, the boot loader entry
+// names the slot on the kernel command line (wingnode.slot=root-a); the
+// init in the initramfs, which no update changes, makes that slot's
+// squashfs partition the root and starts the slot's own copy of the init
+// for the second stage, so an update carries its init with it. Booted
+// directly, everything is in the initramfs and one process runs both.
 //
-// If it fails, or the appliance exits, the kernel panics; images boot with
-// panic=-1, so the board restarts (and QEMU, run with -no-reboot, ends).
+// The second stage mounts the ext4 partition named data on /data,
+// reconciles the slot state with what systemd-boot did (firmware.Device),
+// snapshots the event store before a build runs for the first time, starts
+// wingnode, pets the hardware watchdog while wingnode's health check
+// answers, and confirms a slot on trial once it is healthy. If wingnode
+// exits, the board reboots; on SIGTERM (what wingnode sends to reboot
+// after an update) wingnode is stopped, the watchdog disarmed and the board
+// rebooted. If the init itself fails, the kernel panics and, with
+// panic=-1, reboots (QEMU run with -no-reboot ends).
 package main
 
 import (
@@ -19,14 +28,25 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-
-	"wingnode/images/bootconf"
 )
 
+// systemStage is the argument that starts the second stage.
+const systemStage = "system"
+
 func main() {
-	err := run()
-	fmt.Fprintf(os.Stderr, "wingnode-init: %v\n", err)
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == systemStage {
+		err = system()
+	} else {
+		err = boot()
+	}
+	logf("%v", err)
 	os.Exit(1)
+}
+
+// logf writes a line on the console.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "wingnode-init: "+format+"\n", args...)
 }
 
 // mount mounts a kernel file system of type fstype on target.
@@ -40,9 +60,11 @@ func mount(fstype, target string) error {
 	return nil
 }
 
-// run sets the system up and replaces the process with the configured
-// command; it returns only on failure.
-func run() error {
+// boot is the first stage: it mounts /proc, /sys and /dev and, booted from
+// the disk, switches to the booted slot and starts its init; booted
+// directly, it goes on with the second stage itself. It returns only on
+// failure.
+func boot() error {
 	for _, m := range []struct{ fstype, target string }{
 		{"proc", "/proc"},
 		{"sysfs", "/sys"},
@@ -52,38 +74,16 @@ func run() error {
 			return err
 		}
 	}
-	// Booted from the disk, the root is the booted slot and the data
-	// partition holds /data; booted directly, both are in the initramfs.
 	slot, err := bootedSlot()
 	if err != nil {
 		return err
 	}
-	if slot != "" {
-		if err := switchToSlot(slot); err != nil {
-			return err
-		}
+	if slot == "" {
+		return system()
 	}
-	if err := mount("tmpfs", "/tmp"); err != nil {
+	if err := switchToSlot(slot); err != nil {
 		return err
 	}
-	if slot != "" {
-		if err := mountData(); err != nil {
-			return err
-		}
-	}
-	data, err := os.ReadFile(bootconf.Path)
-	if err != nil {
-		return err
-	}
-	cfg, err := bootconf.Parse(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", bootconf.Path, err)
-	}
-	if err := configureNetwork(cfg.Network); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "wingnode-init: starting %v\n", cfg.Command)
-	env := []string{"PATH=/usr/bin", "HOME=/data", "TMPDIR=/tmp"}
-	err = unix.Exec(cfg.Command[0], cfg.Command, env) // returns only on failure
-	return fmt.Errorf("exec %s: %w", cfg.Command[0], err)
+	err = unix.Exec(slotInit, []string{"wingnode-init", systemStage}, os.Environ()) // returns only on failure
+	return fmt.Errorf("start the init of slot %s: %w", slot, err)
 }

@@ -1,0 +1,232 @@
+package appliance
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"wingnode/firmware"
+)
+
+// maxBundle bounds an uploaded bundle: a root slot is 32 MiB today.
+const maxBundle = 512 << 20
+
+// SiteITHashPath is where the SHA-256 of site IT's token sits in a data
+// folder, in hex. The token itself is never stored.
+func SiteITHashPath(dataDir string) string { return filepath.Join(dataDir, "siteit.sha256") }
+
+// updates is site IT's firmware endpoint on the screens' port:
+//
+//	GET  /api/v1/firmware         the slots, their versions and trial state
+//	POST /api/v1/firmware         install the bundle in the body into the inactive slot
+//	POST /api/v1/firmware/reboot  reboot, to try what was installed
+//
+// Every request carries site IT's token as a bearer token; it is checked
+// against the hash in the data folder and never logged.
+type updates struct {
+	dataDir string
+	// device loads the wing's update machinery (firmware.LoadDevice).
+	device func() (firmware.Device, error)
+	// reboot asks the image's init to reboot the board; nil when this
+	// process does not run under it.
+	reboot func() error
+	log    *slog.Logger
+
+	installing sync.Mutex // one install at a time
+}
+
+// newUpdates returns the endpoint of the appliance with the given data
+// folder, as it runs in a wingnode image.
+func newUpdates(dataDir string, log *slog.Logger) *updates {
+	u := &updates{dataDir: dataDir, log: log, device: func() (firmware.Device, error) { return firmware.LoadDevice(dataDir) }}
+	// The image's init (images/cmd/wingnode-init) says it started us; on
+	// SIGTERM it stops wingnode, disarms the watchdog and reboots.
+	if os.Getenv("WINGNODE_INIT") == "1" && os.Getppid() == 1 {
+		u.reboot = func() error { return syscall.Kill(1, syscall.SIGTERM) }
+	}
+	return u
+}
+
+// firmwareStatus is the answer of GET /api/v1/firmware, and of a POST with
+// a message.
+type firmwareStatus struct {
+	Message     string                              `json:"message,omitempty"`
+	Hardware    string                              `json:"hardware"`
+	TrustedKeys []string                            `json:"trusted_keys"`
+	Running     firmware.SlotName                   `json:"running"`
+	Trial       bool                                `json:"trial"` // the running slot is not confirmed yet
+	Floor       uint64                              `json:"floor"`
+	Slots       map[firmware.SlotName]firmware.Slot `json:"slots"`
+	Snapshots   []string                            `json:"snapshots"`
+}
+
+func (u *updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if status, msg := u.authenticate(r); status != http.StatusOK {
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wingnode site IT"`)
+		}
+		writeFirmwareError(w, status, msg)
+		return
+	}
+	switch {
+	case r.URL.Path == "/api/v1/firmware" && r.Method == http.MethodGet:
+		u.status(w)
+	case r.URL.Path == "/api/v1/firmware" && r.Method == http.MethodPost:
+		u.install(w, r)
+	case r.URL.Path == "/api/v1/firmware/reboot" && r.Method == http.MethodPost:
+		u.rebootNow(w)
+	case r.URL.Path == "/api/v1/firmware" || r.URL.Path == "/api/v1/firmware/reboot":
+		writeFirmwareError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here; see docs/openapi.yaml")
+	default:
+		writeFirmwareError(w, http.StatusNotFound, r.URL.Path+" does not exist; see docs/openapi.yaml")
+	}
+}
+
+// authenticate checks the bearer token against the stored hash.
+func (u *updates) authenticate(r *http.Request) (int, string) {
+	want, err := os.ReadFile(SiteITHashPath(u.dataDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return http.StatusForbidden, "site IT's token is not set on this wing: set it on the wing with 'wingnode firmware siteit-token -data DIR', or build the image with 'wingimage -siteit-token-hash FILE'"
+	}
+	if err != nil {
+		u.log.Error("site IT token hash", "err", err)
+		return http.StatusInternalServerError, "site IT's token hash cannot be read; see the wing's log"
+	}
+	token, ok := bytes.CutPrefix([]byte(r.Header.Get("Authorization")), []byte("Bearer "))
+	if !ok || len(token) == 0 {
+		return http.StatusUnauthorized, "send site IT's token as 'Authorization: Bearer TOKEN'"
+	}
+	sum := sha256.Sum256(token)
+	got := []byte(hex.EncodeToString(sum[:]))
+	if subtle.ConstantTimeCompare(got, bytes.TrimSpace(want)) != 1 {
+		u.log.Warn("firmware endpoint: wrong site IT token", "from", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		return http.StatusUnauthorized, "the site IT token is wrong"
+	}
+	return http.StatusOK, ""
+}
+
+func (u *updates) status(w http.ResponseWriter) {
+	d, s, ok := u.load(w)
+	if !ok {
+		return
+	}
+	writeFirmwareJSON(w, http.StatusOK, u.view(d, s, ""))
+}
+
+// load loads the device and its slot state, answering 503 when this
+// machine has none.
+func (u *updates) load(w http.ResponseWriter) (firmware.Device, firmware.Slots, bool) {
+	d, err := u.device()
+	if err == nil {
+		var s firmware.Slots
+		if s, err = d.Slots(); err == nil {
+			return d, s, true
+		}
+	}
+	u.log.Warn("firmware endpoint: no update machinery", "err", err)
+	writeFirmwareError(w, http.StatusServiceUnavailable, fmt.Sprintf("this wing cannot install updates: %v (updates are installed on wingnode images only)", err))
+	return d, firmware.Slots{}, false
+}
+
+func (u *updates) view(d firmware.Device, s firmware.Slots, msg string) firmwareStatus {
+	v := firmwareStatus{
+		Message:     msg,
+		Hardware:    d.Hardware,
+		TrustedKeys: d.Trust.IDs(),
+		Running:     s.Active,
+		Trial:       s.Slot(s.Active).Status == firmware.Trial,
+		Floor:       s.Floor,
+		Slots:       map[firmware.SlotName]firmware.Slot{firmware.SlotA: s.A, firmware.SlotB: s.B},
+		Snapshots:   []string{},
+	}
+	if des, err := os.ReadDir(filepath.Join(u.dataDir, "snapshots")); err == nil {
+		for _, de := range des {
+			if filepath.Ext(de.Name()) == ".db" && de.Type().IsRegular() {
+				v.Snapshots = append(v.Snapshots, de.Name())
+			}
+		}
+	}
+	return v
+}
+
+func (u *updates) install(w http.ResponseWriter, r *http.Request) {
+	if !u.installing.TryLock() {
+		writeFirmwareError(w, http.StatusConflict, "another update is being installed; wait for it to finish")
+		return
+	}
+	defer u.installing.Unlock()
+	d, running, ok := u.load(w)
+	if !ok {
+		return
+	}
+	s, slot, err := d.Install(http.MaxBytesReader(w, r.Body, maxBundle))
+	if err != nil {
+		status := installStatus(err)
+		u.log.Warn("firmware update refused", "from", r.RemoteAddr, "slot", slot, "status", status, "err", err)
+		writeFirmwareError(w, status, err.Error())
+		return
+	}
+	sl := s.Slot(slot)
+	u.log.Info("firmware update installed", "from", r.RemoteAddr, "slot", slot, "version", sl.Version, "display", sl.Display)
+	old := running.Slot(running.Active)
+	msg := fmt.Sprintf("installed build %d (%s) into slot %s. POST /api/v1/firmware/reboot to try it: it gets %d boots to pass its health check, else the wing goes back to build %d (%s)",
+		sl.Version, sl.Display, slot, sl.Tries, old.Version, old.Display)
+	writeFirmwareJSON(w, http.StatusOK, u.view(d, s, msg))
+}
+
+// installStatus is the HTTP status for a refused bundle.
+func installStatus(err error) int {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, firmware.ErrSignature), errors.Is(err, firmware.ErrKey):
+		return http.StatusForbidden
+	case errors.Is(err, firmware.ErrDowngrade), errors.Is(err, firmware.ErrUnconfirmed):
+		return http.StatusConflict
+	case errors.Is(err, firmware.ErrHardware), errors.Is(err, firmware.ErrProduct), errors.Is(err, firmware.ErrUnsupported):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, firmware.ErrCorrupt), errors.Is(err, firmware.ErrManifest):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+func (u *updates) rebootNow(w http.ResponseWriter) {
+	if u.reboot == nil {
+		writeFirmwareError(w, http.StatusConflict, "this wingnode was not started by a wingnode image's init, so it cannot reboot the machine; restart it yourself")
+		return
+	}
+	u.log.Info("rebooting at site IT's request")
+	writeFirmwareJSON(w, http.StatusAccepted, map[string]string{"message": "rebooting; the screen answers again in about a minute"})
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	// The init stops wingnode, which finishes this answer first.
+	if err := u.reboot(); err != nil {
+		u.log.Error("reboot", "err", err)
+	}
+}
+
+func writeFirmwareJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// An error here means the client went away: nothing left to tell it.
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeFirmwareError(w http.ResponseWriter, status int, sentence string) {
+	writeFirmwareJSON(w, status, map[string]string{"error": sentence})
+}

@@ -1,0 +1,241 @@
+package appliance
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wingnode/firmware"
+)
+
+// updateRig is a wing whose slot partitions are temporary files and whose
+// ESP is a temporary folder; slot a runs build 5 and site IT's token is set.
+type updateRig struct {
+	srv     *httptest.Server
+	token   string
+	parts   map[firmware.SlotName]string
+	esp     string
+	data    string
+	key     firmware.PrivateKey
+	log     lockedBuffer
+	reboots atomic.Int32
+}
+
+func newUpdateRig(t *testing.T) *updateRig {
+	t.Helper()
+	r := &updateRig{data: t.TempDir(), esp: t.TempDir(), parts: map[firmware.SlotName]string{}}
+	var err error
+	r.key, err = firmware.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
+	require.NoError(t, err)
+	trust, err := firmware.NewTrust(r.key.Public())
+	require.NoError(t, err)
+	r.token, err = newSiteITToken(SiteITHashPath(r.data))
+	require.NoError(t, err)
+	for _, n := range []firmware.SlotName{firmware.SlotA, firmware.SlotB} {
+		r.parts[n] = filepath.Join(t.TempDir(), "root-"+string(n))
+		require.NoError(t, os.WriteFile(r.parts[n], []byte("build 5"), 0o600))
+	}
+	require.NoError(t, os.MkdirAll(filepath.Join(r.esp, firmware.EntriesDir), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(r.esp, firmware.EntriesDir, "root-a.conf"), []byte("linux /root-a/vmlinuz\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Dir(firmware.SlotsPath(r.data)), 0o700))
+	require.NoError(t, firmware.SaveSlots(firmware.SlotsPath(r.data), firmware.NewSlots(5, "v5")))
+	dev := firmware.Device{
+		Hardware: "amd64-uefi", Trust: trust, SlotsFile: firmware.SlotsPath(r.data), KernelOptions: "console=ttyS0",
+		OpenSlot: func(n firmware.SlotName) (firmware.SlotDevice, error) { return os.OpenFile(r.parts[n], os.O_WRONLY, 0) },
+		MountESP: func() (firmware.ESP, func() error, error) {
+			return firmware.ESP(r.esp), func() error { return nil }, nil
+		},
+	}
+	u := &updates{
+		dataDir: r.data,
+		device:  func() (firmware.Device, error) { return dev, nil },
+		reboot:  func() error { r.reboots.Add(1); return nil },
+		log:     slog.New(slog.NewTextHandler(&r.log, nil)),
+	}
+	r.srv = httptest.NewServer(u)
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// bundle signs a bundle of a small root file system.
+func (r *updateRig) bundle(t *testing.T, key firmware.PrivateKey, hardware string, version uint64) []byte {
+	t.Helper()
+	rootfs := bytes.Repeat([]byte("squashfs of build "+string(rune('0'+version))), 2000)
+	p, err := firmware.HashPayload(firmware.RootfsPayload, bytes.NewReader(rootfs))
+	require.NoError(t, err)
+	m := firmware.Manifest{Format: firmware.ManifestFormat, Product: firmware.Product, Hardware: hardware, Version: version,
+		MinVersion: 5, Display: "v" + string(rune('0'+version)), Created: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC),
+		Payloads: []firmware.Payload{p}}
+	var b bytes.Buffer
+	require.NoError(t, firmware.WriteBundle(&b, m, []io.Reader{bytes.NewReader(rootfs)}, key))
+	return b.Bytes()
+}
+
+// do sends a request with site IT's token (or the given one) and decodes
+// the JSON answer.
+func (r *updateRig) do(t *testing.T, method, path, token string, body []byte) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, r.srv.URL+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var v map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&v))
+	return resp.StatusCode, v
+}
+
+func (r *updateRig) slots(t *testing.T) firmware.Slots {
+	t.Helper()
+	s, err := firmware.LoadSlots(firmware.SlotsPath(r.data))
+	require.NoError(t, err)
+	return s
+}
+
+func TestUpdateEndpointAuthentication(t *testing.T) {
+	r := newUpdateRig(t)
+	status, body := r.do(t, http.MethodGet, "/api/v1/firmware", "", nil)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Contains(t, body["error"], "Authorization: Bearer")
+	status, _ = r.do(t, http.MethodGet, "/api/v1/firmware", r.token+"x", nil)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, _ = r.do(t, http.MethodPost, "/api/v1/firmware", "wrong", r.bundle(t, r.key, "amd64-uefi", 6))
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, firmware.Bad, r.slots(t).B.Status, "nothing installed without the token")
+	status, _ = r.do(t, http.MethodPost, "/api/v1/firmware/reboot", "", nil)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Zero(t, r.reboots.Load())
+	assert.NotContains(t, r.log.String(), r.token[6:], "the token is never logged")
+
+	require.NoError(t, os.Remove(SiteITHashPath(r.data)))
+	status, body = r.do(t, http.MethodGet, "/api/v1/firmware", r.token, nil)
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, body["error"], "siteit-token")
+}
+
+func TestUpdateEndpointInstallsAndReboots(t *testing.T) {
+	r := newUpdateRig(t)
+	status, body := r.do(t, http.MethodGet, "/api/v1/firmware", r.token, nil)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "a", body["running"])
+	assert.Equal(t, false, body["trial"])
+	assert.Equal(t, "good", body["slots"].(map[string]any)["a"].(map[string]any)["status"])
+
+	bundle := r.bundle(t, r.key, "amd64-uefi", 6)
+	status, body = r.do(t, http.MethodPost, "/api/v1/firmware", r.token, bundle)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body["message"], "installed build 6 (v6) into slot b")
+	b := body["slots"].(map[string]any)["b"].(map[string]any)
+	assert.Equal(t, "trial", b["status"])
+	assert.EqualValues(t, firmware.TrialTries, b["tries"])
+	assert.Equal(t, "a", body["running"], "still running a until the reboot")
+	_, err := os.Stat(filepath.Join(r.esp, firmware.EntriesDir, "root-b+3.conf"))
+	assert.NoError(t, err, "slot b's entry counts its tries")
+	written, err := os.ReadFile(r.parts[firmware.SlotB])
+	require.NoError(t, err)
+	assert.Contains(t, string(written), "squashfs of build 6")
+	a, err := os.ReadFile(r.parts[firmware.SlotA])
+	require.NoError(t, err)
+	assert.Equal(t, "build 5", string(a), "the running slot is untouched")
+
+	status, _ = r.do(t, http.MethodPost, "/api/v1/firmware/reboot", r.token, nil)
+	assert.Equal(t, http.StatusAccepted, status)
+	assert.Eventually(t, func() bool { return r.reboots.Load() == 1 }, 5*time.Second, 5*time.Millisecond, "the init is asked to reboot once")
+	assert.NotContains(t, r.log.String(), r.token[6:], "the token is never logged")
+}
+
+func TestUpdateEndpointRefusesBadBundles(t *testing.T) {
+	r := newUpdateRig(t)
+	stranger, err := firmware.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{8}, 32)))
+	require.NoError(t, err)
+	good := r.bundle(t, r.key, "amd64-uefi", 6)
+	for _, tc := range []struct {
+		name   string
+		bundle []byte
+		status int
+		says   string
+	}{
+		{"forged", r.bundle(t, stranger, "amd64-uefi", 6), http.StatusForbidden, "not signed by a trusted key"},
+		{"downgrade", r.bundle(t, r.key, "amd64-uefi", 5), http.StatusConflict, "not newer than the running version 5"},
+		{"wrong hardware", r.bundle(t, r.key, "rpi4", 6), http.StatusUnprocessableEntity, "this device is \"amd64-uefi\""},
+		{"truncated", good[:len(good)/2], http.StatusBadRequest, "truncated"},
+		{"not a bundle", []byte("hello"), http.StatusBadRequest, "damaged"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := r.do(t, http.MethodPost, "/api/v1/firmware", r.token, tc.bundle)
+			assert.Equal(t, tc.status, status, body)
+			assert.Contains(t, body["error"], tc.says)
+			s := r.slots(t)
+			assert.Equal(t, firmware.SlotA, s.Active)
+			assert.Equal(t, firmware.Slot{Status: firmware.Good, Version: 5, Display: "v5"}, s.A, "the running slot is untouched")
+			assert.Equal(t, firmware.Bad, s.B.Status)
+			a, err := os.ReadFile(r.parts[firmware.SlotA])
+			require.NoError(t, err)
+			assert.Equal(t, "build 5", string(a))
+			_, err = os.Stat(filepath.Join(r.esp, firmware.EntriesDir, "root-b+3.conf"))
+			assert.ErrorIs(t, err, os.ErrNotExist)
+		})
+	}
+
+	// While the running slot is on trial, the other slot is its fall-back.
+	status, body := r.do(t, http.MethodPost, "/api/v1/firmware", r.token, good)
+	require.Equal(t, http.StatusOK, status, body)
+	s := r.slots(t)
+	s, err = firmware.Booted(s, firmware.BootEntry{Slot: firmware.SlotB, Counting: true, Left: 2, Done: 1})
+	require.NoError(t, err)
+	require.NoError(t, firmware.SaveSlots(firmware.SlotsPath(r.data), s))
+	status, body = r.do(t, http.MethodPost, "/api/v1/firmware", r.token, r.bundle(t, r.key, "amd64-uefi", 7))
+	assert.Equal(t, http.StatusConflict, status)
+	assert.Contains(t, body["error"], "not confirmed")
+	status, body = r.do(t, http.MethodGet, "/api/v1/firmware", r.token, nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, true, body["trial"])
+}
+
+func TestUpdateEndpointOffAnImage(t *testing.T) {
+	r := newUpdateRig(t)
+	u := &updates{dataDir: r.data, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		device: func() (firmware.Device, error) { return firmware.LoadDevice(r.data) }}
+	srv := httptest.NewServer(u)
+	defer srv.Close()
+	r.srv = srv
+	status, body := r.do(t, http.MethodGet, "/api/v1/firmware", r.token, nil)
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Contains(t, body["error"], "wingnode images only")
+	status, body = r.do(t, http.MethodPost, "/api/v1/firmware/reboot", r.token, nil)
+	assert.Equal(t, http.StatusConflict, status)
+	assert.Contains(t, body["error"], "restart it yourself")
+}
+
+// lockedBuffer is a log written by handlers while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
