@@ -17,7 +17,7 @@ import (
 // guarded: a panic puts the annunciators in their safe state first.
 func (a *Appliance) startHardware(ctx context.Context, wg *sync.WaitGroup) {
 	if a.sim != nil && a.cfg.SimulatedActivity {
-		wg.Go(a.guard(func() { a.sim.play(ctx, a.cfg.Scenario, a.cfg.Clock, a.log) }))
+		wg.Go(a.guard(func() { a.sim.play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log) }))
 	}
 	readings := make(chan sensors.Reading, 1024)
 	wg.Go(a.guard(func() {

@@ -1,7 +1,20 @@
 package appliance
 
-import "net/http"
+import (
+	"net/http"
+
+	"wingnode/sync/site"
+)
 
 // screens is the handler on the screens' port: the officers' screens and
-// the JSON API.
-func (a *Appliance) screens() http.Handler { return a.ui }
+// the JSON API, the site's events in commit order for central systems, and
+// site IT's firmware endpoint (update.go).
+func (a *Appliance) screens() http.Handler {
+	mux := http.NewServeMux()
+	fw := newUpdates(a.cfg.DataDir, a.log)
+	mux.Handle("/api/v1/firmware", fw)
+	mux.Handle("/api/v1/firmware/", fw)
+	mux.Handle("GET /api/v1/site/events", site.Events(a.store))
+	mux.Handle("/", a.ui)
+	return mux
+}

@@ -137,10 +137,11 @@ func (s *simulation) Close() error {
 	return errors.Join(append(errs, s.Pins.Close())...)
 }
 
-// play runs the scenario (the built-in one when sc is nil) until ctx ends.
-func (s *simulation) play(ctx context.Context, sc *scenario.Scenario, clock clockwork.Clock, log *slog.Logger) {
+// play runs the scenario (when sc is nil, the built-in one with the names
+// of wing) until ctx ends.
+func (s *simulation) play(ctx context.Context, sc *scenario.Scenario, wing string, clock clockwork.Clock, log *slog.Logger) {
 	if sc == nil {
-		sc = scenario.Default()
+		sc = scenario.DefaultFor(wing)
 	}
 	if err := sc.Play(ctx, s, clock); err != nil && ctx.Err() == nil {
 		log.Error("simulated activity stopped", "scenario", sc.Name(), "err", err)

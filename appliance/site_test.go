@@ -1,6 +1,10 @@
 package appliance
 
 import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"wingnode/appliance/wing"
+	"wingnode/appliance/event"
+	"wingnode/sync/site"
 	"wingnode/sync/trust"
 )
 
@@ -60,5 +65,63 @@ func TestThreeWingsShareAlarms(t *testing.T) {
 		}
 		return voters == 3
 	}, 20*time.Second, 50*time.Millisecond)
-	_ = wing.LockSuffix
+
+	// A central system pulls the site's events in commit order from any
+	// wing: the same order everywhere, resumable on another wing, each
+	// event's body hashing to its hash and each wing's chain whole.
+	a.set(t, "A1-01-CALL", true)
+	c.set(t, "C1-02-CALL", true)
+	var all []site.CommittedEvent
+	require.Eventually(t, func() bool {
+		all = pullEvents(t, a.addr, "", 1000)
+		committed := map[string]uint64{}
+		for _, r := range all {
+			committed[r.Event.Wing] = r.Event.Seq
+		}
+		for _, w := range []*running{a, b, c} {
+			heads, err := w.Store().Heads()
+			require.NoError(t, err)
+			if committed[w.layout.ID] < heads[w.layout.ID] {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 50*time.Millisecond, "every wing's events are committed")
+	prev := map[string]event.Hash{}
+	for _, r := range all {
+		e := r.Event
+		require.Equal(t, e.Hash, event.Hash(sha256.Sum256(r.Body)), "the body of %s hashes to its hash", e.ID())
+		require.Equal(t, e.Prev[:], r.Body[len(r.Body)-32:], "the body of %s ends with its prev", e.ID())
+		require.Equal(t, prev[e.Wing], e.Prev, "%s follows the wing's previous event", e.ID())
+		prev[e.Wing] = e.Hash
+	}
+	half := all[:len(all)/2]
+	rest := pullEvents(t, c.addr, half[len(half)-1].Cursor, 7)
+	require.Equal(t, all[:len(half)+len(rest)], append(append([]site.CommittedEvent{}, half...), rest...), "a cursor from A resumes on C")
+
+	resp, err := http.Get("http://" + b.addr + "/api/v1/site/events?after=bogus")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
+// pullEvents reads a wing's /api/v1/site/events from after until a page
+// comes back empty, limit events a page.
+func pullEvents(t *testing.T, addr, after string, limit int) []site.CommittedEvent {
+	t.Helper()
+	var out []site.CommittedEvent
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://%s/api/v1/site/events?after=%s&limit=%d", addr, after, limit))
+		require.NoError(t, err)
+		var page site.EventPage
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+		resp.Body.Close()
+		if len(page.Records) == 0 {
+			require.Equal(t, after, page.Next, "an empty page keeps the cursor")
+			return out
+		}
+		out = append(out, page.Records...)
+		after = page.Next
+	}
 }

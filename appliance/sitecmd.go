@@ -61,18 +61,7 @@ func (c Command) siteToken(args []string) error {
 	if *ttl <= 0 || *ttl > 7*24*time.Hour {
 		return usageError{status: 2, msg: "-ttl: between 1s and 168h"}
 	}
-	ca, err := trust.LoadAuthority(filepath.Join(*data, caFolder))
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s holds no site CA: issue tokens on the wing that formed the site", *data)
-	}
-	if err != nil {
-		return err
-	}
-	addr, err := os.ReadFile(filepath.Join(*data, addrFile))
-	if err != nil {
-		return fmt.Errorf("the site address of %s is not known yet: start the wing once ('wingnode run'), then issue tokens: %w", *data, err)
-	}
-	tok, err := ca.IssueToken(strings.TrimSpace(string(addr)), *ttl)
+	tok, err := IssueEnrolmentToken(*data, *ttl)
 	if err != nil {
 		return err
 	}
@@ -206,4 +195,22 @@ func (r *routeFlag) Set(v string) error {
 	}
 	(*r)[addr] = via
 	return nil
+}
+
+// IssueEnrolmentToken issues a one-time enrolment token on the wing whose
+// data folder is data: it must hold the site CA and have run once, so that
+// its site address is known.
+func IssueEnrolmentToken(data string, ttl time.Duration) (string, error) {
+	ca, err := trust.LoadAuthority(filepath.Join(data, caFolder))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s holds no site CA: issue tokens on the wing that formed the site", data)
+	}
+	if err != nil {
+		return "", err
+	}
+	addr, err := os.ReadFile(filepath.Join(data, addrFile))
+	if err != nil {
+		return "", fmt.Errorf("the site address of %s is not known yet: start the wing once ('wingnode run'), then issue tokens: %w", data, err)
+	}
+	return ca.IssueToken(strings.TrimSpace(string(addr)), ttl)
 }

@@ -33,6 +33,11 @@ func (e Event) Marshal() []byte {
 	return append(b, e.Hash[:]...)
 }
 
+// Body returns the canonical encoding of e, which Hash is the SHA-256 of.
+// Its layout is documented in docs/site.md for readers that verify events
+// without this package.
+func (e Event) Body() []byte { return e.encodeBody(nil) }
+
 func (e Event) encodeBody(b []byte) []byte {
 	b = append(b, EncodingVersion)
 	b = appendString(b, e.Wing)

@@ -3,6 +3,7 @@ package scenario
 import (
 	_ "embed"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -20,8 +21,18 @@ const DefaultName = "default.scenario"
 // points, the supervised line A2-11 and the environment sensors ENV-A1 to
 // ENV-A3. The text is embedded and tested, so Default does not fail; it
 // panics if the text is broken.
-func Default() *Scenario {
-	s, err := Parse(DefaultName, strings.NewReader(defaultText))
+func Default() *Scenario { return DefaultFor("A") }
+
+// wingAName matches where the default scenario names wing A: A1-14-CALL,
+// A-OFFICE, ENV-A2.
+var wingAName = regexp.MustCompile(`\bA([0-9]|-)`)
+
+// DefaultFor returns the built-in scenario for the built-in simulated wing
+// with id wing: Default, with wing A's names made the wing's (B1-14-CALL,
+// B-OFFICE, ENV-B2), so every wing of a simulated site plays its day.
+func DefaultFor(wing string) *Scenario {
+	text := wingAName.ReplaceAllString(defaultText, wing+"${1}")
+	s, err := Parse(DefaultName, strings.NewReader(text))
 	if err != nil {
 		panic(fmt.Sprintf("scenario: the built-in default scenario does not parse: %v", err))
 	}

@@ -165,3 +165,35 @@ func TestDocumentedExamplesParse(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// pointsOfSimulated lists what the built-in simulated wing id offers a
+// scenario.
+func pointsOfSimulated(t *testing.T, id string) scenario.Points {
+	t.Helper()
+	w, err := config.Simulated(id)
+	require.NoError(t, err)
+	var p scenario.Points
+	for _, d := range w.Doors {
+		p.Inputs = append(p.Inputs, d.ID)
+		if d.Input.ADC != nil {
+			p.Lines = append(p.Lines, d.ID) // a supervised line is also a door
+		}
+	}
+	for _, a := range w.AlarmPoints {
+		p.Inputs = append(p.Inputs, a.ID)
+	}
+	for _, s := range w.Sensors {
+		p.Sensors = append(p.Sensors, s.ID)
+	}
+	return p
+}
+
+// TestDefaultForEachWing: every simulated wing of a site plays the day
+// with its own names, and only those.
+func TestDefaultForEachWing(t *testing.T) {
+	for _, id := range []string{"A", "B", "C", "D12"} {
+		require.NoError(t, scenario.DefaultFor(id).Check(pointsOfSimulated(t, id)), "wing %s", id)
+	}
+	require.Error(t, scenario.DefaultFor("B").Check(pointsOfSimulated(t, "A")), "wing B's day names none of wing A's points")
+	require.NoError(t, scenario.Default().Check(pointsOfSimulated(t, "A")))
+}

@@ -14,16 +14,14 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-
-	"wingnode/appliance/store"
 )
 
-// Handler serves the site API to other wings and to central systems. Every
+// Handler serves the site API to other wings. Every
 // request must come with a site certificate (see Config.PeerWing):
 //
 //	GET  /site/v1/outbox?after=SEQ&wait=1s   this wing's events after SEQ (binary), long-polled
 //	GET  /site/v1/heads                      what this wing holds (JSON Heads)
-//	GET  /site/v1/commits?after=INDEX.N      the site's events in commit order (JSON, or binary for Accept: application/octet-stream)
+//	GET  /site/v1/commits?after=INDEX.N      the site's events in commit order (JSON EventPage, or binary for Accept: application/octet-stream)
 //	GET  /site/v1/status                     this wing's view of the site (JSON Status)
 //	POST /site/v1/join                       add the calling wing to the site (leader only)
 //	POST /site/v1/command                    commit a Command (leader only)
@@ -89,45 +87,17 @@ func (n *Node) serveHeads(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, h)
 }
 
-// CommitPage is a page of the site's events in commit order.
-type CommitPage struct {
-	Commits []store.Commit `json:"commits"`
-	// Next is the cursor to pass as after for the following page; it
-	// equals the request's after when there is nothing new yet.
-	Next string `json:"next"`
-}
-
 func (n *Node) serveCommits(w http.ResponseWriter, r *http.Request) {
-	index, seqN, err := parsePlace(r.URL.Query().Get("after"))
-	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	if r.Header.Get("Accept") != "application/octet-stream" {
+		Events(n.cfg.Store).ServeHTTP(w, r)
 		return
 	}
-	limit := 1000
-	if s := r.URL.Query().Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 1000 {
-			httpError(w, http.StatusBadRequest, "limit: 1 to 1000")
-			return
-		}
-	}
-	commits, err := n.cfg.Store.CommitsAfter(index, seqN, limit)
-	if err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+	commits, _, _, ok := readCommits(w, r, n.cfg.Store)
+	if !ok {
 		return
 	}
-	if r.Header.Get("Accept") == "application/octet-stream" {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Write(encodeCommits(commits))
-		return
-	}
-	page := CommitPage{Commits: commits, Next: fmt.Sprintf("%d.%d", index, seqN)}
-	if page.Commits == nil {
-		page.Commits = []store.Commit{}
-	}
-	if k := len(commits) - 1; k >= 0 {
-		page.Next = fmt.Sprintf("%d.%d", commits[k].Index, commits[k].N)
-	}
-	writeJSON(w, page)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(encodeCommits(commits))
 }
 
 // parsePlace reads a commit-order cursor "INDEX.N"; "" is the start.

@@ -224,14 +224,16 @@ func (w *Wing) WaitReady(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("siterun: wing %s did not become ready: %w", w.ID, ctx.Err())
-		case <-w.exited():
+		case <-w.Exited():
 			return fmt.Errorf("siterun: wing %s exited while starting", w.ID)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-func (w *Wing) exited() <-chan struct{} {
+// Exited is closed when the wing's process has ended (at once if it is not
+// running).
+func (w *Wing) Exited() <-chan struct{} {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done == nil {

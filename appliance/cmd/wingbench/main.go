@@ -38,6 +38,9 @@ var benches = []bench{
 	{"rss", rssAfterMillion},
 	{"storm", sensorStorm},
 	{"input", inputToEvent},
+	{"site", siteCommit},
+	{"crosswing", crossWing},
+	{"catchup", catchUp},
 }
 
 // quiet discards the appliance's own logging during measurements.
@@ -52,7 +55,7 @@ func main() {
 		rssChild(os.Args[2])
 		return
 	}
-	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input (default all)")
+	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup (default all)")
 	flag.Parse()
 	ctx := context.Background()
 	failed := false

@@ -1,0 +1,89 @@
+package site
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+)
+
+// EventPage is a page of the site's events in commit order: the order in
+// which the site's raft log committed them, the same on every wing, so a
+// reader may resume its cursor on any wing of the site.
+type EventPage struct {
+	Records []CommittedEvent `json:"records"`
+	// Next is the cursor to pass as after for the following page; it
+	// equals the request's after when there is nothing new yet.
+	Next string `json:"next"`
+	// Committed is each wing's newest seq that the site has committed, as
+	// this wing has applied it: once a reader's cursor has passed every
+	// record, it holds each wing's events 1..Committed[wing].
+	Committed map[string]uint64 `json:"committed"`
+}
+
+// CommittedEvent is one event in the commit order.
+type CommittedEvent struct {
+	// Cursor is the event's place, "INDEX.N": raft log index and place
+	// within the entry.
+	Cursor string      `json:"cursor"`
+	Event  event.Event `json:"event"`
+	// Body is the event's canonical encoding (base64 in JSON): its
+	// SHA-256 is Event.Hash, and its last 32 bytes are Event.Prev.
+	Body []byte `json:"body"`
+}
+
+// Events serves the site's events in commit order from a wing's store:
+// GET ?after=INDEX.N&limit=1..1000. A wing with no site serves an empty
+// order.
+func Events(st *store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			httpError(w, http.StatusMethodNotAllowed, "use GET")
+			return
+		}
+		commits, index, n, ok := readCommits(w, r, st)
+		if !ok {
+			return
+		}
+		held, err := st.Site()
+		if err != nil {
+			httpError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		page := EventPage{Records: make([]CommittedEvent, 0, len(commits)), Next: place(index, n), Committed: held.Committed}
+		for _, c := range commits {
+			page.Next = place(c.Index, c.N)
+			page.Records = append(page.Records, CommittedEvent{Cursor: page.Next, Event: c.Event, Body: c.Event.Body()})
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, page)
+	})
+}
+
+// readCommits reads the after and limit parameters and the commits they
+// ask for, answering the request itself when it cannot.
+func readCommits(w http.ResponseWriter, r *http.Request, st *store.Store) ([]store.Commit, uint64, uint32, bool) {
+	index, n, err := parsePlace(r.URL.Query().Get("after"))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return nil, 0, 0, false
+	}
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 1000 {
+			httpError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a whole number from 1 to 1000", s))
+			return nil, 0, 0, false
+		}
+	}
+	commits, err := st.CommitsAfter(index, n, limit)
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return nil, 0, 0, false
+	}
+	return commits, index, n, true
+}
+
+func place(index uint64, n uint32) string { return fmt.Sprintf("%d.%d", index, n) }
