@@ -21,6 +21,7 @@ import (
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
+	"wingnode/firmware"
 	"wingnode/sensors"
 	"wingnode/sensors/annunciate"
 	"wingnode/sensors/scenario"
@@ -69,15 +70,21 @@ type Config struct {
 	// ClockOffset is added to the system clock for event time stamps: a
 	// wing whose clock is wrong, for fault tests. Zero in service.
 	ClockOffset time.Duration
+	// UpdateDevice and Reboot stand in for a wingnode image's update
+	// machinery in tests: the slots, and the init's reboot. Nil means the
+	// image's own (firmware.LoadDevice on the data folder, and init).
+	UpdateDevice func() (firmware.Device, error)
+	Reboot       func() error
 }
 
 // Appliance is one wing appliance.
 type Appliance struct {
-	cfg    Config
-	log    *slog.Logger
-	layout config.Wing
-	store  *store.Store
-	ui     *ui.Server
+	cfg     Config
+	log     *slog.Logger
+	layout  config.Wing
+	store   *store.Store
+	updates *updates // site IT's firmware endpoint and the rollout agent's installer
+	ui      *ui.Server
 
 	mu          sync.Mutex
 	state       *wing.State
@@ -127,6 +134,14 @@ func New(cfg Config) (*Appliance, error) {
 		return nil, err
 	}
 	a.store = st
+	a.updates = newUpdates(cfg.DataDir, a.log)
+	if cfg.UpdateDevice != nil {
+		a.updates.device = cfg.UpdateDevice
+	}
+	if cfg.Reboot != nil {
+		a.updates.reboot = cfg.Reboot
+	}
+	a.updates.member = a.member
 	if err := a.rebuild(); err != nil {
 		st.Close()
 		return nil, err

@@ -11,9 +11,8 @@ import (
 // site IT's firmware endpoint (update.go).
 func (a *Appliance) screens() http.Handler {
 	mux := http.NewServeMux()
-	fw := newUpdates(a.cfg.DataDir, a.log)
-	mux.Handle("/api/v1/firmware", fw)
-	mux.Handle("/api/v1/firmware/", fw)
+	mux.Handle("/api/v1/firmware", a.updates)
+	mux.Handle("/api/v1/firmware/", a.updates)
 	mux.Handle("GET /api/v1/site/events", site.Events(a.store))
 	mux.Handle("/", a.ui)
 	return mux

@@ -60,6 +60,7 @@ type siteMember struct {
 	listener *trust.SiteListener
 	node     *site.Node
 	server   *http.Server
+	client   *http.Client // to other wings' site ports, with this wing's certificate
 }
 
 // joinSite loads or creates this wing's site identity and starts its raft
@@ -139,9 +140,10 @@ func (a *Appliance) joinSite(ctx context.Context) (*siteMember, string, error) {
 		m.listener.Close()
 		return nil, "", err
 	}
+	m.client = m.id.HTTPClient(dial)
 	m.node, err = site.Start(site.Config{
 		Wing: a.layout.ID, Dir: filepath.Join(data, raftFolder), Store: a.store,
-		Stream: m.listener.Raft(), Advertise: advertise, Client: m.id.HTTPClient(dial), PeerWing: trust.PeerWing,
+		Stream: m.listener.Raft(), Advertise: advertise, Client: m.client, PeerWing: trust.PeerWing,
 		Serial: m.id.Serial().String(), Bootstrap: joinAddr == "" && m.ca != nil, Log: a.log,
 		ReplaceVoterAfter: sc.ReplaceVoterAfter, IsolatedAfter: sc.IsolatedAfter,
 	})
@@ -158,6 +160,7 @@ func (a *Appliance) joinSite(ctx context.Context) (*siteMember, string, error) {
 	if m.ca != nil {
 		mux.Handle("/site/v1/enrol", m.ca.EnrolHandler())
 	}
+	mux.Handle("GET /site/v1/bundle/{digest}", m.node.PeersOnly(serveBundle(data)))
 	mux.Handle("/", m.node.Handler())
 	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go m.server.Serve(m.listener.HTTP())
@@ -294,6 +297,11 @@ func (a *Appliance) runSite(ctx context.Context, wg *sync.WaitGroup) {
 	a.site = m
 	a.mu.Unlock()
 	m.node.Recorded()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.followRollouts(ctx, m)
+	}()
 	if joinAddr != "" {
 		wg.Add(1)
 		go func() {

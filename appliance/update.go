@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 
 	"wingnode/firmware"
+	"wingnode/sync/site"
 )
 
 // maxBundle bounds an uploaded bundle: a root slot is 32 MiB today.
@@ -31,6 +33,8 @@ func SiteITHashPath(dataDir string) string { return filepath.Join(dataDir, "site
 //	GET  /api/v1/firmware         the slots, their versions and trial state
 //	POST /api/v1/firmware         install the bundle in the body into the inactive slot
 //	POST /api/v1/firmware/reboot  reboot, to try what was installed
+//	POST /api/v1/firmware/rollout       roll the bundle in the body out to the site (rollout.go)
+//	POST /api/v1/firmware/rollout/stop  stop the site's rollout
 //
 // Every request carries site IT's token as a bearer token; it is checked
 // against the hash in the data folder and never logged.
@@ -41,6 +45,8 @@ type updates struct {
 	// reboot asks the image's init to reboot the board; nil when this
 	// process does not run under it.
 	reboot func() error
+	// member is the wing's site membership, nil while it has none.
+	member func() *siteMember
 	log    *slog.Logger
 
 	installing sync.Mutex // one install at a time
@@ -69,6 +75,8 @@ type firmwareStatus struct {
 	Floor       uint64                              `json:"floor"`
 	Slots       map[firmware.SlotName]firmware.Slot `json:"slots"`
 	Snapshots   []string                            `json:"snapshots"`
+	// Rollout is the site's latest firmware rollout, when there is one.
+	Rollout *site.Rollout `json:"rollout,omitempty"`
 }
 
 func (u *updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +94,11 @@ func (u *updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.install(w, r)
 	case r.URL.Path == "/api/v1/firmware/reboot" && r.Method == http.MethodPost:
 		u.rebootNow(w)
-	case r.URL.Path == "/api/v1/firmware" || r.URL.Path == "/api/v1/firmware/reboot":
+	case r.URL.Path == "/api/v1/firmware/rollout" && r.Method == http.MethodPost:
+		u.startRollout(w, r)
+	case r.URL.Path == "/api/v1/firmware/rollout/stop" && r.Method == http.MethodPost:
+		u.stopRollout(w, r)
+	case slices.Contains([]string{"/api/v1/firmware", "/api/v1/firmware/reboot", "/api/v1/firmware/rollout", "/api/v1/firmware/rollout/stop"}, r.URL.Path):
 		writeFirmwareError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here; see docs/openapi.yaml")
 	default:
 		writeFirmwareError(w, http.StatusNotFound, r.URL.Path+" does not exist; see docs/openapi.yaml")
@@ -149,6 +161,11 @@ func (u *updates) view(d firmware.Device, s firmware.Slots, msg string) firmware
 		Floor:       s.Floor,
 		Slots:       map[firmware.SlotName]firmware.Slot{firmware.SlotA: s.A, firmware.SlotB: s.B},
 		Snapshots:   []string{},
+	}
+	if u.member != nil {
+		if m := u.member(); m != nil {
+			v.Rollout = m.node.Status().Agreed.Rollout
+		}
 	}
 	if des, err := os.ReadDir(filepath.Join(u.dataDir, "snapshots")); err == nil {
 		for _, de := range des {

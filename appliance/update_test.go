@@ -33,34 +33,57 @@ type updateRig struct {
 	reboots atomic.Int32
 }
 
-func newUpdateRig(t *testing.T) *updateRig {
+// testKey is the signing key the fake boards trust.
+func testKey(t *testing.T) firmware.PrivateKey {
 	t.Helper()
-	r := &updateRig{data: t.TempDir(), esp: t.TempDir(), parts: map[firmware.SlotName]string{}}
-	var err error
-	r.key, err = firmware.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
+	key, err := firmware.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
 	require.NoError(t, err)
-	trust, err := firmware.NewTrust(r.key.Public())
+	return key
+}
+
+// fakeBoard is a wing's update machinery on temporary files: two slot
+// partitions, an ESP folder, and the slot state in the data folder, with
+// slot a running build 5, and site IT's token set.
+type fakeBoard struct {
+	dev   firmware.Device
+	parts map[firmware.SlotName]string
+	esp   string
+	token string
+}
+
+func newFakeBoard(t *testing.T, data string, key firmware.PrivateKey) *fakeBoard {
+	t.Helper()
+	b := &fakeBoard{esp: t.TempDir(), parts: map[firmware.SlotName]string{}}
+	trust, err := firmware.NewTrust(key.Public())
 	require.NoError(t, err)
-	r.token, err = newSiteITToken(SiteITHashPath(r.data))
+	b.token, err = newSiteITToken(SiteITHashPath(data))
 	require.NoError(t, err)
 	for _, n := range []firmware.SlotName{firmware.SlotA, firmware.SlotB} {
-		r.parts[n] = filepath.Join(t.TempDir(), "root-"+string(n))
-		require.NoError(t, os.WriteFile(r.parts[n], []byte("build 5"), 0o600))
+		b.parts[n] = filepath.Join(t.TempDir(), "root-"+string(n))
+		require.NoError(t, os.WriteFile(b.parts[n], []byte("build 5"), 0o600))
 	}
-	require.NoError(t, os.MkdirAll(filepath.Join(r.esp, firmware.EntriesDir), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(r.esp, firmware.EntriesDir, "root-a.conf"), []byte("linux /root-a/vmlinuz\n"), 0o644))
-	require.NoError(t, os.MkdirAll(filepath.Dir(firmware.SlotsPath(r.data)), 0o700))
-	require.NoError(t, firmware.SaveSlots(firmware.SlotsPath(r.data), firmware.NewSlots(5, "v5")))
-	dev := firmware.Device{
-		Hardware: "amd64-uefi", Trust: trust, SlotsFile: firmware.SlotsPath(r.data), KernelOptions: "console=ttyS0",
-		OpenSlot: func(n firmware.SlotName) (firmware.SlotDevice, error) { return os.OpenFile(r.parts[n], os.O_WRONLY, 0) },
+	require.NoError(t, os.MkdirAll(filepath.Join(b.esp, firmware.EntriesDir), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(b.esp, firmware.EntriesDir, "root-a.conf"), []byte("linux /root-a/vmlinuz\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Dir(firmware.SlotsPath(data)), 0o700))
+	require.NoError(t, firmware.SaveSlots(firmware.SlotsPath(data), firmware.NewSlots(5, "v5")))
+	b.dev = firmware.Device{
+		Hardware: "amd64-uefi", Trust: trust, SlotsFile: firmware.SlotsPath(data), KernelOptions: "console=ttyS0",
+		OpenSlot: func(n firmware.SlotName) (firmware.SlotDevice, error) { return os.OpenFile(b.parts[n], os.O_WRONLY, 0) },
 		MountESP: func() (firmware.ESP, func() error, error) {
-			return firmware.ESP(r.esp), func() error { return nil }, nil
+			return firmware.ESP(b.esp), func() error { return nil }, nil
 		},
 	}
+	return b
+}
+
+func newUpdateRig(t *testing.T) *updateRig {
+	t.Helper()
+	r := &updateRig{data: t.TempDir(), key: testKey(t)}
+	b := newFakeBoard(t, r.data, r.key)
+	r.esp, r.parts, r.token = b.esp, b.parts, b.token
 	u := &updates{
 		dataDir: r.data,
-		device:  func() (firmware.Device, error) { return dev, nil },
+		device:  func() (firmware.Device, error) { return b.dev, nil },
 		reboot:  func() error { r.reboots.Add(1); return nil },
 		log:     slog.New(slog.NewTextHandler(&r.log, nil)),
 	}
@@ -71,6 +94,12 @@ func newUpdateRig(t *testing.T) *updateRig {
 
 // bundle signs a bundle of a small root file system.
 func (r *updateRig) bundle(t *testing.T, key firmware.PrivateKey, hardware string, version uint64) []byte {
+	t.Helper()
+	return signedBundle(t, key, hardware, version)
+}
+
+// signedBundle signs a bundle of a small root file system.
+func signedBundle(t *testing.T, key firmware.PrivateKey, hardware string, version uint64) []byte {
 	t.Helper()
 	rootfs := bytes.Repeat([]byte("squashfs of build "+string(rune('0'+version))), 2000)
 	p, err := firmware.HashPayload(firmware.RootfsPayload, bytes.NewReader(rootfs))

@@ -73,6 +73,13 @@ type Command struct {
 	Lockdown *Lockdown `json:"lockdown,omitempty"`
 	// Roster is the new officer roster for OpRoster.
 	Roster []string `json:"roster,omitempty"`
+	// Rollout is the firmware rollout OpRolloutStart begins.
+	Rollout *Rollout `json:"rollout,omitempty"`
+	// Build is the build a wing reports on (OpRolloutReport).
+	Build uint64 `json:"build,omitempty"`
+	// Reason is why a wing's install failed (OpRolloutReport; empty when
+	// it succeeded), or why site IT stopped a rollout (OpRolloutStop).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Op names a Command.
@@ -84,6 +91,10 @@ const (
 	OpRemoveWing Op = "wing.remove"
 	OpLockdown   Op = "lockdown"
 	OpRoster     Op = "roster"
+	// Firmware rollouts (see Rollout).
+	OpRolloutStart  Op = "rollout.start"
+	OpRolloutReport Op = "rollout.report"
+	OpRolloutStop   Op = "rollout.stop"
 )
 
 func encodeCommand(c Command) []byte {

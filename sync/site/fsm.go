@@ -27,6 +27,8 @@ type Agreed struct {
 	Lockdown Lockdown `json:"lockdown"`
 	// Roster lists the officer ids that may sign in on any wing.
 	Roster []string `json:"roster"`
+	// Rollout is the latest firmware rollout, nil before the first.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // WingRecord is one wing of the site.
@@ -302,6 +304,8 @@ func (a *Agreed) apply(c Command) error {
 		a.Lockdown = *c.Lockdown
 	case OpRoster:
 		a.Roster = slices.Clone(c.Roster)
+	case OpRolloutStart, OpRolloutReport, OpRolloutStop:
+		return a.applyRollout(c)
 	default:
 		return fmt.Errorf("site: unknown command %q", c.Op)
 	}

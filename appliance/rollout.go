@@ -1,0 +1,372 @@
+package appliance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"wingnode/firmware"
+	"wingnode/sync/site"
+)
+
+// A firmware rollout (site.Rollout) goes round the site like this: site IT
+// uploads a signed bundle to one wing (POST /api/v1/firmware/rollout). That
+// wing checks it as an install would, keeps it, and has the site agree on
+// the rollout: itself first, then the other wings in order. Each wing, on
+// its turn, fetches the bundle from a wing that holds it (over the site
+// port), installs it into its inactive slot and reboots into it. Once it
+// runs the build with the slot confirmed by its health check, it reports
+// done and the next wing starts; if its boot loader went back to the old
+// build, or the install was refused, it reports the failure, and the
+// rollout stops there.
+
+// member returns the wing's site membership, nil while it has none.
+func (a *Appliance) member() *siteMember {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.site
+}
+
+// bundlesDir holds the bundle of the current rollout, by digest.
+func bundlesDir(dataDir string) string { return filepath.Join(dataDir, "firmware", "bundles") }
+
+// attemptFile records the digest of the bundle this wing installed and
+// rebooted into, so that coming back on the old build reads as a failure.
+func attemptFile(dataDir string) string { return filepath.Join(dataDir, "firmware", "rollout-attempt") }
+
+func bundlePath(dataDir, digest string) string {
+	return filepath.Join(bundlesDir(dataDir), digest+".bundle")
+}
+
+func validDigest(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == sha256.Size && s == strings.ToLower(s)
+}
+
+// startRollout keeps the uploaded bundle, checked as an install would
+// check it, and has the site agree on its rollout.
+func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
+	m := u.member()
+	if m == nil {
+		writeFirmwareError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute, or install on this wing alone with POST /api/v1/firmware")
+		return
+	}
+	if !u.installing.TryLock() {
+		writeFirmwareError(w, http.StatusConflict, "another update is being installed or uploaded; wait for it to finish")
+		return
+	}
+	defer u.installing.Unlock()
+	d, s, ok := u.load(w)
+	if !ok {
+		return
+	}
+	digest, size, err := keepBundle(u.dataDir, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File) (firmware.Manifest, error) {
+		return firmware.Verify(f, d.Trust, s.Target(d.Hardware))
+	})
+	var man firmware.Manifest
+	if err == nil {
+		man, err = readManifest(u.dataDir, digest, d, s)
+	}
+	if err != nil {
+		status := installStatus(err)
+		u.log.Warn("firmware rollout refused", "from", r.RemoteAddr, "status", status, "err", err)
+		writeFirmwareError(w, status, err.Error())
+		return
+	}
+	st := m.node.Status()
+	me := m.id.Wing()
+	order := []string{me}
+	for _, id := range slices.Sorted(func(yield func(string) bool) {
+		for id, rec := range st.Agreed.Wings {
+			if !rec.Removed && !yield(id) {
+				return
+			}
+		}
+	}) {
+		if id != me {
+			order = append(order, id)
+		}
+	}
+	ro := &site.Rollout{Build: man.Version, Display: man.Display, Digest: digest, Size: size, Holder: me, Order: order}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	if err := m.node.Propose(ctx, site.Command{Op: site.OpRolloutStart, Rollout: ro}); err != nil {
+		status := http.StatusConflict
+		if errors.Is(err, site.ErrNoSite) || ctx.Err() != nil {
+			status = http.StatusServiceUnavailable
+		}
+		writeFirmwareError(w, status, "the site did not agree to the rollout: "+err.Error())
+		return
+	}
+	u.log.Info("firmware rollout started", "build", man.Version, "display", man.Display, "order", strings.Join(order, ","))
+	msg := fmt.Sprintf("rolling build %d (%s) out to the site: wing %s first, then %s, one at a time; the rollout stops at the first wing that fails. GET /api/v1/firmware shows its progress",
+		man.Version, man.Display, order[0], strings.Join(order[1:], ", "))
+	if len(order) == 1 {
+		msg = fmt.Sprintf("rolling build %d (%s) out to this wing, the only one of its site", man.Version, man.Display)
+	}
+	writeFirmwareJSON(w, http.StatusAccepted, u.view(d, s, msg))
+}
+
+// readManifest reads the manifest of a kept bundle (checked when kept).
+func readManifest(dataDir, digest string, d firmware.Device, s firmware.Slots) (firmware.Manifest, error) {
+	f, err := os.Open(bundlePath(dataDir, digest))
+	if err != nil {
+		return firmware.Manifest{}, err
+	}
+	defer f.Close()
+	b, err := firmware.Open(f, d.Trust, s.Target(d.Hardware))
+	if err != nil {
+		return firmware.Manifest{}, err
+	}
+	return b.Manifest, nil
+}
+
+// keepBundle writes a bundle from r into the bundles folder under its
+// SHA-256, once check accepts it, and removes the bundles of earlier
+// rollouts. Nothing is kept when anything fails.
+func keepBundle(dataDir string, r io.Reader, check func(*os.File) (firmware.Manifest, error)) (string, int64, error) {
+	dir := bundlesDir(dataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", 0, err
+	}
+	f, err := os.CreateTemp(dir, "upload-*.part")
+	if err != nil {
+		return "", 0, err
+	}
+	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(io.MultiWriter(f, h), r)
+	if err != nil {
+		return "", 0, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", 0, err
+	}
+	if _, err := check(f); err != nil {
+		return "", 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return "", 0, err
+	}
+	digest := hex.EncodeToString(h.Sum(nil))
+	if err := os.Rename(f.Name(), bundlePath(dataDir, digest)); err != nil {
+		return "", 0, err
+	}
+	dropOtherBundles(dataDir, digest)
+	return digest, size, nil
+}
+
+func dropOtherBundles(dataDir, keep string) {
+	des, _ := os.ReadDir(bundlesDir(dataDir))
+	for _, de := range des {
+		if de.Name() != keep+".bundle" && !strings.HasSuffix(de.Name(), ".part") {
+			os.Remove(filepath.Join(bundlesDir(dataDir), de.Name()))
+		}
+	}
+}
+
+// stopRollout has the site stop its rollout; wings that installed the
+// build keep it.
+func (u *updates) stopRollout(w http.ResponseWriter, r *http.Request) {
+	m := u.member()
+	if m == nil {
+		writeFirmwareError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute")
+		return
+	}
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		writeFirmwareError(w, http.StatusBadRequest, "the body must be empty or {\"reason\": \"...\"}")
+		return
+	}
+	if len(req.Reason) > maxNote {
+		writeFirmwareError(w, http.StatusBadRequest, fmt.Sprintf("reason: at most %d characters", maxNote))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	if err := m.node.Propose(ctx, site.Command{Op: site.OpRolloutStop, Reason: req.Reason}); err != nil {
+		writeFirmwareError(w, http.StatusConflict, "the site did not stop a rollout: "+err.Error())
+		return
+	}
+	u.log.Info("firmware rollout stopped by site IT")
+	writeFirmwareJSON(w, http.StatusOK, map[string]string{"message": "the rollout is stopped; wings that installed the build keep it"})
+}
+
+// serveBundle serves the kept bundle of a rollout to the other wings, on
+// the site port.
+func serveBundle(dataDir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		digest := r.PathValue("digest")
+		if !validDigest(digest) {
+			http.Error(w, "not a bundle digest", http.StatusBadRequest)
+			return
+		}
+		f, err := os.Open(bundlePath(dataDir, digest))
+		if err != nil {
+			http.Error(w, "this wing does not hold that bundle", http.StatusNotFound)
+			return
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		http.ServeContent(w, r, "", fi.ModTime(), f)
+	})
+}
+
+// followRollouts takes this wing's turns in the site's rollouts until ctx
+// ends.
+func (a *Appliance) followRollouts(ctx context.Context, m *siteMember) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	var lastErr string
+	for ctx.Err() == nil {
+		changed := m.node.Changed()
+		if err := a.rolloutTurn(ctx, m); err != nil && err.Error() != lastErr {
+			a.log.Warn("firmware rollout: this wing's turn", "err", err)
+			lastErr = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+// rolloutTurn does what this wing's turn in the rollout needs next, if it
+// is its turn: report the build running, report a failure, or fetch,
+// install and reboot.
+func (a *Appliance) rolloutTurn(ctx context.Context, m *siteMember) error {
+	r := m.node.Status().Agreed.Rollout
+	me := a.layout.ID
+	if r.Next() != me {
+		return nil
+	}
+	data := a.cfg.DataDir
+	report := func(reason string) error {
+		if reason == "" {
+			a.log.Info("firmware rollout: this wing runs the build", "build", r.Build)
+		} else {
+			a.log.Warn("firmware rollout: this wing failed; the rollout stops", "build", r.Build, "reason", reason)
+		}
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		return m.node.Propose(ctx, site.Command{Op: site.OpRolloutReport, Wing: me, Build: r.Build, Reason: reason})
+	}
+	d, err := a.updates.device()
+	if err != nil {
+		return report(fmt.Sprintf("this wing cannot install updates (%v)", err))
+	}
+	s, err := d.Slots()
+	if err != nil {
+		return report(fmt.Sprintf("this wing's slot state cannot be read (%v)", err))
+	}
+	running := s.Slot(s.Active)
+	tried, _ := os.ReadFile(attemptFile(data))
+	switch {
+	case running.Version >= r.Build && running.Status == firmware.Good:
+		os.Remove(attemptFile(data))
+		return report("")
+	case running.Version == r.Build:
+		return nil // on trial: the image's init confirms it once the screen answers
+	case strings.TrimSpace(string(tried)) == r.Digest:
+		os.Remove(attemptFile(data))
+		return report(fmt.Sprintf("came back on build %d after trying build %d (it failed its boots or its health check)", running.Version, r.Build))
+	}
+	if a.updates.reboot == nil {
+		return report("this wingnode does not run under a wingnode image's init, so it cannot reboot into an update")
+	}
+	path, err := a.fetchBundle(ctx, m, r)
+	if err != nil {
+		return err // tried again on the next tick
+	}
+	if !a.updates.installing.TryLock() {
+		return errors.New("site IT is installing an update on this wing; waiting")
+	}
+	defer a.updates.installing.Unlock()
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	next, slot, err := d.Install(f)
+	f.Close()
+	if err != nil {
+		return report("install refused: " + err.Error())
+	}
+	if err := os.WriteFile(attemptFile(data), []byte(r.Digest+"\n"), 0o600); err != nil {
+		return err
+	}
+	a.log.Info("firmware rollout: installed; rebooting into it", "build", r.Build, "slot", slot, "tries", next.Slot(slot).Tries)
+	return a.updates.reboot()
+}
+
+// fetchBundle returns the path of the rollout's bundle, fetching it from a
+// wing that holds it when this wing does not.
+func (a *Appliance) fetchBundle(ctx context.Context, m *siteMember, r *site.Rollout) (string, error) {
+	data := a.cfg.DataDir
+	path := bundlePath(data, r.Digest)
+	if fi, err := os.Stat(path); err == nil && fi.Size() == r.Size {
+		return path, nil
+	}
+	wings := m.node.Status().Agreed.Wings
+	var errs []error
+	for _, h := range r.Holders() {
+		rec, ok := wings[h]
+		if !ok || h == a.layout.ID {
+			continue
+		}
+		err := a.fetchBundleFrom(ctx, m, "https://"+rec.Addr+"/site/v1/bundle/"+r.Digest, r)
+		if err == nil {
+			a.log.Info("firmware rollout: fetched the bundle", "from", h, "bytes", r.Size)
+			return path, nil
+		}
+		errs = append(errs, fmt.Errorf("from wing %s: %w", h, err))
+	}
+	return "", fmt.Errorf("cannot fetch build %d's bundle: %w", r.Build, errors.Join(errs...))
+}
+
+func (a *Appliance) fetchBundleFrom(ctx context.Context, m *siteMember, url string, r *site.Rollout) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s", resp.Status)
+	}
+	_, _, err = keepBundle(a.cfg.DataDir, io.LimitReader(resp.Body, r.Size+1), func(f *os.File) (firmware.Manifest, error) {
+		h := sha256.New()
+		n, err := io.Copy(h, f)
+		if err != nil {
+			return firmware.Manifest{}, err
+		}
+		if n != r.Size || hex.EncodeToString(h.Sum(nil)) != r.Digest {
+			return firmware.Manifest{}, fmt.Errorf("%w: the bundle fetched is not the one the site agreed on (%d bytes)", firmware.ErrCorrupt, n)
+		}
+		return firmware.Manifest{}, nil
+	})
+	return err
+}
