@@ -133,12 +133,51 @@ func (n *Node) apply(c Command) error {
 }
 
 // pull moves one wing's events after its committed seq into the log, a
-// batch at a time, until leadership ends or the wing leaves.
+// batch at a time, until leadership ends or the wing leaves. It keeps two
+// batches going: while one commits, it fetches and proposes the next, so
+// a busy wing's rate is not bounded by one commit round trip per batch.
+// A batch that fails or is refused sends the loop back to the committed
+// seq; the FSM refuses any later batch of the wing as a gap meanwhile.
 func (n *Node) pull(ctx context.Context, wing, addr string) {
 	defer n.wg.Done()
 	failures := 0
+	var (
+		pending  raft.ApplyFuture // the batch still committing, if any
+		proposed uint64           // its last seq
+		head     event.Hash       // and that event's hash
+	)
+	// settle waits for the pending batch, and says whether to go on.
+	settle := func() bool {
+		if pending == nil {
+			return true
+		}
+		f := pending
+		pending = nil
+		if err := f.Error(); err != nil {
+			proposed = 0
+			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+				return false
+			}
+			n.log.Warn("commit a wing's events", "wing", wing, "err", err)
+			return n.sleep(ctx, 200*time.Millisecond)
+		}
+		if r, ok := f.Response().(ApplyResult); ok && r.Err != nil {
+			// Committed but refused (a full disk on the leader, say): the
+			// events stay in the wing's outbox; back off rather than fill
+			// the log with copies of them.
+			proposed = 0
+			n.log.Warn("the site refused a wing's events", "wing", wing, "err", r.Err)
+			return n.sleep(ctx, time.Second)
+		}
+		return true
+	}
+	defer settle()
 	for ctx.Err() == nil {
 		after := n.fsm.committed(wing)
+		chained := false
+		if pending != nil && proposed > after {
+			after, chained = proposed, true
+		}
 		var events []event.Event
 		var err error
 		if wing == n.cfg.Wing {
@@ -147,10 +186,16 @@ func (n *Node) pull(ctx context.Context, wing, addr string) {
 			events, err = n.fetchOutbox(ctx, addr, after)
 		}
 		if err == nil && len(events) > 0 {
-			err = n.checkChain(wing, after, events)
+			prev := head
+			if !chained {
+				prev, err = n.committedHead(wing, after)
+			}
+			if err == nil {
+				err = checkChain(wing, after, prev, events)
+			}
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || !settle() {
 				return
 			}
 			failures++
@@ -164,43 +209,45 @@ func (n *Node) pull(ctx context.Context, wing, addr string) {
 		}
 		failures = 0
 		if len(events) == 0 {
+			if !settle() {
+				return
+			}
 			continue
 		}
 		f := n.raft.Apply(encodeEvents(events), 10*time.Second)
-		if err := f.Error(); err != nil {
-			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-				return
-			}
-			n.log.Warn("commit a wing's events", "wing", wing, "events", len(events), "err", err)
-			if !n.sleep(ctx, 200*time.Millisecond) {
+		if !settle() {
+			return
+		}
+		if proposed == 0 && chained {
+			// The batch before this one failed: this one will be refused
+			// as a gap. Let it go and start again from the committed seq.
+			pending = f
+			if !settle() {
 				return
 			}
 			continue
 		}
-		if r, ok := f.Response().(ApplyResult); ok && r.Err != nil {
-			// Committed but refused (a full disk on the leader, say): the
-			// events stay in the wing's outbox; back off rather than fill
-			// the log with copies of them.
-			n.log.Warn("the site refused a wing's events", "wing", wing, "events", len(events), "err", r.Err)
-			if !n.sleep(ctx, time.Second) {
-				return
-			}
-		}
+		pending, proposed, head = f, events[len(events)-1].Seq, events[len(events)-1].Hash
 	}
 }
 
-// checkChain refuses to propose events that do not follow the committed
-// head of their wing: a wing that sends altered or foreign events is
-// caught by the leader, before they reach the log.
-func (n *Node) checkChain(wing string, after uint64, events []event.Event) error {
-	var prev event.Hash
-	if after > 0 {
-		r, err := n.cfg.Store.Get(event.ID{Wing: wing, Seq: after})
-		if err != nil {
-			return fmt.Errorf("the committed head of wing %s: %w", wing, err)
-		}
-		prev = r.Event.Hash
+// committedHead returns the hash of a wing's event at seq (zero for 0),
+// from this wing's store.
+func (n *Node) committedHead(wing string, seq uint64) (event.Hash, error) {
+	if seq == 0 {
+		return event.Hash{}, nil
 	}
+	r, err := n.cfg.Store.Get(event.ID{Wing: wing, Seq: seq})
+	if err != nil {
+		return event.Hash{}, fmt.Errorf("the committed head of wing %s: %w", wing, err)
+	}
+	return r.Event.Hash, nil
+}
+
+// checkChain refuses to propose events that do not follow the head of
+// their wing (seq after, hash prev): a wing that sends altered or foreign
+// events is caught by the leader, before they reach the log.
+func checkChain(wing string, after uint64, prev event.Hash, events []event.Event) error {
 	for i, e := range events {
 		if e.Wing != wing || e.Seq != after+1+uint64(i) {
 			return fmt.Errorf("wing %s sent event %s where %s/%d was due", wing, e.ID(), wing, after+1+uint64(i))

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -56,7 +57,19 @@ func main() {
 		return
 	}
 	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup (default all)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benches run to `file` (go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "wingbench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	failed := false
 	for _, b := range benches {
@@ -82,6 +95,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "# %s took %s\n", b.name, time.Since(start).Round(time.Millisecond))
 	}
 	if failed {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
