@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"wingnode/appliance"
+	"wingnode/appliance/config"
 	"wingnode/ui/browsertest"
 )
 
@@ -60,12 +61,7 @@ func edgeToScreen(ctx context.Context, dir string) ([]figure, error) {
 	); err != nil {
 		return nil, fmt.Errorf("open the overview: %w", err)
 	}
-	var doors []string
-	for _, d := range a.Layout().Doors {
-		if d.Input.ADC == nil && len(doors) < 40 {
-			doors = append(doors, d.ID)
-		}
-	}
+	doors := gpioDoors(a.Layout(), 40)
 	lat := make([]time.Duration, 0, toggles)
 	for i := range toggles {
 		door, open := doors[i%len(doors)], (i/len(doors))%2 == 0
@@ -90,4 +86,16 @@ func edgeToScreen(ctx context.Context, dir string) ([]figure, error) {
 		{"edge_to_screen_p50_ms", percentile(lat, 50), "ms"},
 		{"edge_to_screen_p99_ms", percentile(lat, 99), "ms"},
 	}, nil
+}
+
+// gpioDoors returns up to n of the wing's doors read on GPIO pins (not on
+// supervised lines, which are polled), for edges the simulator can make.
+func gpioDoors(w config.Wing, n int) []string {
+	var doors []string
+	for _, d := range w.Doors {
+		if d.Input.ADC == nil && len(doors) < n {
+			doors = append(doors, d.ID)
+		}
+	}
+	return doors
 }

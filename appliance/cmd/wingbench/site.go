@@ -158,12 +158,7 @@ func crossWing(ctx context.Context, dir string) ([]figure, error) {
 	a, b := s.wings[0], s.wings[1]
 	events, cancel := b.Subscribe()
 	defer cancel()
-	var doors []string
-	for _, d := range a.Layout().Doors {
-		if d.Input.ADC == nil && len(doors) < 40 {
-			doors = append(doors, d.ID)
-		}
-	}
+	doors := gpioDoors(a.Layout(), 40)
 	lat := make([]time.Duration, 0, toggles)
 	for i := range toggles {
 		door, open := doors[i%len(doors)], (i/len(doors))%2 == 0
