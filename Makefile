@@ -17,7 +17,8 @@ run: build ## run a simulated wing appliance with its screen on http://localhost
 
 .PHONY: site
 site: build ## run a three-wing simulated site on loopback (screens on http://localhost:8081-8083) until Ctrl-C
-	$(GO) run ./sync/cmd/wingsite -binary bin/wingnode -dir site
+	$(GO) build -o bin/wingsite ./sync/cmd/wingsite
+	./bin/wingsite -binary bin/wingnode -dir site
 
 .PHONY: build
 build: ## build a static bin/wingnode for this machine

@@ -43,9 +43,9 @@ Usage:
                                 list the board's GPIO chips, I2C buses and the
                                 devices answering, and the configured points
                                 that cannot be found
-  wingnode site token|status|decommission
+  wingnode site token|status|decommission|roster
                                 enrol a new wing, see the site's wings and links,
-                                remove a wing from the site
+                                remove a wing from the site, set the officer roster
   wingnode firmware keygen|sign|verify|install|siteit-token
                                 make signing keys, sign an update bundle, check
                                 one, install one into the inactive root slot,
@@ -89,7 +89,7 @@ func (c Command) Execute(ctx context.Context) int {
 				topic = []string{"hw", "probe", "-help"}
 			case "site":
 				fmt.Fprintln(c.Stdout, siteUsage)
-				for _, verb := range []string{"token", "status", "decommission"} {
+				for _, verb := range []string{"token", "status", "decommission", "roster"} {
 					fmt.Fprintln(c.Stdout)
 					Command{Args: []string{"site", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
 				}

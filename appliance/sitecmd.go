@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,9 +29,11 @@ const siteUsage = `wingnode site: a wing's membership of its site.
                      list the site's wings as this wing sees them
   wingnode site decommission [-data DIR] WING
                      remove WING from the site and refuse its certificate
+  wingnode site roster [-data DIR] [-set FILE]
+                     print or replace the site's officer roster
 
 A new wing joins with 'wingnode run -join TOKEN' (or a token provisioned
-into DATA/site/enrol-token). status and decommission talk to the running
+into DATA/site/enrol-token). status, decommission and roster talk to the running
 wingnode of DIR through the site port, with that wing's certificate.`
 
 func (c Command) siteCmd(ctx context.Context, args []string) error {
@@ -44,6 +47,8 @@ func (c Command) siteCmd(ctx context.Context, args []string) error {
 		return c.siteStatus(ctx, args[1:])
 	case "decommission":
 		return c.siteDecommission(ctx, args[1:])
+	case "roster":
+		return c.siteRoster(ctx, args[1:])
 	case "-h", "-help", "--help":
 		fmt.Fprintln(c.Stdout, siteUsage)
 		return usageError{status: 0}
@@ -89,24 +94,9 @@ func (c Command) siteStatus(ctx context.Context, args []string) error {
 	if err := parse(set, args); err != nil {
 		return err
 	}
-	client, base, err := siteClient(*data)
+	body, err := getSite(ctx, *data, "/site/v1/status")
 	if err != nil {
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/site/v1/status", nil)
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("is the wing running? %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", resp.Status, body)
 	}
 	if *asJSON {
 		c.Stdout.Write(body)
@@ -120,6 +110,7 @@ func (c Command) siteStatus(ctx context.Context, args []string) error {
 	if st.Isolated {
 		fmt.Fprintf(c.Stdout, "ISOLATED since %s: %d local events waiting\n", st.IsolatedSince.Local().Format(time.DateTime), st.Waiting)
 	}
+	fmt.Fprintf(c.Stdout, "officer roster: %d officers\n", len(st.Agreed.Roster))
 	if l := st.Agreed.Lockdown; l.Active {
 		fmt.Fprintf(c.Stdout, "LOCKDOWN since %s by %s: %s\n", l.Since.Local().Format(time.DateTime), l.By, l.Reason)
 	}
@@ -150,11 +141,129 @@ func (c Command) siteDecommission(ctx context.Context, args []string) error {
 	if set.NArg() != 1 {
 		return usageError{status: 2, msg: "name the wing to decommission: wingnode site decommission [-data DIR] WING"}
 	}
-	client, base, err := siteClient(*data)
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRemoveWing, Wing: set.Arg(0)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "wing %s decommissioned\n", set.Arg(0))
+	return nil
+}
+
+// maxOfficerID bounds an officer identifier on the roster.
+const maxOfficerID = 64
+
+func (c Command) siteRoster(ctx context.Context, args []string) error {
+	set := c.flags("roster", "site roster [-data DIR] [-set FILE]\n\nPrints the site's officer roster: the officer identifiers that may sign\nin on any wing, agreed by the whole site. With -set, replaces it with the\nidentifiers in FILE ('-' for standard input): one a line, blank lines\nand lines starting with # ignored. Identifiers only, never names: letters,\ndigits, '.', '_' and '-', at most 64 characters.")
+	data := set.String("data", "data", "data `folder` of a running wing")
+	file := set.String("set", "", "replace the roster with the identifiers in `file` ('-': standard input)")
+	if err := parse(set, args); err != nil {
+		return err
+	}
+	if *file == "" {
+		st, err := fetchStatus(ctx, *data)
+		if err != nil {
+			return err
+		}
+		for _, id := range st.Agreed.Roster {
+			fmt.Fprintln(c.Stdout, id)
+		}
+		return nil
+	}
+	in := io.Reader(os.Stdin)
+	if *file != "-" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	roster, err := readRoster(*file, in)
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(site.Command{Op: site.OpRemoveWing, Wing: set.Arg(0)})
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRoster, Roster: roster}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "the site's roster has %d officers\n", len(roster))
+	return nil
+}
+
+// readRoster reads officer identifiers, one a line, naming the line of any
+// that is not one.
+func readRoster(name string, r io.Reader) ([]string, error) {
+	var out []string
+	seen := map[string]int{}
+	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
+	var errs []error
+	for n := 1; sc.Scan(); n++ {
+		id := strings.TrimSpace(sc.Text())
+		if id == "" || strings.HasPrefix(id, "#") {
+			continue
+		}
+		switch {
+		case len(id) > maxOfficerID:
+			errs = append(errs, fmt.Errorf("%s:%d: %d characters; an officer identifier has at most %d", name, n, len(id), maxOfficerID))
+		case strings.IndexFunc(id, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+		}) >= 0:
+			errs = append(errs, fmt.Errorf("%s:%d: %q is not an officer identifier (letters, digits, '.', '_', '-'; no names or spaces)", name, n, id))
+		case seen[id] > 0:
+			errs = append(errs, fmt.Errorf("%s:%d: %s is already on line %d", name, n, id, seen[id]))
+		default:
+			seen[id] = n
+			out = append(out, id)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return out, errors.Join(errs...)
+}
+
+// fetchStatus asks the running wingnode of a data folder for its view of
+// the site.
+func fetchStatus(ctx context.Context, data string) (site.Status, error) {
+	var st site.Status
+	body, err := getSite(ctx, data, "/site/v1/status")
+	if err == nil {
+		err = json.Unmarshal(body, &st)
+	}
+	return st, err
+}
+
+// getSite GETs a path of the site API from the running wingnode of a data
+// folder, with its certificate.
+func getSite(ctx context.Context, data, path string) ([]byte, error) {
+	client, base, err := siteClient(data)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("is the wing running? %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, body)
+	}
+	return body, nil
+}
+
+// proposeCommand has the site commit cmd, through the running wingnode of
+// a data folder and on to the leader.
+func proposeCommand(ctx context.Context, data string, cmd site.Command) error {
+	client, base, err := siteClient(data)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(cmd)
 	for range 3 {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/site/v1/command", strings.NewReader(string(b)))
@@ -169,7 +278,6 @@ func (c Command) siteDecommission(ctx context.Context, args []string) error {
 		cancel()
 		switch {
 		case resp.StatusCode/100 == 2:
-			fmt.Fprintf(c.Stdout, "wing %s decommissioned\n", set.Arg(0))
 			return nil
 		case resp.StatusCode == http.StatusMisdirectedRequest && resp.Header.Get("Location") != "":
 			base = resp.Header.Get("Location")

@@ -168,6 +168,10 @@ func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "wings join with POST /site/v1/join")
 		return
 	}
+	if peer, _ := n.cfg.PeerWing(r); c.Op == OpRemoveWing && c.Wing == peer {
+		httpError(w, http.StatusConflict, errSelfRemoval.Error())
+		return
+	}
 	if !n.redirectToLeader(w) {
 		return
 	}
@@ -178,12 +182,14 @@ func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+var errSelfRemoval = errors.New("site: a wing cannot decommission itself; run the command on another wing")
+
 // commit applies a command on the leader, removing a decommissioned wing
 // from raft first.
 func (n *Node) commit(c Command) error {
 	if c.Op == OpRemoveWing {
 		if c.Wing == n.cfg.Wing {
-			return errors.New("site: a wing cannot decommission itself; run the command on another wing")
+			return errSelfRemoval
 		}
 		if err := n.raft.RemoveServer(raft.ServerID(c.Wing), 0, 10*time.Second).Error(); err != nil {
 			return err

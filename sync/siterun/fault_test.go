@@ -82,7 +82,9 @@ func startSite(t *testing.T, scenario string, args ...string) *siterun.Site {
 		Binary: binary, Dir: siteDir(t), Wings: []string{"A", "B", "C"}, Scenario: scenario, Proxy: true, Log: logs,
 		Args: append([]string{"-log-level", "info"}, args...),
 	})
-	require.NoError(t, err)
+	if err != nil {
+		t.Fatalf("starting the site: %v\nwing output (last 20 kB):\n%s", err, logs.tail(20_000))
+	}
 	t.Cleanup(func() {
 		s.Close()
 		if t.Failed() {

@@ -66,19 +66,47 @@ type Wing struct {
 	done chan struct{}
 }
 
+// errExited says a wing's process ended while it started.
+var errExited = errors.New("exited while starting")
+
 // Start starts the site's wings: the first forms the site, then each other
-// wing joins with a token issued by the first.
+// wing joins with a token issued by the first. With free ports (no
+// ScreenPort and SitePort), a port picked can be taken by another process
+// before the wing binds it; a wing that exits while starting then makes
+// Start begin again, on new ports and an emptied Dir, up to three times.
 func Start(ctx context.Context, opt Options) (*Site, error) {
 	if len(opt.Wings) == 0 {
 		return nil, errors.New("siterun: no wings")
 	}
+	for attempt := 1; ; attempt++ {
+		s, err := start(ctx, opt)
+		if err == nil || !errors.Is(err, errExited) || opt.ScreenPort > 0 || attempt == 3 {
+			return s, err
+		}
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, "siterun: %v; starting the site again on other ports\n", err)
+		}
+		for _, id := range opt.Wings {
+			if err := os.RemoveAll(filepath.Join(opt.Dir, id)); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+func start(ctx context.Context, opt Options) (*Site, error) {
 	s := &Site{opt: opt, wings: map[string]*Wing{}}
 	addrs := map[string]string{}
+	free, release, err := freePorts(2 * len(opt.Wings))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	for i, id := range opt.Wings {
 		w := &Wing{ID: id, Data: filepath.Join(opt.Dir, id)}
-		screen, siteAddr, err := ports(opt, i)
-		if err != nil {
-			return nil, err
+		screen, siteAddr := free[2*i], free[2*i+1]
+		if opt.ScreenPort > 0 && opt.SitePort > 0 {
+			screen, siteAddr = fmt.Sprintf("127.0.0.1:%d", opt.ScreenPort+i), fmt.Sprintf("127.0.0.1:%d", opt.SitePort+i)
 		}
 		w.Screens, w.SiteAddr = "http://"+screen, siteAddr
 		addrs[id] = siteAddr
@@ -108,12 +136,17 @@ func Start(ctx context.Context, opt Options) (*Site, error) {
 			}
 		}
 	}
+	release() // the wings bind them now
 	first := s.wings[opt.Wings[0]]
 	if err := s.run(first, nil); err != nil {
 		s.Close()
 		return nil, err
 	}
 	if err := first.WaitReady(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.waitLeads(ctx, first.ID); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -137,21 +170,26 @@ func Start(ctx context.Context, opt Options) (*Site, error) {
 	return s, nil
 }
 
-// ports picks wing i's screens and site addresses.
-func ports(opt Options, i int) (string, string, error) {
-	if opt.ScreenPort > 0 && opt.SitePort > 0 {
-		return fmt.Sprintf("127.0.0.1:%d", opt.ScreenPort+i), fmt.Sprintf("127.0.0.1:%d", opt.SitePort+i), nil
+// freePorts returns n distinct free loopback addresses, held open until
+// release, so that nothing else in this process (the fault proxies) picks
+// one of them meanwhile.
+func freePorts(n int) (addrs []string, release func(), err error) {
+	var held []net.Listener
+	release = func() {
+		for _, ln := range held {
+			ln.Close()
+		}
 	}
-	var out [2]string
-	for j := range out {
+	for range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return "", "", err
+			release()
+			return nil, nil, err
 		}
-		out[j] = ln.Addr().String()
-		ln.Close()
+		held = append(held, ln)
+		addrs = append(addrs, ln.Addr().String())
 	}
-	return out[0], out[1], nil
+	return addrs, release, nil
 }
 
 // Wing returns a wing by id.
@@ -185,6 +223,8 @@ func (s *Site) runWith(w *Wing, prefix []string, extra []string) error {
 		out = io.Discard
 	}
 	cmd.Stdout, cmd.Stderr = prefixed(out, w.ID), prefixed(out, w.ID)
+	// A wing outlives neither the test nor `make site`, however they end.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("siterun: start wing %s: %w", w.ID, err)
 	}
@@ -194,6 +234,25 @@ func (s *Site) runWith(w *Wing, prefix []string, extra []string) error {
 		close(done)
 	}(w.done)
 	return nil
+}
+
+// waitLeads waits until wing id leads the site: the others join through it.
+func (s *Site) waitLeads(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		st, err := s.Status(ctx, id)
+		if err == nil && st.Leader == id {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("siterun: wing %s does not lead its new site (%v): %w", id, err, ctx.Err())
+		case <-s.wings[id].Exited():
+			return fmt.Errorf("siterun: wing %s %w", id, errExited)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Token issues an enrolment token on the first wing.
@@ -225,7 +284,7 @@ func (w *Wing) WaitReady(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("siterun: wing %s did not become ready: %w", w.ID, ctx.Err())
 		case <-w.Exited():
-			return fmt.Errorf("siterun: wing %s exited while starting", w.ID)
+			return fmt.Errorf("siterun: wing %s %w", w.ID, errExited)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
