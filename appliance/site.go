@@ -38,7 +38,9 @@ type SiteConfig struct {
 	// Routes sends traffic for a wing's address to another address
 	// instead: fault tests put a proxy between every pair of wings.
 	Routes map[string]string
-	// ReplaceVoterAfter and IsolatedAfter tune the node (see site.Config).
+	// MaxVoters, ReplaceVoterAfter and IsolatedAfter tune the node (see
+	// site.Config); zero means its defaults (5 voters, 10 minutes, 3 s).
+	MaxVoters         int
 	ReplaceVoterAfter time.Duration
 	IsolatedAfter     time.Duration
 }
@@ -145,7 +147,7 @@ func (a *Appliance) joinSite(ctx context.Context) (*siteMember, string, error) {
 		Wing: a.layout.ID, Dir: filepath.Join(data, raftFolder), Store: a.store,
 		Stream: m.listener.Raft(), Advertise: advertise, Client: m.client, PeerWing: trust.PeerWing,
 		Serial: m.id.Serial().String(), Bootstrap: joinAddr == "" && m.ca != nil, Log: a.log,
-		ReplaceVoterAfter: sc.ReplaceVoterAfter, IsolatedAfter: sc.IsolatedAfter,
+		MaxVoters: sc.MaxVoters, ReplaceVoterAfter: sc.ReplaceVoterAfter, IsolatedAfter: sc.IsolatedAfter,
 	})
 	if err != nil {
 		m.listener.Close()

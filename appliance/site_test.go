@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,4 +125,65 @@ func pullEvents(t *testing.T, addr, after string, limit int) []site.CommittedEve
 		out = append(out, page.Records...)
 		after = page.Next
 	}
+}
+
+// voters returns the wings that vote, as the wing r sees its site.
+func voters(r *running) []string {
+	var out []string
+	for _, w := range r.SiteNode().Status().Wings {
+		if w.Voter {
+			out = append(out, w.Wing)
+		}
+	}
+	return out
+}
+
+// TestVotesMoveFromALostWing: at most MaxVoters wings vote, the others
+// follow; when a voter stays unreachable, its vote moves to a healthy
+// wing, and the site keeps committing with the lost wing gone.
+func TestVotesMoveFromALostWing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four wings with raft; skipped in -short")
+	}
+	sc := SiteConfig{MaxVoters: 3, ReplaceVoterAfter: 2 * time.Second}
+	a := start(t, Config{SimulatedWing: "A", Site: sc})
+	wings := map[string]*running{"A": a}
+	for _, id := range []string{"B", "C", "D"} {
+		sc.JoinToken = token(t, a)
+		wings[id] = start(t, Config{SimulatedWing: id, Site: sc})
+	}
+	require.Eventually(t, func() bool {
+		return len(a.SiteNode().Status().Wings) == 4 && len(voters(a)) == 3
+	}, 20*time.Second, 50*time.Millisecond, "four wings, three of them voting")
+	time.Sleep(time.Second)
+	require.Len(t, voters(a), 3, "never more than MaxVoters")
+
+	// Stop a voter that does not lead (and is not A, which the test asks).
+	var lost string
+	for _, v := range voters(a) {
+		if v != a.SiteNode().Status().Leader && v != "A" {
+			lost = v
+			break
+		}
+	}
+	require.NotEmpty(t, lost)
+	require.NoError(t, wings[lost].stop())
+	var spare string
+	for id := range wings {
+		if !slices.Contains(voters(a), id) {
+			spare = id
+		}
+	}
+	require.Eventually(t, func() bool {
+		v := voters(a)
+		return len(v) == 3 && !slices.Contains(v, lost) && slices.Contains(v, spare)
+	}, 30*time.Second, 50*time.Millisecond, "wing %s's vote moves to wing %s", lost, spare)
+
+	// The site still commits: an alarm on the promoted wing reaches A.
+	point := spare + "1-03-CALL"
+	wings[spare].set(t, point, true)
+	require.Eventually(t, func() bool {
+		_, ok := a.State().ActiveAlarmOn(point)
+		return ok
+	}, 20*time.Second, 20*time.Millisecond)
 }
