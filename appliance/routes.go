@@ -13,7 +13,7 @@ func (a *Appliance) screens() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/firmware", a.updates)
 	mux.Handle("/api/v1/firmware/", a.updates)
-	mux.Handle("GET /api/v1/site/events", site.Events(a.store))
+	mux.Handle("/api/v1/site/events", site.Events(a.store)) // answers 405 to other methods
 	mux.Handle("/", a.ui)
 	return mux
 }
