@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -27,6 +28,39 @@ type SiteStatus struct {
 	Lockdown Lockdown `json:"lockdown"`
 	// Wings lists every wing of the site, the local one included, by id.
 	Wings []WingLink `json:"wings"`
+	// Rollout is the site's latest firmware rollout; nil before the first.
+	Rollout *Rollout `json:"rollout,omitempty"`
+}
+
+// Rollout is a firmware update going round the site, one wing at a time.
+type Rollout struct {
+	Build   uint64   `json:"build"`
+	Display string   `json:"display,omitempty"`
+	Order   []string `json:"order"`
+	Done    []string `json:"done"`
+	// Next is the wing installing it now; empty when it finished or stopped.
+	Next string `json:"next,omitempty"`
+	// Stopped says why it stopped before every wing had it.
+	Stopped string `json:"stopped,omitempty"`
+}
+
+// sentence says where the rollout is, for site IT on the Site screen.
+func (r *Rollout) sentence() string {
+	if r == nil {
+		return ""
+	}
+	name := fmt.Sprintf("build %d", r.Build)
+	if r.Display != "" {
+		name += " (" + r.Display + ")"
+	}
+	done := fmt.Sprintf("%d of %d wings run it", len(r.Done), len(r.Order))
+	switch {
+	case r.Stopped != "":
+		return fmt.Sprintf("Firmware %s: rollout stopped, %s. %s.", name, done, r.Stopped)
+	case r.Next != "":
+		return fmt.Sprintf("Firmware %s: rolling out, %s; wing %s is installing it.", name, done, r.Next)
+	}
+	return fmt.Sprintf("Firmware %s: every wing runs it.", name)
 }
 
 // Lockdown is a site-wide lockdown or state of emergency.

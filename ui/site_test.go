@@ -184,6 +184,28 @@ func TestSitePageListsEveryWing(t *testing.T) {
 	assert.Zero(t, panel.Find(`[data-testid="lockdown-end"]`).Length())
 	assert.Contains(t, panel.Text(), "Recorded as "+testOfficer)
 	assert.Equal(t, "None.", strings.TrimSpace(doc.Find(`[data-testid="site-alarm-list"] .empty`).Text()))
+	assert.Zero(t, doc.Find(`[data-testid="site-rollout"]`).Length(), "no rollout, no line")
+}
+
+func TestSitePageShowsTheFirmwareRollout(t *testing.T) {
+	f := newFakeWing()
+	st := threeWingSite(f)
+	st.Rollout = &Rollout{Build: 8, Display: "2026.12.1", Order: []string{"A", "B", "C"}, Done: []string{"A"}, Next: "B"}
+	f.setSite(st)
+	_, ts := serve(t, f)
+	line := func() string {
+		return strings.TrimSpace(getPage(t, ts, "/site", http.StatusOK).Find(`[data-testid="site-rollout"]`).Text())
+	}
+	assert.Equal(t, "Firmware build 8 (2026.12.1): rolling out, 1 of 3 wings run it; wing B is installing it.", line())
+
+	st.Rollout = &Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A"}, Stopped: "wing B: came back on build 7 after trying build 8"}
+	f.setSite(st)
+	assert.Equal(t, "Firmware build 8: rollout stopped, 1 of 3 wings run it. wing B: came back on build 7 after trying build 8.", line())
+
+	st.Rollout = &Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A", "B", "C"}}
+	f.setSite(st)
+	assert.Equal(t, "Firmware build 8: every wing runs it.", line())
+	assert.Equal(t, []any{"A", "B", "C"}, getJSON(t, ts, "/api/v1/site", http.StatusOK)["rollout"].(map[string]any)["done"])
 }
 
 func TestSitePageOfAWingOnItsOwn(t *testing.T) {

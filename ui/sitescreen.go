@@ -152,10 +152,11 @@ type siteStatusPanel struct {
 	Leader   string
 	Isolated bool
 	Rows     []siteWingRow
+	Rollout  string // where the site's firmware rollout is; empty when none
 }
 
 func (p siteStatusPanel) same(o siteStatusPanel) bool {
-	return p.Site == o.Site && p.Wing == o.Wing && p.Leader == o.Leader && p.Isolated == o.Isolated &&
+	return p.Site == o.Site && p.Wing == o.Wing && p.Leader == o.Leader && p.Isolated == o.Isolated && p.Rollout == o.Rollout &&
 		slices.EqualFunc(p.Rows, o.Rows, siteWingRow.same)
 }
 
@@ -277,7 +278,7 @@ func (v view) siteFrame() siteFrame {
 // by id.
 func (v view) siteStatus() siteStatusPanel {
 	st := v.site
-	p := siteStatusPanel{Site: st.Site, Wing: cmp.Or(st.Wing, v.layout.ID), Leader: st.Leader, Isolated: st.Isolated}
+	p := siteStatusPanel{Site: st.Site, Wing: cmp.Or(st.Wing, v.layout.ID), Leader: st.Leader, Isolated: st.Isolated, Rollout: st.Rollout.sentence()}
 	for _, w := range st.Wings {
 		p.Rows = append(p.Rows, siteWingRow{
 			Wing: w.Wing, Local: w.Wing == p.Wing || w.Link == LinkLocal, Link: w.Link, Voter: w.Voter,
