@@ -70,13 +70,9 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	digest, size, err := keepBundle(u.dataDir, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File) (firmware.Manifest, error) {
+	digest, size, man, err := keepBundle(u.dataDir, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File) (firmware.Manifest, error) {
 		return firmware.Verify(f, d.Trust, s.Target(d.Hardware))
 	})
-	var man firmware.Manifest
-	if err == nil {
-		man, err = readManifest(u.dataDir, digest, d, s)
-	}
 	if err != nil {
 		status := installStatus(err)
 		u.log.Warn("firmware rollout refused", "from", r.RemoteAddr, "status", status, "err", err)
@@ -117,54 +113,40 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	writeFirmwareJSON(w, http.StatusAccepted, u.view(d, s, msg))
 }
 
-// readManifest reads the manifest of a kept bundle (checked when kept).
-func readManifest(dataDir, digest string, d firmware.Device, s firmware.Slots) (firmware.Manifest, error) {
-	f, err := os.Open(bundlePath(dataDir, digest))
-	if err != nil {
-		return firmware.Manifest{}, err
-	}
-	defer f.Close()
-	b, err := firmware.Open(f, d.Trust, s.Target(d.Hardware))
-	if err != nil {
-		return firmware.Manifest{}, err
-	}
-	return b.Manifest, nil
-}
-
 // keepBundle writes a bundle from r into the bundles folder under its
-// SHA-256, once check accepts it, and removes the bundles of earlier
-// rollouts. Nothing is kept when anything fails.
-func keepBundle(dataDir string, r io.Reader, check func(*os.File) (firmware.Manifest, error)) (string, int64, error) {
+// SHA-256, once check accepts it (returning the manifest check read), and
+// removes the bundles of earlier rollouts. Nothing is kept when anything
+// fails.
+func keepBundle(dataDir string, r io.Reader, check func(*os.File) (firmware.Manifest, error)) (digest string, size int64, m firmware.Manifest, err error) {
 	dir := bundlesDir(dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", 0, err
+		return "", 0, m, err
 	}
 	f, err := os.CreateTemp(dir, "upload-*.part")
 	if err != nil {
-		return "", 0, err
+		return "", 0, m, err
 	}
 	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
 	defer f.Close()
 	h := sha256.New()
-	size, err := io.Copy(io.MultiWriter(f, h), r)
-	if err != nil {
-		return "", 0, err
+	if size, err = io.Copy(io.MultiWriter(f, h), r); err != nil {
+		return "", 0, m, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", 0, err
+		return "", 0, m, err
 	}
-	if _, err := check(f); err != nil {
-		return "", 0, err
+	if m, err = check(f); err != nil {
+		return "", 0, m, err
 	}
 	if err := f.Sync(); err != nil {
-		return "", 0, err
+		return "", 0, m, err
 	}
-	digest := hex.EncodeToString(h.Sum(nil))
+	digest = hex.EncodeToString(h.Sum(nil))
 	if err := os.Rename(f.Name(), bundlePath(dataDir, digest)); err != nil {
-		return "", 0, err
+		return "", 0, m, err
 	}
 	dropOtherBundles(dataDir, digest)
-	return digest, size, nil
+	return digest, size, m, nil
 }
 
 func dropOtherBundles(dataDir, keep string) {
@@ -357,7 +339,7 @@ func (a *Appliance) fetchBundleFrom(ctx context.Context, m *siteMember, url stri
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s", resp.Status)
 	}
-	_, _, err = keepBundle(a.cfg.DataDir, io.LimitReader(resp.Body, r.Size+1), func(f *os.File) (firmware.Manifest, error) {
+	_, _, _, err = keepBundle(a.cfg.DataDir, io.LimitReader(resp.Body, r.Size+1), func(f *os.File) (firmware.Manifest, error) {
 		h := sha256.New()
 		n, err := io.Copy(h, f)
 		if err != nil {
