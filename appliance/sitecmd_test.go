@@ -52,7 +52,7 @@ func TestSiteCommands(t *testing.T) {
 	status, out, errs = execute("site", "decommission", "-data", dataA, "B")
 	require.Equal(t, 0, status, errs)
 	assert.Contains(t, out, "wing B decommissioned")
-	assert.True(t, a.SiteNode().Status().Agreed.Wings["B"].Removed)
+	assert.Eventually(t, func() bool { return a.SiteNode().Status().Agreed.Wings["B"].Removed }, 10*time.Second, 20*time.Millisecond)
 	status, _, _ = execute("site", "decommission", "-data", dataA)
 	assert.Equal(t, 2, status, "the wing must be named")
 }
