@@ -94,6 +94,9 @@ type Appliance struct {
 	climate     map[string]ui.ClimateReading
 	storeFault  error                   // the store's last refusal, until it records again
 	faultSince  time.Time               // when the store first refused
+	held        []heldDraft             // observed events the store refused, oldest first (held.go)
+	heldN       uint64                  // events ever held, numbering them
+	heldLost    int                     // held events let go past maxHeld
 	annunciator *annunciate.Annunciator // while Run runs with outputs configured
 	sinceSave   int
 

@@ -211,6 +211,9 @@ func (a *Appliance) record(ctx context.Context, d event.Draft) {
 	if d.Actor == "" {
 		d.Actor = event.SystemActor
 	}
+	if a.queueBehindHeld(d) {
+		return
+	}
 	if _, err := a.store.Append(ctx, d); err != nil && ctx.Err() == nil {
 		a.failed(d, err)
 	}

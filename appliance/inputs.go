@@ -2,12 +2,10 @@ package appliance
 
 import (
 	"context"
-	"time"
-
-	"periph.io/x/conn/v3/gpio"
 	"sync"
 
-	"wingnode/appliance/event"
+	"periph.io/x/conn/v3/gpio"
+
 	"wingnode/sensors"
 )
 
@@ -37,6 +35,7 @@ func (a *Appliance) startHardware(ctx context.Context, wg *sync.WaitGroup) {
 	})
 	wg.Go(a.guard(func() { a.annunciators(ctx) }))
 	wg.Go(a.guard(func() { newRecorder(a).run(ctx, readings) }))
+	wg.Go(a.guard(func() { a.storeHeld(ctx) }))
 }
 
 // guard wraps f so that a panic in it puts the annunciators in their safe
@@ -77,21 +76,6 @@ func (a *Appliance) claimRaise(point string) bool {
 	}
 	a.pending[point] = true
 	return true
-}
-
-// failed reports an input event the store refused, and lets a press of
-// the same alarm point raise again.
-func (a *Appliance) failed(d event.Draft, err error) {
-	a.log.Error("an input event could not be stored", "kind", d.Kind, "subject", d.Subject, "err", err)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if d.Kind == event.AlarmRaised {
-		delete(a.pending, d.Subject)
-	}
-	if a.storeFault == nil {
-		a.faultSince = time.Now()
-	}
-	a.storeFault = err
 }
 
 func (a *Appliance) pinByName(name string) gpio.PinIO {

@@ -127,6 +127,9 @@ func (r *recorder) submit(ctx context.Context, d event.Draft) {
 	if d.Actor == "" {
 		d.Actor = event.SystemActor
 	}
+	if r.a.queueBehindHeld(d) {
+		return
+	}
 	p, err := r.a.store.Submit(ctx, d)
 	if err != nil {
 		r.a.failed(d, err)

@@ -138,9 +138,10 @@ func TestRolloutGoesRoundTheSiteOneWingAtATime(t *testing.T) {
 	}
 	_, err = os.Stat(bundlePath(wings[2].cfg.DataDir, r.Digest))
 	assert.NoError(t, err, "C fetched the bundle from a peer")
-	status, body = firmwareCall(t, wings[1], boards["B"].token, http.MethodGet, "/api/v1/firmware", nil)
-	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, []any{"A", "B", "C"}, body["rollout"].(map[string]any)["done"], "site IT sees the rollout on any wing")
+	assert.Eventually(t, func() bool {
+		status, body := firmwareCall(t, wings[1], boards["B"].token, http.MethodGet, "/api/v1/firmware", nil)
+		return status == http.StatusOK && assert.ObjectsAreEqual([]any{"A", "B", "C"}, body["rollout"].(map[string]any)["done"])
+	}, 10*time.Second, 20*time.Millisecond, "site IT sees the rollout on any wing")
 }
 
 func TestRolloutStopsAtTheFirstFailure(t *testing.T) {

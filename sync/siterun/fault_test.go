@@ -3,6 +3,7 @@ package siterun_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -305,11 +306,53 @@ func TestFullDiskOnOneWing(t *testing.T) {
 		st, err := s.Status(ctx, l)
 		return err == nil && st.Applied > before.Applied+20
 	}, 30*time.Second, 200*time.Millisecond)
-	time.Sleep(4 * time.Second)
-	// Space is freed: the wing starts without the limit and catches up.
+	// Space is freed while the wing runs: it records again, first the
+	// events it held while its disk was full, each marked with when it was
+	// observed.
+	require.NoError(t, s.Unlimit(full))
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(s.Wing(full).Screens + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 30*time.Second, 100*time.Millisecond, "wing %s records again", full)
+	require.Eventually(t, func() bool { return heldEventsStored(t, s.Wing(full).Screens, full) > 0 }, 10*time.Second, 200*time.Millisecond,
+		"wing %s stored the events it observed while its disk was full", full)
+	time.Sleep(2 * time.Second)
+	// And after a restart it catches up with the site.
 	s.Kill(full)
 	require.NoError(t, s.Restart(ctx, full))
 	finish(t, s, w)
+}
+
+// heldEventsStored counts a wing's newest events that were held while its
+// store refused them (they carry observed_at).
+func heldEventsStored(t *testing.T, screens, wing string) int {
+	t.Helper()
+	resp, err := http.Get(screens + "/api/v1/events?limit=1000&wing=" + wing)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Records []struct {
+			Event struct {
+				Data map[string]string `json:"data"`
+			} `json:"event"`
+		} `json:"records"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return 0
+	}
+	n := 0
+	for _, r := range page.Records {
+		if r.Event.Data["observed_at"] != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func TestClockJumps(t *testing.T) {

@@ -338,13 +338,31 @@ func (s *Site) Restart(ctx context.Context, id string, extra ...string) error {
 }
 
 // RestartLimited starts a wing whose files may not grow past fileLimit
-// bytes: its disk is, in effect, full (writes fail with EFBIG). It needs
-// util-linux's prlimit.
+// bytes (a soft limit, so Unlimit can lift it): its disk is, in effect,
+// full (writes fail with EFBIG). It needs util-linux's prlimit.
 func (s *Site) RestartLimited(ctx context.Context, id string, fileLimit int64) error {
-	if err := s.runWith(s.wings[id], []string{"prlimit", "--fsize=" + strconv.FormatInt(fileLimit, 10)}, nil); err != nil {
+	if err := s.runWith(s.wings[id], []string{"prlimit", "--fsize=" + strconv.FormatInt(fileLimit, 10) + ":"}, nil); err != nil {
 		return err
 	}
 	return s.wings[id].WaitReady(ctx)
+}
+
+// Unlimit lifts the file size limit of a wing started by RestartLimited,
+// while it runs: space on its disk is freed.
+func (s *Site) Unlimit(id string) error {
+	w := s.wings[id]
+	w.mu.Lock()
+	cmd := w.cmd
+	w.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("siterun: wing %s is not running", id)
+	}
+	// prlimit set the limit and then became wingnode: same pid.
+	out, err := exec.Command("prlimit", "--pid", strconv.Itoa(cmd.Process.Pid), "--fsize=unlimited:").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("siterun: prlimit: %w: %s", err, out)
+	}
+	return nil
 }
 
 // Close stops every wing and the proxies.
