@@ -243,7 +243,7 @@ func (a *Appliance) committed(batch []store.Record) {
 	if a.site != nil && slices.ContainsFunc(batch, func(r store.Record) bool { return r.Event.Wing == a.layout.ID }) {
 		a.site.node.Recorded()
 	}
-	if a.storeFault != nil {
+	if a.storeFault != nil && len(a.held) == 0 { // else storeHeld says when the backlog is stored
 		a.log.Info("events are being recorded again", "after", time.Since(a.faultSince).Round(time.Second))
 		a.storeFault = nil
 	}

@@ -12,7 +12,9 @@ import (
 // lose it. The draft is held in memory, in order, and stored once the store
 // takes events again, with the time it was observed in its data
 // (observed_at). While any are held, newly observed events queue behind
-// them, so that a door's opening and closing keep their order.
+// them, so that a door's opening and closing keep their order, and the
+// wing reports that recording has stopped (Recording) until all are
+// stored.
 
 // maxHeld bounds the events held; past it the oldest are let go, counted
 // and logged.
@@ -111,7 +113,14 @@ func (a *Appliance) storeHeld(ctx context.Context) {
 			a.mu.Unlock()
 		}
 		if stored > 0 {
-			a.log.Info("stored events held while the store refused them", "events", stored, "still_held", a.Held())
+			a.mu.Lock()
+			left := len(a.held)
+			if left == 0 && a.storeFault != nil {
+				a.storeFault = nil
+				a.log.Info("events are being recorded again", "after", time.Since(a.faultSince).Round(time.Second))
+			}
+			a.mu.Unlock()
+			a.log.Info("stored events held while the store refused them", "events", stored, "still_held", left)
 		}
 	}
 }
