@@ -70,7 +70,7 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	digest, size, man, err := keepBundle(u.dataDir, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File) (firmware.Manifest, error) {
+	digest, size, man, err := keepBundle(u.dataDir, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File, _ string, _ int64) (firmware.Manifest, error) {
 		return firmware.Verify(f, d.Trust, s.Target(d.Hardware))
 	})
 	if err != nil {
@@ -114,10 +114,10 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 }
 
 // keepBundle writes a bundle from r into the bundles folder under its
-// SHA-256, once check accepts it (returning the manifest check read), and
-// removes the bundles of earlier rollouts. Nothing is kept when anything
-// fails.
-func keepBundle(dataDir string, r io.Reader, check func(*os.File) (firmware.Manifest, error)) (digest string, size int64, m firmware.Manifest, err error) {
+// SHA-256, once check accepts it (the file, rewound, with its digest and
+// size; it returns the manifest it read), and removes the bundles of
+// earlier rollouts. Nothing is kept when anything fails.
+func keepBundle(dataDir string, r io.Reader, check func(f *os.File, digest string, size int64) (firmware.Manifest, error)) (digest string, size int64, m firmware.Manifest, err error) {
 	dir := bundlesDir(dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", 0, m, err
@@ -135,13 +135,13 @@ func keepBundle(dataDir string, r io.Reader, check func(*os.File) (firmware.Mani
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", 0, m, err
 	}
-	if m, err = check(f); err != nil {
+	digest = hex.EncodeToString(h.Sum(nil))
+	if m, err = check(f, digest, size); err != nil {
 		return "", 0, m, err
 	}
 	if err := f.Sync(); err != nil {
 		return "", 0, m, err
 	}
-	digest = hex.EncodeToString(h.Sum(nil))
 	if err := os.Rename(f.Name(), bundlePath(dataDir, digest)); err != nil {
 		return "", 0, m, err
 	}
@@ -339,14 +339,9 @@ func (a *Appliance) fetchBundleFrom(ctx context.Context, m *siteMember, url stri
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s", resp.Status)
 	}
-	_, _, _, err = keepBundle(a.cfg.DataDir, io.LimitReader(resp.Body, r.Size+1), func(f *os.File) (firmware.Manifest, error) {
-		h := sha256.New()
-		n, err := io.Copy(h, f)
-		if err != nil {
-			return firmware.Manifest{}, err
-		}
-		if n != r.Size || hex.EncodeToString(h.Sum(nil)) != r.Digest {
-			return firmware.Manifest{}, fmt.Errorf("%w: the bundle fetched is not the one the site agreed on (%d bytes)", firmware.ErrCorrupt, n)
+	_, _, _, err = keepBundle(a.cfg.DataDir, io.LimitReader(resp.Body, r.Size+1), func(_ *os.File, digest string, size int64) (firmware.Manifest, error) {
+		if size != r.Size || digest != r.Digest {
+			return firmware.Manifest{}, fmt.Errorf("%w: the bundle fetched is not the one the site agreed on (%d bytes)", firmware.ErrCorrupt, size)
 		}
 		return firmware.Manifest{}, nil
 	})

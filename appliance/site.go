@@ -239,9 +239,7 @@ func (a *Appliance) SetLockdown(ctx context.Context, officer string, active bool
 	if len(reason) > maxNote {
 		return fmt.Errorf("appliance: the reason is %d characters; at most %d", len(reason), maxNote)
 	}
-	a.mu.Lock()
-	m := a.site
-	a.mu.Unlock()
+	m := a.member()
 	if m == nil {
 		return errors.New("appliance: the site is not running yet")
 	}
@@ -269,12 +267,10 @@ func (a *Appliance) SetLockdown(ctx context.Context, officer string, active bool
 
 // SiteNode gives tests and the bench the running site node; nil before Run.
 func (a *Appliance) SiteNode() *site.Node {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.site == nil {
-		return nil
+	if m := a.member(); m != nil {
+		return m.node
 	}
-	return a.site.node
+	return nil
 }
 
 // runSite joins the site and keeps the membership until ctx ends. The

@@ -107,6 +107,17 @@ func (s *fsmState) fill() {
 	}
 }
 
+// heldBy says which wing's committed events a store with these heads
+// lacks, nil when it holds them all.
+func (s fsmState) heldBy(heads map[string]uint64) error {
+	for wing, seq := range s.Committed {
+		if heads[wing] < seq {
+			return fmt.Errorf("wing %s's events up to %d are committed but this wing holds %d", wing, seq, heads[wing])
+		}
+	}
+	return nil
+}
+
 func (s fsmState) clone() fsmState {
 	s.Committed = maps.Clone(s.Committed)
 	s.Agreed.Wings = maps.Clone(s.Agreed.Wings)
@@ -366,10 +377,8 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return err
 	}
-	for wing, seq := range st.Committed {
-		if held[wing] < seq {
-			return fmt.Errorf("site: restore snapshot at index %d: wing %s's events up to %d are committed but this wing holds %d", st.Applied, wing, seq, held[wing])
-		}
+	if err := st.heldBy(held); err != nil {
+		return fmt.Errorf("site: restore snapshot at index %d: %w", st.Applied, err)
 	}
 	b, _ := json.Marshal(st)
 	if _, err := f.store.Ingest(ctx, store.Batch{Applied: st.Applied, State: func([]error) []byte { return b }}); err != nil {

@@ -223,13 +223,7 @@ func (n *Node) catchUpTo(ctx context.Context, st fsmState) error {
 		if err != nil {
 			return err
 		}
-		missing := false
-		for wing, seq := range st.Committed {
-			if held[wing] < seq {
-				missing = true
-			}
-		}
-		if !missing {
+		if st.heldBy(held) == nil {
 			return nil
 		}
 	}
