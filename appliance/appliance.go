@@ -8,9 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
-	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -18,21 +17,28 @@ import (
 	"periph.io/x/conn/v3/i2c"
 
 	"wingnode/appliance/config"
+	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
+	"wingnode/appliance/hardware"
+	"wingnode/appliance/officer"
+	"wingnode/appliance/picture"
+	"wingnode/appliance/recording"
 	"wingnode/appliance/store"
-	"wingnode/appliance/wing"
+	"wingnode/appliance/update"
 	"wingnode/firmware"
 	"wingnode/sensors"
-	"wingnode/sensors/annunciate"
 	"wingnode/sensors/scenario"
 	"wingnode/sensors/simulate"
+	"wingnode/sync/member"
+	"wingnode/sync/site"
 	"wingnode/ui"
 )
 
 // Config configures an appliance. The zero value runs the built-in
 // simulated wing A with its data in ./data, screens on 127.0.0.1:8080.
 type Config struct {
-	// DataDir holds the store (wing.db). Default "data".
+	// DataDir holds the store (wing.db) and the wing's other files
+	// (appliance/datadir). Default "data".
 	DataDir string
 	// Wing is the wing's configuration; when its ID is empty the built-in
 	// simulated wing with id SimulatedWing is used.
@@ -77,34 +83,49 @@ type Config struct {
 	Reboot       func() error
 }
 
-// Appliance is one wing appliance.
+// SiteConfig configures the wing's membership of its site (sync/member).
+type SiteConfig struct {
+	// Listen is the site port: raft and the site API, mutual TLS.
+	// Default "127.0.0.1:0" (a free port; enough for a one-wing site).
+	Listen string
+	// Advertise is the address other wings reach this one at; default the
+	// address Listen gets. Needed when Listen has no host (":8443").
+	Advertise string
+	// Name names a new site formed by this wing; default "site".
+	Name string
+	// JoinToken is a one-time enrolment token from a wing of an existing
+	// site (`wingnode site token`). Without one, and without an identity
+	// in the data folder, the wing forms a new site of its own. A token in
+	// DATA/site/enrol-token (put there when the image is provisioned) is
+	// used likewise.
+	JoinToken string
+	// Routes sends traffic for a wing's address to another address
+	// instead: fault tests put a proxy between every pair of wings.
+	Routes map[string]string
+	// MaxVoters, ReplaceVoterAfter and IsolatedAfter tune the node (see
+	// site.Config); zero means its defaults (5 voters, 10 minutes, 3 s).
+	MaxVoters         int
+	ReplaceVoterAfter time.Duration
+	IsolatedAfter     time.Duration
+}
+
+// Appliance is one wing appliance: the rooms below, wired together.
 type Appliance struct {
-	cfg     Config
-	log     *slog.Logger
-	layout  config.Wing
-	store   *store.Store
-	updates *updates // site IT's firmware endpoint and the rollout agent's installer
-	ui      *ui.Server
+	cfg    Config
+	log    *slog.Logger
+	layout config.Wing
 
-	mu          sync.Mutex
-	state       *wing.State
-	folded      uint64 // position of the newest event folded into state
-	subscribers map[chan event.Event]struct{}
-	pending     map[string]bool // alarm points with a raise submitted but not yet folded
-	climate     map[string]ui.ClimateReading
-	storeFault  error                   // the store's last refusal, until it records again
-	faultSince  time.Time               // when the store first refused
-	held        []heldDraft             // observed events the store refused, oldest first (held.go)
-	heldN       uint64                  // events ever held, numbering them
-	heldLost    int                     // held events let go past maxHeld
-	annunciator *annunciate.Annunciator // while Run runs with outputs configured
-	sinceSave   int
+	store     *store.Store         // every event, durable first
+	picture   *picture.Picture     // the folded state and the open screens' feed
+	recording *recording.Recorder  // the one write path of observed events
+	hardware  *hardware.Hardware   // inputs, sensors and annunciators
+	sim       *hardware.Simulation // the simulated hardware, when Config.Simulate
+	panel     *officer.Panel       // officers' actions
+	updates   *update.Updates      // site IT's firmware endpoint and the rollout agent
+	ui        *ui.Server           // the screens and the API
+	member    atomic.Pointer[member.Member]
 
-	sim  *simulation // simulated hardware, when Config.Simulate
-	site *siteMember // while Run runs
-
-	checkpointing sync.Mutex
-	addr          chan string
+	addr chan string
 }
 
 // New opens the store and rebuilds the wing state from it.
@@ -121,44 +142,48 @@ func New(cfg Config) (*Appliance, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("appliance: data folder: %w", err)
 	}
-	a := &Appliance{
-		cfg: cfg, log: cfg.Log, layout: layout,
-		subscribers: map[chan event.Event]struct{}{},
-		pending:     map[string]bool{},
-		climate:     map[string]ui.ClimateReading{},
-		addr:        make(chan string, 1),
-	}
+	data := datadir.Dir(cfg.DataDir)
+	a := &Appliance{cfg: cfg, log: cfg.Log, layout: layout, addr: make(chan string, 1)}
 	opts := store.Options{Wing: layout.ID, Committed: a.committed}
 	if off := cfg.ClockOffset; off != 0 {
 		opts.Clock = event.NewClock(func() time.Time { return time.Now().Add(off) })
 	}
-	st, err := store.Open(filepath.Join(cfg.DataDir, "wing.db"), opts)
+	st, err := store.Open(data.Store(), opts)
 	if err != nil {
 		return nil, err
 	}
 	a.store = st
-	a.updates = newUpdates(cfg.DataDir, a.log)
-	if cfg.UpdateDevice != nil {
-		a.updates.device = cfg.UpdateDevice
-	}
-	if cfg.Reboot != nil {
-		a.updates.reboot = cfg.Reboot
-	}
-	a.updates.member = a.member
-	if err := a.rebuild(); err != nil {
+	if a.picture, err = picture.Rebuild(st, cfg.CheckpointEvery, a.log.With("wing", layout.ID)); err != nil {
 		st.Close()
 		return nil, err
 	}
 	if cfg.Simulate {
-		if a.sim, err = newSimulation(layout, cfg.Clock); err != nil {
+		if a.sim, err = hardware.NewSimulation(layout, cfg.Clock); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("appliance: simulated hardware: %w", err)
 		}
-		if a.cfg.OpenI2C == nil {
-			a.cfg.OpenI2C = a.sim.openBus
+		if cfg.OpenI2C == nil {
+			cfg.OpenI2C = a.sim.OpenBus
 		}
 	}
-	a.ui = ui.New(a, ui.Options{Version: cfg.Version})
+	a.recording = recording.New(recording.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock, Log: a.log})
+	a.hardware = hardware.New(hardware.Config{Wing: layout, Record: a.recording.Record, Read: a.picture.Read,
+		Clock: cfg.Clock, Log: a.log, PinByName: cfg.PinByName, OpenI2C: cfg.OpenI2C, ClimateInterval: cfg.ClimateInterval})
+	a.panel = officer.New(officer.Config{Wing: layout.ID, Store: st, Read: a.picture.Read, Clock: cfg.Clock,
+		Site: func() officer.Site {
+			if m := a.member.Load(); m != nil {
+				return m
+			}
+			return nil
+		}})
+	a.updates = update.New(update.Config{Data: data, Wing: layout.ID, Device: cfg.UpdateDevice, Reboot: cfg.Reboot, Log: a.log,
+		Site: func() update.Site {
+			if m := a.member.Load(); m != nil {
+				return m
+			}
+			return nil
+		}})
+	a.ui = ui.New(screens{a}, ui.Options{Version: cfg.Version})
 	return a, nil
 }
 
@@ -187,106 +212,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// rebuild loads the last checkpoint and folds every event after it.
-func (a *Appliance) rebuild() error {
-	start := time.Now()
-	pos, data, err := a.store.Checkpoint()
-	if err != nil {
-		return err
-	}
-	state := wing.New()
-	if pos > 0 {
-		if s, err := wing.UnmarshalCheckpoint(data); err != nil {
-			a.log.Warn("state checkpoint not usable; folding every event", "err", err)
-			pos = 0
-		} else {
-			state = s
-		}
-	}
-	n := 0
-	err = a.store.Scan(pos, func(r store.Record) error {
-		state.Fold(r.Event)
-		pos = r.Pos
-		n++
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("appliance: rebuild wing state: %w", err)
-	}
-	a.mu.Lock()
-	a.state, a.folded = state, pos
-	a.mu.Unlock()
-	a.log.Info("wing state rebuilt", "wing", a.layout.ID, "events_folded", n, "position", pos, "took", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// committed is the store's commit hook: fold, then tell the screens.
-func (a *Appliance) committed(batch []store.Record) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, r := range batch {
-		a.state.Fold(r.Event)
-		if r.Event.Kind == event.AlarmRaised {
-			delete(a.pending, r.Event.Subject)
-		}
-		for ch := range a.subscribers {
-			select {
-			case ch <- r.Event:
-			default:
-				// Fell behind: the screen reloads rather than miss an event.
-				delete(a.subscribers, ch)
-				close(ch)
-			}
-		}
-	}
-	a.folded = batch[len(batch)-1].Pos
-	if a.site != nil && slices.ContainsFunc(batch, func(r store.Record) bool { return r.Event.Wing == a.layout.ID }) {
-		a.site.node.Recorded()
-	}
-	if a.storeFault != nil && len(a.held) == 0 { // else storeHeld says when the backlog is stored
-		a.log.Info("events are being recorded again", "after", time.Since(a.faultSince).Round(time.Second))
-		a.storeFault = nil
-	}
-	if a.annunciator != nil {
-		a.annunciator.Show(a.summaryLocked())
-	}
-	a.sinceSave += len(batch)
-	if a.sinceSave >= a.cfg.CheckpointEvery {
-		a.sinceSave = 0
-		data, err := a.state.MarshalCheckpoint()
-		if err != nil {
-			a.log.Error("state checkpoint", "err", err)
-			return
-		}
-		go a.saveCheckpoint(a.folded, data)
-	}
-}
-
-func (a *Appliance) saveCheckpoint(pos uint64, data []byte) {
-	a.checkpointing.Lock()
-	defer a.checkpointing.Unlock()
-	if err := a.store.SaveCheckpoint(pos, data); err != nil {
-		a.log.Error("state checkpoint", "err", err)
-	}
-}
-
-// checkpointNow saves the state as it is, for a quick next start.
-func (a *Appliance) checkpointNow() {
-	a.mu.Lock()
-	pos := a.folded
-	data, err := a.state.MarshalCheckpoint()
-	a.mu.Unlock()
-	if err == nil {
-		a.saveCheckpoint(pos, data)
-	}
-}
-
 // Run records the start, reads the inputs and serves the screens until
 // ctx ends, then records a clean stop.
 func (a *Appliance) Run(ctx context.Context) error {
 	defer func() {
 		if r := recover(); r != nil {
-			a.safeOutputs()
+			a.hardware.Safe()
 			panic(r)
 		}
 	}()
@@ -303,10 +234,15 @@ func (a *Appliance) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	a.startHardware(ctx, &wg)
-	wg.Add(1)
-	go a.runSite(ctx, &wg)
-	srv := &http.Server{Handler: a.screens(), ReadHeaderTimeout: 5 * time.Second}
+	guard := a.hardware.Guard // a panic in any of these puts the annunciators in their safe state first
+	if a.sim != nil && a.cfg.SimulatedActivity {
+		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log) }))
+	}
+	readings := make(chan sensors.Reading, 1024)
+	wg.Go(func() { a.hardware.Run(ctx, readings) })
+	wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
+	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
+	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
@@ -329,6 +265,22 @@ func (a *Appliance) Run(ctx context.Context) error {
 	return err
 }
 
+func (a *Appliance) memberConfig() member.Config {
+	sc := a.cfg.Site
+	return member.Config{Wing: a.layout.ID, Data: datadir.Dir(a.cfg.DataDir), Store: a.store,
+		Listen: sc.Listen, Advertise: sc.Advertise, Name: sc.Name, JoinToken: sc.JoinToken, Routes: sc.Routes,
+		Bundles: a.updates.ServeBundle(), MaxVoters: sc.MaxVoters, ReplaceVoterAfter: sc.ReplaceVoterAfter,
+		IsolatedAfter: sc.IsolatedAfter, Log: a.log}
+}
+
+// inSite runs while the wing is a member of its site: the rollout agent
+// takes the wing's turns.
+func (a *Appliance) inSite(ctx context.Context, m *member.Member) {
+	a.member.Store(m)
+	defer a.member.Store(nil)
+	a.updates.FollowRollouts(ctx, m)
+}
+
 // Addr waits until Run listens and returns the screens' address.
 func (a *Appliance) Addr(ctx context.Context) (string, error) {
 	select {
@@ -343,13 +295,7 @@ func (a *Appliance) Addr(ctx context.Context) (string, error) {
 // Close saves a state checkpoint, closes the store and releases simulated
 // pins. Call it after Run has returned.
 func (a *Appliance) Close() error {
-	a.checkpointNow()
-	a.mu.Lock()
-	for ch := range a.subscribers {
-		delete(a.subscribers, ch)
-		close(ch)
-	}
-	a.mu.Unlock()
+	a.picture.Close()
 	var err error
 	if a.sim != nil {
 		err = a.sim.Close()
@@ -357,145 +303,12 @@ func (a *Appliance) Close() error {
 	return errors.Join(err, a.store.Close())
 }
 
-// Handler returns the screens and API, for tests that serve them themselves.
-func (a *Appliance) Handler() http.Handler { return a.ui }
+// Screens is the wing as its screens see it and act on it (ui.Wing): its
+// layout, its folded state and event feed, the officers' actions.
+func (a *Appliance) Screens() ui.Wing { return screens{a} }
 
-// Layout implements ui.Wing.
-func (a *Appliance) Layout() config.Wing { return a.layout }
-
-// State implements ui.Wing.
-func (a *Appliance) State() *wing.State {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.state.Clone()
-}
-
-// Query implements ui.Wing.
-func (a *Appliance) Query(_ context.Context, q store.Query) (store.Page, error) {
-	return a.store.Query(q)
-}
-
-// Tail implements ui.Wing.
-func (a *Appliance) Tail(_ context.Context, after uint64, limit int) ([]store.Record, error) {
-	return a.store.Tail(after, limit)
-}
-
-// Subscribe implements ui.Wing.
-func (a *Appliance) Subscribe() (<-chan event.Event, func()) {
-	ch := make(chan event.Event, 256)
-	a.mu.Lock()
-	a.subscribers[ch] = struct{}{}
-	a.mu.Unlock()
-	return ch, func() {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if _, ok := a.subscribers[ch]; ok {
-			delete(a.subscribers, ch)
-			close(ch)
-		}
-	}
-}
-
-// maxNote bounds an officer's note on a resolved alarm.
-const maxNote = 200
-
-// Acknowledge implements ui.Wing. Acknowledging an alarm that is already
-// acknowledged records nothing and is not an error.
-func (a *Appliance) Acknowledge(ctx context.Context, id event.ID, officer string) error {
-	alarm, err := a.alarmFor(id, officer)
-	if err != nil || alarm.Acknowledged != nil {
-		return err
-	}
-	_, err = a.store.Append(ctx, event.Draft{Kind: event.AlarmAcknowledged, Subject: alarm.Point, Actor: officer,
-		Data: map[string]string{"alarm": id.String()}})
-	return err
-}
-
-// Clear implements ui.Wing.
-func (a *Appliance) Clear(ctx context.Context, id event.ID, officer, note string) error {
-	alarm, err := a.alarmFor(id, officer)
-	if err != nil {
-		return err
-	}
-	if len(note) > maxNote {
-		return fmt.Errorf("appliance: the note is %d characters; at most %d", len(note), maxNote)
-	}
-	data := map[string]string{"alarm": id.String()}
-	if note != "" {
-		data["note"] = note
-	}
-	_, err = a.store.Append(ctx, event.Draft{Kind: event.AlarmCleared, Subject: alarm.Point, Actor: officer, Data: data})
-	return err
-}
-
-func (a *Appliance) alarmFor(id event.ID, officer string) (wing.Alarm, error) {
-	if officer == "" {
-		return wing.Alarm{}, errors.New("appliance: an officer must be named to act on an alarm")
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.state.CanAct(id)
-}
-
-// Recording implements ui.Wing.
-func (a *Appliance) Recording() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.storeFault == nil {
-		return nil
-	}
-	return fmt.Errorf("no event stored since %s: %v", a.faultSince.Local().Format("15:04:05"), a.storeFault)
-}
-
-// Store gives tests and the bench direct access to the event store.
-func (a *Appliance) Store() *store.Store { return a.store }
-
-var _ ui.Wing = (*Appliance)(nil)
-
-// pointsOf lists the GPIO inputs of a wing for the sensors package:
-// door and lock contacts and alarm buttons not wired as supervised lines.
-func pointsOf(w config.Wing) []sensors.Point {
-	var out []sensors.Point
-	add := func(id string, in config.Input) {
-		if in.ADC != nil {
-			return
-		}
-		pull := gpio.PullUp
-		switch in.Pull {
-		case config.PullDown:
-			pull = gpio.PullDown
-		case config.PullNone:
-			pull = gpio.Float
-		}
-		out = append(out, sensors.Point{ID: id, Pin: in.Pin, ActiveLow: in.ActiveLow, Pull: pull, Debounce: in.Debounce})
-	}
-	for _, d := range w.Doors {
-		add(d.ID, d.Input)
-		if d.Lock != nil {
-			add(d.ID+wing.LockSuffix, *d.Lock)
-		}
-	}
-	for _, p := range w.AlarmPoints {
-		add(p.ID, p.Input)
-	}
-	return out
-}
-
-// Climate implements ui.Wing.
-func (a *Appliance) Climate() []ui.ClimateReading {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]ui.ClimateReading, 0, len(a.layout.Sensors))
-	for _, s := range a.layout.Sensors {
-		r := a.climate[s.ID]
-		r.Sensor = s.ID
-		out = append(out, r)
-	}
-	return out
-}
-
-// Sim returns the simulated hardware when Config.Simulate is set, so tests
-// and the bench can open a door; nil otherwise.
+// Sim returns the simulated hardware when Config.Simulate is set, so the
+// bench and tests can open a door; nil otherwise.
 func (a *Appliance) Sim() *simulate.Wiring {
 	if a.sim == nil {
 		return nil
@@ -509,4 +322,18 @@ func (a *Appliance) SimulatedOutputs() *simulate.Outputs {
 		return nil
 	}
 	return a.sim.Outputs
+}
+
+// Store is the wing's event store, for a program that embeds the
+// appliance and records into it directly (the bench).
+func (a *Appliance) Store() *store.Store { return a.store }
+
+// SiteStatus is this wing's view of its site, from memory; false before
+// the wing has joined or formed its site.
+func (a *Appliance) SiteStatus() (site.Status, bool) {
+	m := a.member.Load()
+	if m == nil {
+		return site.Status{}, false
+	}
+	return m.Status(), true
 }

@@ -1,4 +1,4 @@
-package appliance
+package appliance_test
 
 import (
 	"context"
@@ -13,91 +13,20 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 
-	"wingnode/appliance/config"
+	"wingnode/appliance"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
+	"wingnode/appliance/wingtest"
 )
 
-// running is an appliance on simulated pins, serving on a free loopback port.
-type running struct {
-	*Appliance
-	addr string
-	stop func() error
-}
-
-func start(t *testing.T, cfg Config) *running {
-	t.Helper()
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
-	cfg.Simulate = true
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := New(cfg)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	addrCtx, stopWait := context.WithTimeout(ctx, 10*time.Second)
-	defer stopWait()
-	addr, err := a.Addr(addrCtx)
-	require.NoError(t, err)
-	r := &running{Appliance: a, addr: addr}
-	stopped := false
-	r.stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		return errorsJoin(<-done, a.Close())
-	}
-	t.Cleanup(func() { r.stop() })
-	// Every input reports its initial level at start; wait for the wing
-	// to settle so tests see only their own changes.
-	require.Eventually(t, func() bool {
-		s := a.State()
-		settled := 0
-		for _, d := range a.Layout().Doors {
-			if _, ok := s.Doors[d.ID]; ok || s.Inputs[d.ID].Faulted {
-				settled++
-			}
-		}
-		return settled == len(a.Layout().Doors)
-	}, 10*time.Second, 10*time.Millisecond)
-	return r
-}
-
-// set changes a simulated input and waits past its debounce, as a person
-// pressing a button would, so that the next change is not a bounce.
-func (r *running) set(t *testing.T, pin string, active bool) {
-	t.Helper()
-	require.NoError(t, r.Sim().SetInput(pin, active))
-	time.Sleep(3 * config.DefaultDebounce)
-}
-
-func errorsJoin(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
-func (r *running) eventually(t *testing.T, what string, cond func(*wing.State) bool) {
-	t.Helper()
-	require.Eventually(t, func() bool { return cond(r.State()) }, 5*time.Second, 5*time.Millisecond, what)
-}
-
 func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
-	r := start(t, Config{})
+	r := wingtest.Start(t, appliance.Config{})
 	// The simulated wing starts with every door closed.
 	assert.False(t, r.State().Doors["A1-07"].Open)
 
 	require.NoError(t, r.Sim().SetInput("A1-07", true))
-	r.eventually(t, "door A1-07 open", func(s *wing.State) bool { return s.Doors["A1-07"].Open })
+	r.Eventually(t, "door A1-07 open", func(s *wing.State) bool { return s.Doors["A1-07"].Open })
 	page, err := r.Query(context.Background(), store.Query{Subject: "A1-07"})
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Records)
@@ -106,7 +35,7 @@ func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
 
 	// A bouncing contact that settles closed records exactly one close.
 	require.NoError(t, r.Sim().Bounce("A1-07", false, 5))
-	r.eventually(t, "door A1-07 closed", func(s *wing.State) bool { return !s.Doors["A1-07"].Open })
+	r.Eventually(t, "door A1-07 closed", func(s *wing.State) bool { return !s.Doors["A1-07"].Open })
 	time.Sleep(100 * time.Millisecond) // longer than the debounce: no late events
 	page, err = r.Query(context.Background(), store.Query{Subject: "A1-07"})
 	require.NoError(t, err)
@@ -119,7 +48,7 @@ func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
 }
 
 // initialEvents counts the events a subject got at start, before the test acted.
-func initialEvents(t *testing.T, r *running, subject string) int {
+func initialEvents(t *testing.T, r *wingtest.Wing, subject string) int {
 	recs, err := r.Store().Tail(0, 1000)
 	require.NoError(t, err)
 	n := 0
@@ -132,12 +61,12 @@ func initialEvents(t *testing.T, r *running, subject string) int {
 }
 
 func TestCellCallRaisesOnceAndOfficersAcknowledgeAndResolve(t *testing.T) {
-	r := start(t, Config{})
+	r := wingtest.Start(t, appliance.Config{})
 	ctx := context.Background()
 	require.NoError(t, r.Sim().SetInput("A2-03-CALL", true))
-	r.eventually(t, "alarm raised", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
-	r.set(t, "A2-03-CALL", false)
-	r.set(t, "A2-03-CALL", true) // pressed again while active
+	r.Eventually(t, "alarm raised", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
+	r.Set(t, "A2-03-CALL", false)
+	r.Set(t, "A2-03-CALL", true) // pressed again while active
 	alarms := r.State().ActiveAlarms()
 	require.Len(t, alarms, 1, "a second press of an active point raises nothing new")
 	a := alarms[0]
@@ -155,14 +84,14 @@ func TestCellCallRaisesOnceAndOfficersAcknowledgeAndResolve(t *testing.T) {
 	require.Error(t, r.Acknowledge(ctx, a.ID, ""), "an officer must be named")
 
 	// Released and pressed again after clearing: a new alarm.
-	r.set(t, "A2-03-CALL", false)
-	r.set(t, "A2-03-CALL", true)
-	r.eventually(t, "second alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
+	r.Set(t, "A2-03-CALL", false)
+	r.Set(t, "A2-03-CALL", true)
+	r.Eventually(t, "second alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
 	assert.NotEqual(t, a.ID, r.State().ActiveAlarms()[0].ID)
 }
 
 func TestMissingPinIsAFaultNeverAClosedDoor(t *testing.T) {
-	r := start(t, Config{PinByName: func(name string) gpio.PinIO {
+	r := wingtest.Start(t, appliance.Config{PinByName: func(name string) gpio.PinIO {
 		if name == "DOOR_A1_05" {
 			return nil // not wired
 		}
@@ -178,22 +107,22 @@ func TestMissingPinIsAFaultNeverAClosedDoor(t *testing.T) {
 
 func TestRestartRebuildsTheSameState(t *testing.T) {
 	dir := t.TempDir()
-	r := start(t, Config{DataDir: dir, CheckpointEvery: 7})
+	r := wingtest.Start(t, appliance.Config{DataDir: dir, CheckpointEvery: 7})
 	for i, pin := range []string{"A1-01", "A1-02", "A3-20", "A1-05-CALL", "A1-GATE"} {
-		r.set(t, pin, true)
+		r.Set(t, pin, true)
 		if i%2 == 0 {
-			r.set(t, pin, false)
+			r.Set(t, pin, false)
 		}
 	}
-	r.eventually(t, "gate closed, A1-02 open", func(s *wing.State) bool { return !s.Doors["A1-GATE"].Open && s.Doors["A1-02"].Open })
+	r.Eventually(t, "gate closed, A1-02 open", func(s *wing.State) bool { return !s.Doors["A1-GATE"].Open && s.Doors["A1-02"].Open })
 	before := r.State()
-	require.NoError(t, r.stop())
+	require.NoError(t, r.Stop())
 
 	// Restart with a checkpoint, and compare with folding every event.
-	a, err := New(Config{DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a, err := appliance.New(appliance.Config{DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	defer a.Close()
-	after := a.State()
+	after := a.Screens().State()
 	full := wing.New()
 	require.NoError(t, a.Store().Scan(0, func(rec store.Record) error { full.Fold(rec.Event); return nil }))
 	assert.Equal(t, full, after, "checkpoint plus tail must equal a full fold")

@@ -1,4 +1,4 @@
-package appliance
+package appliance_test
 
 import (
 	"os"
@@ -8,6 +8,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance"
+	"wingnode/appliance/wingtest"
 	"wingnode/ui/browsertest"
 )
 
@@ -18,10 +20,10 @@ func TestMain(m *testing.M) { os.Exit(browsertest.Main(m)) }
 // the tile on a touchscreen-sized page in real Chromium.
 func TestBrowserSeesASimulatedDoorOpen(t *testing.T) {
 	tab := browsertest.Tab(t)
-	r := start(t, Config{})
+	r := wingtest.Start(t, appliance.Config{})
 	tile := `document.querySelector('[data-testid="door-A2-10"]').dataset.state`
 	require.NoError(t, chromedp.Do(tab,
-		chromedp.Navigate("http://"+r.addr+"/"),
+		chromedp.Navigate("http://"+r.HTTP+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
 	))
 	state, err := chromedp.Run(tab, chromedp.Evaluate[string](tile))

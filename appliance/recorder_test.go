@@ -1,4 +1,4 @@
-package appliance
+package appliance_test
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance"
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
+	"wingnode/appliance/wingtest"
 )
 
 const lockedWing = `wing id=L name="L wing"
@@ -22,14 +24,14 @@ alarm id=L1-01-CALL kind=cell-call cell=L1-01 landing=1 pin=CALL_L1_01
 alarm id=L-STAFF kind=staff-alarm pin=STAFF_L
 `
 
-func startLocked(t *testing.T) *running {
+func startLocked(t *testing.T) *wingtest.Wing {
 	t.Helper()
 	w, err := config.Parse("locked.conf", strings.NewReader(lockedWing))
 	require.NoError(t, err)
-	return start(t, Config{Wing: w})
+	return wingtest.Start(t, appliance.Config{Wing: w})
 }
 
-func kindsOf(t *testing.T, r *running, subject string) []event.Kind {
+func kindsOf(t *testing.T, r *wingtest.Wing, subject string) []event.Kind {
 	t.Helper()
 	page, err := r.Query(context.Background(), store.Query{Subject: subject, Limit: 1000})
 	require.NoError(t, err)
@@ -42,22 +44,22 @@ func kindsOf(t *testing.T, r *running, subject string) []event.Kind {
 
 func TestDoorOpenWhileLockedRaisesForcedAlarm(t *testing.T) {
 	r := startLocked(t)
-	r.set(t, "L1-01#lock", true) // bolt thrown
-	r.eventually(t, "locked", func(s *wing.State) bool { return s.Locks["L1-01"].Locked })
+	r.Set(t, "L1-01#lock", true) // bolt thrown
+	r.Eventually(t, "locked", func(s *wing.State) bool { return s.Locks["L1-01"].Locked })
 	assert.Empty(t, r.State().ActiveAlarms())
 
-	r.set(t, "L1-01", true) // opened with the bolt still thrown
-	r.eventually(t, "forced alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
+	r.Set(t, "L1-01", true) // opened with the bolt still thrown
+	r.Eventually(t, "forced alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
 	a := r.State().ActiveAlarms()[0]
 	assert.Equal(t, "L1-01", a.Point)
 	assert.Equal(t, "door-forced", a.PointKind)
 	assert.Equal(t, 1, a.Priority)
 
 	// Unlocking, then opening, is a normal movement.
-	r.set(t, "L1-02#lock", true)
-	r.set(t, "L1-02#lock", false)
-	r.set(t, "L1-02", true)
-	r.eventually(t, "L1-02 open", func(s *wing.State) bool { return s.Doors["L1-02"].Open })
+	r.Set(t, "L1-02#lock", true)
+	r.Set(t, "L1-02#lock", false)
+	r.Set(t, "L1-02", true)
+	r.Eventually(t, "L1-02 open", func(s *wing.State) bool { return s.Doors["L1-02"].Open })
 	assert.Len(t, r.State().ActiveAlarms(), 1, "no alarm for a door opened after unlocking")
 	kinds := kindsOf(t, r, "L1-02")
 	require.Len(t, kinds, 5)
@@ -71,43 +73,42 @@ func TestWalkTestProvesInputsWithoutRaisingCellCalls(t *testing.T) {
 	require.Error(t, r.StartWalkTest(ctx, "", 0), "an officer must be named")
 	require.Error(t, r.StartWalkTest(ctx, "officer-1", 5*time.Hour), "too long")
 	require.NoError(t, r.StartWalkTest(ctx, "officer-12", 10*time.Minute))
-	w, running := r.walkTest(time.Now())
-	require.True(t, running)
+	w := r.State().WalkTests["L"]
+	require.True(t, w.Running(time.Now()))
 	assert.Equal(t, "officer-12", w.By)
 
-	r.set(t, "L1-01-CALL", true)
-	r.set(t, "L1-02", true)
-	r.set(t, "L1-01#lock", true)
-	r.eventually(t, "three inputs proven", func(s *wing.State) bool { return len(s.Proven) == 3 })
+	r.Set(t, "L1-01-CALL", true)
+	r.Set(t, "L1-02", true)
+	r.Set(t, "L1-01#lock", true)
+	r.Eventually(t, "three inputs proven", func(s *wing.State) bool { return len(s.Proven) == 3 })
 	s := r.State()
 	assert.Empty(t, s.ActiveAlarms(), "a cell call in a walk test is proven, not raised")
 	for _, id := range []string{"L1-01-CALL", "L1-02", "L1-01#lock"} {
 		assert.Equal(t, "officer-12", s.Proven[id].By, id)
 	}
 
-	r.set(t, "L-STAFF", true)
-	r.eventually(t, "staff alarm raised even in a walk test", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
-	r.eventually(t, "staff alarm proven too", func(s *wing.State) bool { return s.Proven["L-STAFF"].By == "officer-12" })
+	r.Set(t, "L-STAFF", true)
+	r.Eventually(t, "staff alarm raised even in a walk test", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
+	r.Eventually(t, "staff alarm proven too", func(s *wing.State) bool { return s.Proven["L-STAFF"].By == "officer-12" })
 
 	// Pressing the call again in the same walk test proves nothing new.
-	r.set(t, "L1-01-CALL", false)
-	r.set(t, "L1-01-CALL", true)
+	r.Set(t, "L1-01-CALL", false)
+	r.Set(t, "L1-01-CALL", true)
 	assert.Equal(t, []event.Kind{event.InputProven}, kindsOf(t, r, "L1-01-CALL"))
 
 	require.NoError(t, r.EndWalkTest(ctx, "officer-12"))
-	_, running = r.walkTest(time.Now())
-	require.False(t, running)
-	r.set(t, "L1-01-CALL", false)
-	r.set(t, "L1-01-CALL", true)
-	r.eventually(t, "cell call raises again after the walk test", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 2 })
+	require.False(t, r.State().WalkTests["L"].Running(time.Now()))
+	r.Set(t, "L1-01-CALL", false)
+	r.Set(t, "L1-01-CALL", true)
+	r.Eventually(t, "cell call raises again after the walk test", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 2 })
 }
 
 func TestFlappingContactIsAFault(t *testing.T) {
 	r := startLocked(t)
 	for i := range 12 {
-		r.set(t, "L1-02", i%2 == 0)
+		r.Set(t, "L1-02", i%2 == 0)
 	}
-	r.eventually(t, "flapping fault", func(s *wing.State) bool {
+	r.Eventually(t, "flapping fault", func(s *wing.State) bool {
 		return s.Inputs["L1-02"].Faulted && s.Inputs["L1-02"].Fault == "flapping"
 	})
 }

@@ -3,17 +3,18 @@ package appliance
 import (
 	"net/http"
 
-	"wingnode/sync/site"
+	"wingnode/sync/central"
 )
 
-// screens is the handler on the screens' port: the officers' screens and
-// the JSON API, the site's events in commit order for central systems, and
-// site IT's firmware endpoint (update.go).
-func (a *Appliance) screens() http.Handler {
+// routes is the handler on the screens' port: the officers' screens and
+// the JSON API (ui), the site's events in commit order for central systems
+// (sync/central), and site IT's firmware endpoint (appliance/update). The
+// site port is served by sync/member.
+func (a *Appliance) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/firmware", a.updates)
 	mux.Handle("/api/v1/firmware/", a.updates)
-	mux.Handle("/api/v1/site/events", site.Events(a.store)) // answers 405 to other methods
+	mux.Handle("/api/v1/site/events", central.Events(a.store)) // answers 405 to other methods
 	mux.Handle("/", a.ui)
 	return mux
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 // DeviceConfigPath is where an image describes its update machinery, in
@@ -25,9 +24,6 @@ type DeviceConfig struct {
 	KernelOptions string `json:"kernel_options"`
 }
 
-// SlotsPath is where the slot state file sits in a data folder.
-func SlotsPath(dataDir string) string { return filepath.Join(dataDir, "firmware", "slots.json") }
-
 // SlotDevice is an open slot partition.
 type SlotDevice interface {
 	io.WriterAt
@@ -43,7 +39,7 @@ type SlotDevice interface {
 type Device struct {
 	Hardware      string
 	Trust         Trust
-	SlotsFile     string // see SlotsPath
+	SlotsFile     string // datadir.Dir.Slots on a wing
 	KernelOptions string
 	// OpenSlot opens a slot's partition for writing (OpenSlotDevice on a
 	// wing).

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"wingnode/appliance/datadir"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -95,7 +97,7 @@ func LoadDevice(dataDir string) (Device, error) {
 	return Device{
 		Hardware:      c.Hardware,
 		Trust:         trust,
-		SlotsFile:     SlotsPath(dataDir),
+		SlotsFile:     datadir.Dir(dataDir).Slots(),
 		KernelOptions: c.KernelOptions,
 		OpenSlot:      func(n SlotName) (SlotDevice, error) { return OpenSlotDevice(n) },
 		MountESP:      MountESP,

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"wingnode/appliance/datadir"
 )
 
 // TrialTries is how many boots a freshly installed slot gets to confirm
@@ -232,45 +233,19 @@ func LoadSlots(path string) (Slots, error) {
 	return s, nil
 }
 
-// SaveSlots writes the state file at path atomically: a temporary file in
-// the same folder, synced, renamed over path, then the folder synced, so a
-// power cut leaves either the old state or the new one.
-func SaveSlots(path string, s Slots) (err error) {
+// SaveSlots writes the state file at path whole or not at all
+// (datadir.WriteFile), so a power cut leaves either the old state or the
+// new one.
+func SaveSlots(path string, s Slots) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
+	if err == nil {
+		err = datadir.WriteFile(path, append(b, '\n'), 0o600)
+	}
 	if err != nil {
-		return fmt.Errorf("firmware: save slot state: %w", err)
+		return fmt.Errorf("firmware: save slot state %s: %w", path, err)
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".slots-*")
-	if err != nil {
-		return fmt.Errorf("firmware: save slot state: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("firmware: save slot state %s: %w", path, err)
-		}
-	}()
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }

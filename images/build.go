@@ -15,12 +15,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"wingnode/appliance/config"
+	"wingnode/appliance/datadir"
+	"wingnode/appliance/event"
 	"wingnode/firmware"
 	"wingnode/images/bootconf"
 )
@@ -38,9 +39,6 @@ var (
 	qemuGateway = netip.MustParseAddr("10.0.2.2")
 )
 
-// wingID is the configuration's rule for ids (docs/wing-config.md).
-var wingID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // Hardware is what the images built here are, in update bundles' terms.
 const Hardware = "amd64-uefi"
 
@@ -56,10 +54,8 @@ const (
 
 // Paths in the slot's root and on the data partition (mounted on /data).
 const (
-	slotInit       = "/usr/bin/wingnode-init" // the second stage of the init
-	trustPath      = "etc/wingnode/trust.pub"
-	siteITHashName = "siteit.sha256"
-	enrolTokenName = "site/enrol-token"
+	slotInit  = "/usr/bin/wingnode-init" // the second stage of the init
+	trustPath = "etc/wingnode/trust.pub"
 )
 
 // Config says which image to build. Its zero value builds wing A into
@@ -156,7 +152,7 @@ func Build(ctx context.Context, c Config) (Image, error) {
 		return Image{}, err
 	}
 	// A bad id would otherwise get one complaint per record of the wing.
-	if !wingID.MatchString(c.Wing) {
+	if !event.ValidID(c.Wing) {
 		return Image{}, fmt.Errorf("images: wing id %q: use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit", c.Wing)
 	}
 	if c.WingConfig == "" {
@@ -246,14 +242,14 @@ func (c *Config) provision() (imageInputs, error) {
 		if sum, err := hex.DecodeString(string(bytes.TrimSpace(b))); err != nil || len(sum) != sha256.Size {
 			return in, fmt.Errorf("images: %s does not hold a SHA-256 in hex; make it with 'wingnode firmware siteit-token -out FILE'", c.SiteITHash)
 		}
-		in.data = append(in.data, diskFile{Name: siteITHashName, Mode: 0o600, Data: b})
+		in.data = append(in.data, diskFile{Name: datadir.SiteITHashFile, Mode: 0o600, Data: b})
 	}
 	if c.EnrolToken != "" {
 		b, err := os.ReadFile(c.EnrolToken)
 		if err != nil {
 			return in, fmt.Errorf("images: enrolment token: %w", err)
 		}
-		in.data = append(in.data, diskFile{Name: "site", Mode: fs.ModeDir | 0o700}, diskFile{Name: enrolTokenName, Mode: 0o600, Data: b})
+		in.data = append(in.data, diskFile{Name: datadir.SiteFolder, Mode: fs.ModeDir | 0o700}, diskFile{Name: datadir.EnrolTokenFile, Mode: 0o600, Data: b})
 	}
 	return in, nil
 }
@@ -372,8 +368,8 @@ func writeImage(dir string, k Kernel, in imageInputs) (Image, error) {
 	data := append([]diskFile{
 		// e2fsck expects lost+found, and mke2fs makes it; go-diskfs does not.
 		{Name: "lost+found", Mode: fs.ModeDir | 0o700},
-		{Name: "firmware", Mode: fs.ModeDir | 0o700},
-		{Name: "firmware/slots.json", Mode: 0o600, Data: append(slots, '\n')},
+		{Name: datadir.FirmwareFolder, Mode: fs.ModeDir | 0o700},
+		{Name: datadir.SlotsFile, Mode: 0o600, Data: append(slots, '\n')},
 	}, in.data...)
 	img.Disk = filepath.Join(dir, "disk.img")
 	img.Rootfs = filepath.Join(dir, "rootfs.img")

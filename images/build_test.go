@@ -17,6 +17,7 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem/squashfs"
 	"github.com/diskfs/go-diskfs/partition/gpt"
 
+	"wingnode/appliance/datadir"
 	"wingnode/firmware"
 	"wingnode/images/bootconf"
 )
@@ -150,7 +151,7 @@ func TestWriteImageDisk(t *testing.T) {
 		release:    release,
 		data: []diskFile{
 			{Name: "wing.conf", Mode: 0o644, Data: []byte("wing B\n")},
-			{Name: siteITHashName, Mode: 0o600, Data: []byte("abc\n")},
+			{Name: datadir.SiteITHashFile, Mode: 0o600, Data: []byte("abc\n")},
 		},
 	})
 	if err != nil {
@@ -264,8 +265,8 @@ func TestWriteImageDisk(t *testing.T) {
 	if got := readFSFile(t, data, "wing.conf"); got != "wing B\n" {
 		t.Errorf("data partition's wing.conf = %q", got)
 	}
-	if st, err := data.Stat(siteITHashName); err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("data partition's %s: %v, %v; want mode 0600", siteITHashName, st.Mode(), err)
+	if st, err := data.Stat(datadir.SiteITHashFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("data partition's %s: %v, %v; want mode 0600", datadir.SiteITHashFile, st.Mode(), err)
 	}
 }
 

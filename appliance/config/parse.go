@@ -7,11 +7,12 @@ import (
 	"io"
 	"maps"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"wingnode/appliance/event"
 )
 
 // Problem is one thing wrong with a configuration file.
@@ -91,8 +92,6 @@ type parser struct {
 func (p *parser) add(field, format string, args ...any) {
 	p.problems = append(p.problems, Problem{File: p.file, Line: p.line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func (p *parser) record(text string) {
 	fields, err := split(text)
@@ -393,7 +392,7 @@ func (r *fieldReader) id(k string) string {
 	switch {
 	case !ok || v == "":
 		r.p.add(k, "missing")
-	case !idPattern.MatchString(v):
+	case !event.ValidID(v):
 		r.p.add(k, "%q must be 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit", v)
 	default:
 		return v

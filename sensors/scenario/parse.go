@@ -12,6 +12,7 @@ import (
 
 	"periph.io/x/conn/v3/physic"
 
+	"wingnode/appliance/event"
 	"wingnode/sensors/simulate"
 )
 
@@ -46,7 +47,6 @@ const (
 
 var (
 	timePattern   = regexp.MustCompile(`^(?:(\d{1,2}):)?(\d{2}):(\d{2})(?:\.(\d{1,3}))?$`)
-	idPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) // as the wing configuration's
 	numberPattern = regexp.MustCompile(`^-?\d+(?:\.\d+)?$`)
 )
 
@@ -195,7 +195,7 @@ func (st *step) parseArgs(args []string, usage string, least, most int) error {
 	switch {
 	case st.point == allInputs && st.verb != verbStorm:
 		return fmt.Errorf("%q names every input only in a storm", allInputs)
-	case !idPattern.MatchString(st.point):
+	case !event.ValidID(st.point):
 		return fmt.Errorf("%q is not a point id (letters, digits, '.', '-', '_')", st.point)
 	}
 	return nil

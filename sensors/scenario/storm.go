@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"wingnode/appliance/event"
 )
 
 // Storm returns a scenario in which each of the inputs toggles rate times
@@ -17,7 +19,7 @@ func Storm(inputs []string, rate float64, d time.Duration) (*Scenario, error) {
 		return nil, errors.New("scenario: a storm needs inputs")
 	}
 	for _, id := range inputs {
-		if !idPattern.MatchString(id) {
+		if !event.ValidID(id) {
 			return nil, fmt.Errorf("scenario: storm: %q is not a point id", id)
 		}
 	}

@@ -1,11 +1,9 @@
 package site
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -21,7 +19,7 @@ import (
 //
 //	GET  /site/v1/outbox?after=SEQ&wait=1s   this wing's events after SEQ (binary), long-polled
 //	GET  /site/v1/heads                      what this wing holds (JSON Heads)
-//	GET  /site/v1/commits?after=INDEX.N      the site's events in commit order (JSON EventPage, or binary for Accept: application/octet-stream)
+//	GET  /site/v1/commits?after=INDEX.N&limit=N   the site's events in commit order (binary)
 //	GET  /site/v1/status                     this wing's view of the site (JSON Status)
 //	POST /site/v1/join                       add the calling wing to the site (leader only)
 //	POST /site/v1/command                    commit a Command (leader only)
@@ -87,31 +85,26 @@ func (n *Node) serveHeads(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, h)
 }
 
+// serveCommits serves the site's events in commit order to a peer
+// catching up, in the binary encoding: GET ?after=INDEX.N&limit=1..1000.
 func (n *Node) serveCommits(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Accept") != "application/octet-stream" {
-		Events(n.cfg.Store).ServeHTTP(w, r)
+	after, err := ParseCursor(r.URL.Query().Get("after"))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	commits, _, _, ok := readCommits(w, r, n.cfg.Store)
-	if !ok {
+	limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || limit < 1 || limit > 1000 {
+		httpError(w, http.StatusBadRequest, "limit: a whole number from 1 to 1000")
+		return
+	}
+	commits, err := n.cfg.Store.CommitsAfter(after.Index, after.N, limit)
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Write(encodeCommits(commits))
-}
-
-// parsePlace reads a commit-order cursor "INDEX.N"; "" is the start.
-func parsePlace(s string) (uint64, uint32, error) {
-	if s == "" {
-		return 0, 0, nil
-	}
-	i, nstr, ok := strings.Cut(s, ".")
-	index, err1 := strconv.ParseUint(i, 10, 64)
-	n, err2 := strconv.ParseUint(nstr, 10, 32)
-	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("after: %q is not a cursor; use the next value of the previous page, or nothing to start", s)
-	}
-	return index, uint32(n), nil
 }
 
 func (n *Node) serveStatus(w http.ResponseWriter, _ *http.Request) { writeJSON(w, n.Status()) }
@@ -251,30 +244,7 @@ func (n *Node) toLeader(ctx context.Context, path string, body []byte, local fun
 
 // post sends a JSON body; on 421 it returns the leader's URL.
 func (n *Node) post(ctx context.Context, u string, body []byte) (leader string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := n.cfg.Client.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 == 2 {
-		return "", nil
-	}
-	var e struct {
-		Error string `json:"error"`
-	}
-	json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&e)
-	err = fmt.Errorf("site: %s: %s", resp.Status, e.Error)
-	if resp.StatusCode == http.StatusMisdirectedRequest {
-		return resp.Header.Get("Location"), err
-	}
-	return "", err
+	return Client{HTTP: n.cfg.Client}.Post(ctx, u, body)
 }
 
 func sortWings(ws []WingStatus) {

@@ -1,12 +1,9 @@
 package site
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -299,24 +296,7 @@ func (n *Node) fetchOutbox(ctx context.Context, addr string, after uint64) ([]ev
 
 // get fetches a site API URL and returns the body of a 200 answer.
 func (n *Node) get(ctx context.Context, u, accept string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", accept)
-	resp, err := n.cfg.Client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s: %s", u, resp.Status, bytes.TrimSpace(body))
-	}
-	return body, nil
+	return Client{HTTP: n.cfg.Client}.Get(ctx, u, accept)
 }
 
 // keepVoters promotes healthy non-voters while the site has fewer voters

@@ -241,7 +241,7 @@ func (n *Node) fetchCommits(ctx context.Context, peer, addr string, upto uint64)
 		if index >= upto {
 			return nil
 		}
-		u := "https://" + addr + "/site/v1/commits?" + url.Values{"after": {fmt.Sprintf("%d.%d", index, seqN)}, "limit": {"1000"}}.Encode()
+		u := "https://" + addr + "/site/v1/commits?" + url.Values{"after": {Cursor{Index: index, N: seqN}.String()}, "limit": {"1000"}}.Encode()
 		body, err := n.get(ctx, u, "application/octet-stream")
 		if err != nil {
 			return err
@@ -325,6 +325,17 @@ type Status struct {
 	Voter     bool
 	Peers     int
 	Reachable int
+}
+
+// Voters lists the wings that vote, as this wing sees its site.
+func (s Status) Voters() []string {
+	var out []string
+	for _, w := range s.Wings {
+		if w.Voter {
+			out = append(out, w.Wing)
+		}
+	}
+	return out
 }
 
 // WingStatus is one wing as this wing sees it.

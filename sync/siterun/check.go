@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 
+	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
@@ -35,7 +35,7 @@ func Check(wings map[string]string, upto map[string]uint64, seen []event.Event) 
 	all := map[string]held{}
 	union := map[event.ID]event.Event{}
 	for id, dir := range wings {
-		path := filepath.Join(dir, "wing.db")
+		path := datadir.Dir(dir).Store()
 		if _, err := store.Verify(path); err != nil {
 			fail("wing %s: %v", id, err)
 			continue

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"wingnode/appliance/datadir"
 	"wingnode/sync/faultproxy"
 	"wingnode/sync/site"
 	"wingnode/sync/trust"
@@ -276,7 +277,7 @@ func (w *Wing) WaitReady(ctx context.Context) error {
 	for {
 		if resp, err := http.Get(w.Screens + "/healthz"); err == nil {
 			resp.Body.Close()
-			if _, err := os.Stat(filepath.Join(w.Data, "site", "addr")); err == nil && resp.StatusCode == http.StatusOK {
+			if _, err := os.Stat(datadir.Dir(w.Data).SiteAddr()); err == nil && resp.StatusCode == http.StatusOK {
 				return nil
 			}
 		}
@@ -387,7 +388,7 @@ func (s *Site) Close() error {
 func (s *Site) Status(ctx context.Context, id string) (site.Status, error) {
 	w := s.wings[id]
 	var st site.Status
-	ident, err := trust.LoadIdentity(filepath.Join(w.Data, "site", "identity"))
+	ident, err := trust.LoadIdentity(datadir.Dir(w.Data).Identity())
 	if err != nil {
 		return st, err
 	}

@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"wingnode/appliance/datadir"
+	"wingnode/appliance/event"
 )
 
 // File names inside an Authority's folder.
@@ -31,9 +33,6 @@ const (
 // ErrAlreadyEnrolled is returned (wrapped) when a wing id already holds a
 // certificate that is not revoked: decommission the wing first.
 var ErrAlreadyEnrolled = errors.New("wing is already enrolled")
-
-// idPattern matches wing ids (as in the wing configuration) and site names.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // noExpiry is RFC 5280's "no well-defined expiration date".
 var noExpiry = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
@@ -53,7 +52,7 @@ type Authority struct {
 // InitSite creates the site CA (ECDSA P-256) in dir, creating dir if needed,
 // with the key at mode 0600. It refuses when dir already holds a CA.
 func InitSite(dir, site string) (*Authority, error) {
-	if !idPattern.MatchString(site) {
+	if !event.ValidID(site) {
 		return nil, fmt.Errorf("trust: site name %q: use 1-64 letters, digits, '.', '_' or '-'", site)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -111,10 +110,10 @@ func InitSite(dir, site string) (*Authority, error) {
 		}
 	}
 	// The key first: a CA certificate without its key would look like a site.
-	if err := writeFileAtomic(filepath.Join(dir, caKeyFile), kp, 0o600); err != nil {
+	if err := datadir.WriteFile(filepath.Join(dir, caKeyFile), kp, 0o600); err != nil {
 		return nil, fmt.Errorf("trust: init site: write key: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, caCertFile), certPEM(der), 0o644); err != nil {
+	if err := datadir.WriteFile(filepath.Join(dir, caCertFile), certPEM(der), 0o644); err != nil {
 		return nil, fmt.Errorf("trust: init site: write certificate: %w", err)
 	}
 	return &Authority{dir: dir, site: site, cert: cert, key: key, now: time.Now}, nil
@@ -176,7 +175,7 @@ func (a *Authority) isRevoked(serial *big.Int) bool {
 // unrevoked certificate, and records the new certificate under issued/.
 // The caller holds the folder lock.
 func (a *Authority) issue(wing string, pub crypto.PublicKey) ([]byte, error) {
-	if !idPattern.MatchString(wing) {
+	if !event.ValidID(wing) {
 		return nil, fmt.Errorf("wing id %q: use 1-64 letters, digits, '.', '_' or '-'", wing)
 	}
 	path := filepath.Join(a.dir, issuedDir, wing+".pem")
@@ -215,7 +214,7 @@ func (a *Authority) issue(wing string, pub crypto.PublicKey) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign certificate: %w", err)
 	}
-	if err := writeFileAtomic(path, append(prev, certPEM(der)...), 0o644); err != nil {
+	if err := datadir.WriteFile(path, append(prev, certPEM(der)...), 0o644); err != nil {
 		return nil, fmt.Errorf("record certificate of wing %s: %w", wing, err)
 	}
 	return der, nil
@@ -238,7 +237,7 @@ func wingURI(site, wing string) *url.URL {
 // siteOf reads the site name from a CA certificate's URI.
 func siteOf(ca *x509.Certificate) (string, error) {
 	for _, u := range ca.URIs {
-		if u.Scheme == "wingnode" && (u.Path == "" || u.Path == "/") && idPattern.MatchString(u.Host) {
+		if u.Scheme == "wingnode" && (u.Path == "" || u.Path == "/") && event.ValidID(u.Host) {
 			return u.Host, nil
 		}
 	}
@@ -251,7 +250,7 @@ func wingOf(c *x509.Certificate, site string) (string, error) {
 		if u.Scheme != "wingnode" || u.Host != site {
 			continue
 		}
-		if id, ok := strings.CutPrefix(u.Path, "/wing/"); ok && idPattern.MatchString(id) {
+		if id, ok := strings.CutPrefix(u.Path, "/wing/"); ok && event.ValidID(id) {
 			return id, nil
 		}
 	}

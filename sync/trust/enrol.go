@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"wingnode/appliance/event"
 )
 
 // EnrolPath is where EnrolHandler answers.
@@ -79,7 +81,7 @@ func (a *Authority) enrol(r io.Reader) (int, *enrolResponse, error) {
 	if err != nil || len(secret) != secretLen {
 		return http.StatusBadRequest, nil, errors.New("malformed enrolment request: the token secret is not one")
 	}
-	if !idPattern.MatchString(req.Wing) {
+	if !event.ValidID(req.Wing) {
 		return http.StatusBadRequest, nil, fmt.Errorf("wing id %q: use 1-64 letters, digits, '.', '_' or '-'", req.Wing)
 	}
 	blk, _ := pem.Decode([]byte(req.CSR))
@@ -151,7 +153,7 @@ func Join(ctx context.Context, dir, wing, token string, dial DialFunc) (*Identit
 	if err != nil {
 		return nil, fmt.Errorf("trust: join: %w", err)
 	}
-	if !idPattern.MatchString(wing) {
+	if !event.ValidID(wing) {
 		return nil, fmt.Errorf("trust: join: wing id %q: use 1-64 letters, digits, '.', '_' or '-'", wing)
 	}
 	if err := refuseExisting(dir); err != nil {

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"wingnode/appliance/datadir"
 )
 
 // File names inside an Identity's folder.
@@ -157,13 +159,13 @@ func (id *Identity) save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("trust: save identity: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, siteCAFile), certPEM(id.ca.Raw), 0o644); err != nil {
+	if err := datadir.WriteFile(filepath.Join(dir, siteCAFile), certPEM(id.ca.Raw), 0o644); err != nil {
 		return fmt.Errorf("trust: save identity: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, wingKeyFile), kp, 0o600); err != nil {
+	if err := datadir.WriteFile(filepath.Join(dir, wingKeyFile), kp, 0o600); err != nil {
 		return fmt.Errorf("trust: save identity: write key: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, wingCertFile), certPEM(id.cert.Raw), 0o644); err != nil {
+	if err := datadir.WriteFile(filepath.Join(dir, wingCertFile), certPEM(id.cert.Raw), 0o644); err != nil {
 		return fmt.Errorf("trust: save identity: %w", err)
 	}
 	return nil

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"wingnode/appliance/datadir"
 )
 
 // tokenPrefix starts every enrolment token; the digit is the format version.
@@ -134,7 +136,7 @@ func (a *Authority) IssueToken(enrolAddr string, ttl time.Duration) (string, err
 	a.pruneTokens(now)
 	expiry := now.Add(ttl).UTC().Format(time.RFC3339Nano)
 	path := filepath.Join(a.dir, tokensDir, secretHash(t.secret[:]))
-	if err := writeFileAtomic(path, []byte(expiry+"\n"), 0o600); err != nil {
+	if err := datadir.WriteFile(path, []byte(expiry+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("trust: issue token: %w", err)
 	}
 	return t.encode(), nil

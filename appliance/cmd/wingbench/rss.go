@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"wingnode/appliance"
+	"wingnode/appliance/datadir"
 )
 
 const rssChildArg = "-rss-child"
@@ -44,7 +45,7 @@ func rssAfterMillion(ctx context.Context, dir string) ([]figure, error) {
 	if _, err := fmt.Sscan(string(out), &rssKB, &rebuildMS); err != nil {
 		return nil, fmt.Errorf("child said %q: %w", out, err)
 	}
-	fi, err := os.Stat(dir + "/wing.db")
+	fi, err := os.Stat(datadir.Dir(dir).Store())
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +65,7 @@ func rssChild(dir string) {
 		os.Exit(1)
 	}
 	took := time.Since(start)
-	if n := len(a.State().Doors); n == 0 {
+	if n := len(a.Screens().State().Doors); n == 0 {
 		fmt.Fprintln(os.Stderr, "no doors after rebuild")
 		os.Exit(1)
 	}

@@ -81,11 +81,11 @@ func sensorStorm(ctx context.Context, dir string) ([]figure, error) {
 // settled waits until every door of the wing has its first reading.
 func settled(a *appliance.Appliance, doors int) error {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if len(a.State().Doors) == doors {
+		if len(a.Screens().State().Doors) == doors {
 			return nil
 		}
 	}
-	return fmt.Errorf("only %d of %d doors read after 10 s", len(a.State().Doors), doors)
+	return fmt.Errorf("only %d of %d doors read after 10 s", len(a.Screens().State().Doors), doors)
 }
 
 func doorEvents(a *appliance.Appliance) (int, error) {
@@ -109,10 +109,10 @@ func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
 		return nil, err
 	}
 	defer stop()
-	if err := settled(a, len(a.Layout().Doors)); err != nil {
+	if err := settled(a, len(a.Screens().Layout().Doors)); err != nil {
 		return nil, err
 	}
-	events, cancel := a.Subscribe()
+	events, cancel := a.Screens().Subscribe()
 	defer cancel()
 	measure := func(point string, active bool, want event.Kind) (time.Duration, error) {
 		edge := time.Now()
@@ -136,7 +136,7 @@ func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
 	}
 	var buttons, doors, lines []time.Duration
 	for round := range 4 {
-		for _, p := range a.Layout().AlarmPoints {
+		for _, p := range a.Screens().Layout().AlarmPoints {
 			if p.Kind != config.CellCall {
 				continue
 			}
@@ -149,12 +149,12 @@ func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
 				return nil, err
 			}
 		}
-		for _, al := range a.State().ActiveAlarms() {
-			if err := a.Clear(ctx, al.ID, "bench", ""); err != nil {
+		for _, al := range a.Screens().State().ActiveAlarms() {
+			if err := a.Screens().Clear(ctx, al.ID, "bench", ""); err != nil {
 				return nil, err
 			}
 		}
-		for _, d := range a.Layout().Doors[:40] {
+		for _, d := range a.Screens().Layout().Doors[:40] {
 			lat, err := measure(d.ID, round%2 == 0, map[bool]event.Kind{true: event.DoorOpened, false: event.DoorClosed}[round%2 == 0])
 			if err != nil {
 				return nil, err

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"wingnode/appliance"
+	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
 	"wingnode/sync/faultproxy"
+	"wingnode/sync/member"
 )
 
 // site is three in-process wings A, B and C on loopback, with a fault
@@ -50,7 +52,7 @@ func startSite(ctx context.Context, dir string) (*site, error) {
 		cfg := appliance.Config{DataDir: filepath.Join(dir, id), Simulate: true, SimulatedWing: id,
 			Site: appliance.SiteConfig{Listen: addrs[id], Routes: mesh.Routes(id)}}
 		if i > 0 {
-			tok, err := appliance.IssueEnrolmentToken(filepath.Join(dir, "A"), time.Hour)
+			tok, err := member.IssueToken(datadir.Dir(filepath.Join(dir, "A")), time.Hour)
 			if err != nil {
 				s.stop()
 				return nil, err
@@ -63,19 +65,14 @@ func startSite(ctx context.Context, dir string) (*site, error) {
 			return nil, err
 		}
 		s.wings, s.stops = append(s.wings, a), append(s.stops, stop)
-		if err := waitFor(ctx, 30*time.Second, "the site port of "+id, func() bool { return a.SiteNode() != nil }); err != nil {
+		if err := waitFor(ctx, 30*time.Second, "the site port of "+id, func() bool { _, ok := a.SiteStatus(); return ok }); err != nil {
 			s.stop()
 			return nil, err
 		}
 	}
 	err = waitFor(ctx, 60*time.Second, "three voting wings", func() bool {
-		voters := 0
-		for _, w := range s.wings[0].SiteNode().Status().Wings {
-			if w.Voter {
-				voters++
-			}
-		}
-		return voters == 3
+		st, _ := s.wings[0].SiteStatus()
+		return len(st.Voters()) == 3
 	})
 	if err != nil {
 		s.stop()
@@ -104,10 +101,11 @@ func (s *site) committedEverywhere(among ...*appliance.Appliance) bool {
 		if err != nil {
 			return false
 		}
-		heads[a.Layout().ID] = h[a.Layout().ID]
+		heads[a.Screens().Layout().ID] = h[a.Screens().Layout().ID]
 	}
 	for _, a := range among {
-		for _, w := range a.SiteNode().Status().Wings {
+		st, _ := a.SiteStatus()
+		for _, w := range st.Wings {
 			if w.Committed < heads[w.Wing] || w.Held < heads[w.Wing] {
 				return false
 			}
@@ -156,9 +154,9 @@ func crossWing(ctx context.Context, dir string) ([]figure, error) {
 	}
 	defer s.stop()
 	a, b := s.wings[0], s.wings[1]
-	events, cancel := b.Subscribe()
+	events, cancel := b.Screens().Subscribe()
 	defer cancel()
-	doors := gpioDoors(a.Layout(), 40)
+	doors := gpioDoors(a.Screens().Layout(), 40)
 	lat := make([]time.Duration, 0, toggles)
 	for i := range toggles {
 		door, open := doors[i%len(doors)], (i/len(doors))%2 == 0

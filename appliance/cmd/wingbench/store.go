@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 )
@@ -24,7 +24,7 @@ func doorDraft(i int) event.Draft {
 // durable, so the rate is of fsync'd events.
 func ingest(ctx context.Context, dir string) ([]figure, error) {
 	const writers, total = 512, 300_000
-	s, err := store.Open(filepath.Join(dir, "wing.db"), store.Options{Wing: "A"})
+	s, err := store.Open(datadir.Dir(dir).Store(), store.Options{Wing: "A"})
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func ingest(ctx context.Context, dir string) ([]figure, error) {
 // queued behind it).
 func steadyAppend(ctx context.Context, dir string) ([]figure, error) {
 	const rate, seconds = 1000, 10
-	s, err := store.Open(filepath.Join(dir, "wing.db"), store.Options{Wing: "A"})
+	s, err := store.Open(datadir.Dir(dir).Store(), store.Options{Wing: "A"})
 	if err != nil {
 		return nil, err
 	}

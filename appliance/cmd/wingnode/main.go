@@ -9,7 +9,7 @@ import (
 
 	"periph.io/x/host/v3"
 
-	"wingnode/appliance"
+	"wingnode/appliance/command"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -22,5 +22,5 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(appliance.Command{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version, Drivers: drivers}.Execute(ctx))
+	os.Exit(command.Command{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version, Drivers: drivers}.Execute(ctx))
 }

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"wingnode/appliance/datadir"
 )
 
 // snapshotStore copies the event store (dataDir/wing.db) into
@@ -23,7 +25,7 @@ import (
 // build has run before or there is no store yet. wingnode must not be
 // running.
 func snapshotStore(dataDir string, build uint64, keep int) (string, error) {
-	runFile := filepath.Join(dataDir, "firmware", "builds-run")
+	runFile := datadir.Dir(dataDir).BuildsRun()
 	ran, err := buildsRun(runFile)
 	if err != nil {
 		return "", err
@@ -32,11 +34,11 @@ func snapshotStore(dataDir string, build uint64, keep int) (string, error) {
 		return "", nil
 	}
 	snap := ""
-	if _, err := os.Stat(filepath.Join(dataDir, "wing.db")); err == nil {
+	if _, err := os.Stat(datadir.Dir(dataDir).Store()); err == nil {
 		if snap, err = copySnapshot(dataDir, build); err != nil {
 			return "", err
 		}
-		if err := pruneSnapshots(filepath.Join(dataDir, "snapshots"), keep); err != nil {
+		if err := pruneSnapshots(datadir.Dir(dataDir).Snapshots(), keep); err != nil {
 			return snap, err
 		}
 	}
@@ -81,7 +83,7 @@ func buildsRun(name string) ([]uint64, error) {
 // number one more than the newest snapshot's, through a temporary file
 // that is synced and renamed.
 func copySnapshot(dataDir string, build uint64) (string, error) {
-	dir := filepath.Join(dataDir, "snapshots")
+	dir := datadir.Dir(dataDir).Snapshots()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
@@ -95,7 +97,7 @@ func copySnapshot(dataDir string, build uint64) (string, error) {
 		n, _ := strconv.Atoi(last[:strings.IndexByte(last, '-')])
 		seq = n + 1
 	}
-	in, err := os.Open(filepath.Join(dataDir, "wing.db"))
+	in, err := os.Open(datadir.Dir(dataDir).Store())
 	if err != nil {
 		return "", err
 	}

@@ -1,21 +1,19 @@
-package appliance
+package command
 
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"wingnode/appliance/datadir"
+	"wingnode/sync/member"
 	"wingnode/sync/site"
 	"wingnode/sync/trust"
 )
@@ -66,7 +64,7 @@ func (c Command) siteToken(args []string) error {
 	if *ttl <= 0 || *ttl > 7*24*time.Hour {
 		return usageError{status: 2, msg: "-ttl: between 1s and 168h"}
 	}
-	tok, err := IssueEnrolmentToken(*data, *ttl)
+	tok, err := member.IssueToken(datadir.Dir(*data), *ttl)
 	if err != nil {
 		return err
 	}
@@ -74,17 +72,45 @@ func (c Command) siteToken(args []string) error {
 	return nil
 }
 
-// siteClient is the site API client of a wing's data folder.
-func siteClient(data string) (*http.Client, string, error) {
-	id, err := trust.LoadIdentity(filepath.Join(data, identityFolder))
+// siteClient is the site API client of a wing's data folder, with its
+// certificate, and the address of its site port.
+func siteClient(data string) (site.Client, string, error) {
+	dir := datadir.Dir(data)
+	id, err := trust.LoadIdentity(dir.Identity())
 	if err != nil {
-		return nil, "", fmt.Errorf("%s is not a member of a site yet: %w", data, err)
+		return site.Client{}, "", fmt.Errorf("%s is not a member of a site yet: %w", data, err)
 	}
-	addr, err := os.ReadFile(filepath.Join(data, addrFile))
+	addr, err := os.ReadFile(dir.SiteAddr())
 	if err != nil {
-		return nil, "", err
+		return site.Client{}, "", err
 	}
-	return id.HTTPClient(nil), "https://" + strings.TrimSpace(string(addr)), nil
+	return site.Client{HTTP: id.HTTPClient(nil)}, strings.TrimSpace(string(addr)), nil
+}
+
+// siteStatusOf asks the running wingnode of a data folder for its view of
+// the site.
+func siteStatusOf(ctx context.Context, data string) (site.Status, []byte, error) {
+	client, addr, err := siteClient(data)
+	if err != nil {
+		return site.Status{}, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, body, err := client.Status(ctx, addr)
+	if err != nil {
+		return st, nil, fmt.Errorf("is the wing running? %w", err)
+	}
+	return st, body, nil
+}
+
+// proposeCommand has the site commit cmd, through the running wingnode of
+// a data folder and on to the leader.
+func proposeCommand(ctx context.Context, data string, cmd site.Command) error {
+	client, addr, err := siteClient(data)
+	if err != nil {
+		return err
+	}
+	return client.Propose(ctx, addr, cmd)
 }
 
 func (c Command) siteStatus(ctx context.Context, args []string) error {
@@ -94,17 +120,13 @@ func (c Command) siteStatus(ctx context.Context, args []string) error {
 	if err := parse(set, args); err != nil {
 		return err
 	}
-	body, err := getSite(ctx, *data, "/site/v1/status")
+	st, body, err := siteStatusOf(ctx, *data)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		c.Stdout.Write(body)
 		return nil
-	}
-	var st site.Status
-	if err := json.Unmarshal(body, &st); err != nil {
-		return err
 	}
 	fmt.Fprintf(c.Stdout, "wing %s at %s; leader %q; applied index %d\n", st.Wing, st.Addr, st.Leader, st.Applied)
 	if st.Isolated {
@@ -159,7 +181,7 @@ func (c Command) siteRoster(ctx context.Context, args []string) error {
 		return err
 	}
 	if *file == "" {
-		st, err := fetchStatus(ctx, *data)
+		st, _, err := siteStatusOf(ctx, *data)
 		if err != nil {
 			return err
 		}
@@ -220,74 +242,6 @@ func readRoster(name string, r io.Reader) ([]string, error) {
 	return out, errors.Join(errs...)
 }
 
-// fetchStatus asks the running wingnode of a data folder for its view of
-// the site.
-func fetchStatus(ctx context.Context, data string) (site.Status, error) {
-	var st site.Status
-	body, err := getSite(ctx, data, "/site/v1/status")
-	if err == nil {
-		err = json.Unmarshal(body, &st)
-	}
-	return st, err
-}
-
-// getSite GETs a path of the site API from the running wingnode of a data
-// folder, with its certificate.
-func getSite(ctx context.Context, data, path string) ([]byte, error) {
-	client, base, err := siteClient(data)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("is the wing running? %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", resp.Status, body)
-	}
-	return body, nil
-}
-
-// proposeCommand has the site commit cmd, through the running wingnode of
-// a data folder and on to the leader.
-func proposeCommand(ctx context.Context, data string, cmd site.Command) error {
-	client, base, err := siteClient(data)
-	if err != nil {
-		return err
-	}
-	b, _ := json.Marshal(cmd)
-	for range 3 {
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/site/v1/command", strings.NewReader(string(b)))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			cancel()
-			return fmt.Errorf("is the wing running? %w", err)
-		}
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		resp.Body.Close()
-		cancel()
-		switch {
-		case resp.StatusCode/100 == 2:
-			return nil
-		case resp.StatusCode == http.StatusMisdirectedRequest && resp.Header.Get("Location") != "":
-			base = resp.Header.Get("Location")
-		default:
-			return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
-		}
-	}
-	return errors.New("the site's leader could not be reached")
-}
-
 // routeFlag collects -site-route ADDR=VIA flags.
 type routeFlag map[string]string
 
@@ -303,22 +257,4 @@ func (r *routeFlag) Set(v string) error {
 	}
 	(*r)[addr] = via
 	return nil
-}
-
-// IssueEnrolmentToken issues a one-time enrolment token on the wing whose
-// data folder is data: it must hold the site CA and have run once, so that
-// its site address is known.
-func IssueEnrolmentToken(data string, ttl time.Duration) (string, error) {
-	ca, err := trust.LoadAuthority(filepath.Join(data, caFolder))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s holds no site CA: issue tokens on the wing that formed the site", data)
-	}
-	if err != nil {
-		return "", err
-	}
-	addr, err := os.ReadFile(filepath.Join(data, addrFile))
-	if err != nil {
-		return "", fmt.Errorf("the site address of %s is not known yet: start the wing once ('wingnode run'), then issue tokens: %w", data, err)
-	}
-	return ca.IssueToken(strings.TrimSpace(string(addr)), ttl)
 }

@@ -1,19 +1,16 @@
-package appliance
+package command
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"wingnode/appliance/datadir"
+	"wingnode/appliance/update"
 	"wingnode/firmware"
 )
 
@@ -180,9 +177,9 @@ func (c Command) firmwareCmd(args []string) error {
 		}
 		path := *out
 		if *data != "" {
-			path = SiteITHashPath(*data)
+			path = datadir.Dir(*data).SiteITHash()
 		}
-		token, err := newSiteITToken(path)
+		token, err := update.NewSiteITToken(path)
 		if err != nil {
 			return err
 		}
@@ -197,33 +194,3 @@ type keyFlags []string
 
 func (k *keyFlags) String() string     { return strings.Join(*k, ",") }
 func (k *keyFlags) Set(v string) error { *k = append(*k, v); return nil }
-
-// newSiteITToken makes a random token and writes its SHA-256, in hex, to
-// path (mode 0600, through a temporary file renamed over it).
-func newSiteITToken(path string) (string, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	token := "wnsit_" + base64.RawURLEncoding.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".siteit-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
-	if _, err := fmt.Fprintln(tmp, hex.EncodeToString(sum[:])); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := errors.Join(tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", err
-	}
-	return token, nil
-}

@@ -1,4 +1,8 @@
-package appliance
+// Package command is the wingnode command line: run a wing, verify its
+// store, check a configuration, probe the board's hardware, manage the
+// site membership, and sign, verify and install firmware. Its fields carry
+// what a process takes from the OS, so tests run it in-process.
+package command
 
 import (
 	"context"
@@ -8,13 +12,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/i2c/i2creg"
 
+	"wingnode/appliance"
 	"wingnode/appliance/config"
+	"wingnode/appliance/datadir"
+	"wingnode/appliance/hardware"
 	"wingnode/appliance/store"
 	"wingnode/sensors/scenario"
 )
@@ -178,8 +184,8 @@ func (c Command) run(ctx context.Context, args []string) error {
 		return usageError{status: 2, msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *level)}
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
-	cfg := Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
-		Site: SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join, Routes: routes}, ClockOffset: *clockOffset}
+	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
+		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join, Routes: routes}, ClockOffset: *clockOffset}
 	if *cfgFile != "" {
 		w, err := config.Load(*cfgFile)
 		if err != nil {
@@ -202,7 +208,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 		}
 		cfg.Scenario = sc
 	}
-	a, err := New(cfg)
+	a, err := appliance.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -216,7 +222,7 @@ func (c Command) verify(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	path := filepath.Join(*data, "wing.db")
+	path := datadir.Dir(*data).Store()
 	rep, err := store.Verify(path)
 	if err != nil {
 		return err
@@ -276,14 +282,14 @@ func (c Command) hardware(args []string) error {
 	}
 	buses := i2creg.All()
 	if *simulated {
-		sim, err := newSimulation(*w, nil)
+		sim, err := hardware.NewSimulation(*w, nil)
 		if err != nil {
 			return err
 		}
 		defer sim.Close()
-		buses = sim.busRefs()
+		buses = sim.BusRefs()
 	}
-	p := ProbeHardware(c.Drivers, buses, w)
+	p := hardware.ProbeBoard(c.Drivers, buses, w)
 	p.Print(c.Stdout)
 	if len(p.Missing) > 0 {
 		return fmt.Errorf("%d of %d configured points not found", len(p.Missing), p.Checked)

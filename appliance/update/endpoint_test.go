@@ -1,4 +1,4 @@
-package appliance
+package update_test
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance/datadir"
+	"wingnode/appliance/update"
+	"wingnode/appliance/wingtest"
 	"wingnode/firmware"
 )
 
@@ -29,64 +31,21 @@ type updateRig struct {
 	esp     string
 	data    string
 	key     firmware.PrivateKey
-	log     lockedBuffer
+	log     wingtest.Log
 	reboots atomic.Int32
-}
-
-// testKey is the signing key the fake boards trust.
-func testKey(t *testing.T) firmware.PrivateKey {
-	t.Helper()
-	key, err := firmware.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 32)))
-	require.NoError(t, err)
-	return key
-}
-
-// fakeBoard is a wing's update machinery on temporary files: two slot
-// partitions, an ESP folder, and the slot state in the data folder, with
-// slot a running build 5, and site IT's token set.
-type fakeBoard struct {
-	dev   firmware.Device
-	parts map[firmware.SlotName]string
-	esp   string
-	token string
-}
-
-func newFakeBoard(t *testing.T, data string, key firmware.PrivateKey) *fakeBoard {
-	t.Helper()
-	b := &fakeBoard{esp: t.TempDir(), parts: map[firmware.SlotName]string{}}
-	trust, err := firmware.NewTrust(key.Public())
-	require.NoError(t, err)
-	b.token, err = newSiteITToken(SiteITHashPath(data))
-	require.NoError(t, err)
-	for _, n := range []firmware.SlotName{firmware.SlotA, firmware.SlotB} {
-		b.parts[n] = filepath.Join(t.TempDir(), "root-"+string(n))
-		require.NoError(t, os.WriteFile(b.parts[n], []byte("build 5"), 0o600))
-	}
-	require.NoError(t, os.MkdirAll(filepath.Join(b.esp, firmware.EntriesDir), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(b.esp, firmware.EntriesDir, "root-a.conf"), []byte("linux /root-a/vmlinuz\n"), 0o644))
-	require.NoError(t, os.MkdirAll(filepath.Dir(firmware.SlotsPath(data)), 0o700))
-	require.NoError(t, firmware.SaveSlots(firmware.SlotsPath(data), firmware.NewSlots(5, "v5")))
-	b.dev = firmware.Device{
-		Hardware: "amd64-uefi", Trust: trust, SlotsFile: firmware.SlotsPath(data), KernelOptions: "console=ttyS0",
-		OpenSlot: func(n firmware.SlotName) (firmware.SlotDevice, error) { return os.OpenFile(b.parts[n], os.O_WRONLY, 0) },
-		MountESP: func() (firmware.ESP, func() error, error) {
-			return firmware.ESP(b.esp), func() error { return nil }, nil
-		},
-	}
-	return b
 }
 
 func newUpdateRig(t *testing.T) *updateRig {
 	t.Helper()
-	r := &updateRig{data: t.TempDir(), key: testKey(t)}
-	b := newFakeBoard(t, r.data, r.key)
-	r.esp, r.parts, r.token = b.esp, b.parts, b.token
-	u := &updates{
-		dataDir: r.data,
-		device:  func() (firmware.Device, error) { return b.dev, nil },
-		reboot:  func() error { r.reboots.Add(1); return nil },
-		log:     slog.New(slog.NewTextHandler(&r.log, nil)),
-	}
+	r := &updateRig{data: t.TempDir(), key: wingtest.Key(t)}
+	b := wingtest.NewBoard(t, r.data, r.key)
+	r.esp, r.parts, r.token = b.ESP, b.Parts, b.Token
+	u := update.New(update.Config{
+		Data:   datadir.Dir(r.data),
+		Device: func() (firmware.Device, error) { return b.Device, nil },
+		Reboot: func() error { r.reboots.Add(1); return nil },
+		Log:    slog.New(slog.NewTextHandler(&r.log, nil)),
+	})
 	r.srv = httptest.NewServer(u)
 	t.Cleanup(r.srv.Close)
 	return r
@@ -95,21 +54,7 @@ func newUpdateRig(t *testing.T) *updateRig {
 // bundle signs a bundle of a small root file system.
 func (r *updateRig) bundle(t *testing.T, key firmware.PrivateKey, hardware string, version uint64) []byte {
 	t.Helper()
-	return signedBundle(t, key, hardware, version)
-}
-
-// signedBundle signs a bundle of a small root file system.
-func signedBundle(t *testing.T, key firmware.PrivateKey, hardware string, version uint64) []byte {
-	t.Helper()
-	rootfs := bytes.Repeat([]byte("squashfs of build "+string(rune('0'+version))), 2000)
-	p, err := firmware.HashPayload(firmware.RootfsPayload, bytes.NewReader(rootfs))
-	require.NoError(t, err)
-	m := firmware.Manifest{Format: firmware.ManifestFormat, Product: firmware.Product, Hardware: hardware, Version: version,
-		MinVersion: 5, Display: "v" + string(rune('0'+version)), Created: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC),
-		Payloads: []firmware.Payload{p}}
-	var b bytes.Buffer
-	require.NoError(t, firmware.WriteBundle(&b, m, []io.Reader{bytes.NewReader(rootfs)}, key))
-	return b.Bytes()
+	return wingtest.Bundle(t, key, hardware, version)
 }
 
 // do sends a request with site IT's token (or the given one) and decodes
@@ -131,7 +76,7 @@ func (r *updateRig) do(t *testing.T, method, path, token string, body []byte) (i
 
 func (r *updateRig) slots(t *testing.T) firmware.Slots {
 	t.Helper()
-	s, err := firmware.LoadSlots(firmware.SlotsPath(r.data))
+	s, err := firmware.LoadSlots(datadir.Dir(r.data).Slots())
 	require.NoError(t, err)
 	return s
 }
@@ -151,7 +96,7 @@ func TestUpdateEndpointAuthentication(t *testing.T) {
 	assert.Zero(t, r.reboots.Load())
 	assert.NotContains(t, r.log.String(), r.token[6:], "the token is never logged")
 
-	require.NoError(t, os.Remove(SiteITHashPath(r.data)))
+	require.NoError(t, os.Remove(datadir.Dir(r.data).SiteITHash()))
 	status, body = r.do(t, http.MethodGet, "/api/v1/firmware", r.token, nil)
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Contains(t, body["error"], "siteit-token")
@@ -227,7 +172,7 @@ func TestUpdateEndpointRefusesBadBundles(t *testing.T) {
 	s := r.slots(t)
 	s, err = firmware.Booted(s, firmware.BootEntry{Slot: firmware.SlotB, Counting: true, Left: 2, Done: 1})
 	require.NoError(t, err)
-	require.NoError(t, firmware.SaveSlots(firmware.SlotsPath(r.data), s))
+	require.NoError(t, firmware.SaveSlots(datadir.Dir(r.data).Slots(), s))
 	status, body = r.do(t, http.MethodPost, "/api/v1/firmware", r.token, r.bundle(t, r.key, "amd64-uefi", 7))
 	assert.Equal(t, http.StatusConflict, status)
 	assert.Contains(t, body["error"], "not confirmed")
@@ -238,8 +183,7 @@ func TestUpdateEndpointRefusesBadBundles(t *testing.T) {
 
 func TestUpdateEndpointOffAnImage(t *testing.T) {
 	r := newUpdateRig(t)
-	u := &updates{dataDir: r.data, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		device: func() (firmware.Device, error) { return firmware.LoadDevice(r.data) }}
+	u := update.New(update.Config{Data: datadir.Dir(r.data), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(u)
 	defer srv.Close()
 	r.srv = srv
@@ -249,22 +193,4 @@ func TestUpdateEndpointOffAnImage(t *testing.T) {
 	status, body = r.do(t, http.MethodPost, "/api/v1/firmware/reboot", r.token, nil)
 	assert.Equal(t, http.StatusConflict, status)
 	assert.Contains(t, body["error"], "restart it yourself")
-}
-
-// lockedBuffer is a log written by handlers while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

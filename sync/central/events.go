@@ -1,12 +1,14 @@
-package site
+package central
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
+	"wingnode/sync/site"
 )
 
 // EventPage is a page of the site's events in commit order: the order in
@@ -44,7 +46,7 @@ func Events(st *store.Store) http.Handler {
 			httpError(w, http.StatusMethodNotAllowed, "use GET")
 			return
 		}
-		commits, index, n, ok := readCommits(w, r, st)
+		commits, after, ok := readCommits(w, r, st)
 		if !ok {
 			return
 		}
@@ -53,9 +55,9 @@ func Events(st *store.Store) http.Handler {
 			httpError(w, http.StatusServiceUnavailable, err.Error())
 			return
 		}
-		page := EventPage{Records: make([]CommittedEvent, 0, len(commits)), Next: place(index, n), Committed: held.Committed}
+		page := EventPage{Records: make([]CommittedEvent, 0, len(commits)), Next: after.String(), Committed: held.Committed}
 		for _, c := range commits {
-			page.Next = place(c.Index, c.N)
+			page.Next = site.Cursor{Index: c.Index, N: c.N}.String()
 			page.Records = append(page.Records, CommittedEvent{Cursor: page.Next, Event: c.Event, Body: c.Event.Body()})
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -65,25 +67,34 @@ func Events(st *store.Store) http.Handler {
 
 // readCommits reads the after and limit parameters and the commits they
 // ask for, answering the request itself when it cannot.
-func readCommits(w http.ResponseWriter, r *http.Request, st *store.Store) ([]store.Commit, uint64, uint32, bool) {
-	index, n, err := parsePlace(r.URL.Query().Get("after"))
+func readCommits(w http.ResponseWriter, r *http.Request, st *store.Store) ([]store.Commit, site.Cursor, bool) {
+	after, err := site.ParseCursor(r.URL.Query().Get("after"))
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
-		return nil, 0, 0, false
+		return nil, after, false
 	}
 	limit := 100
 	if s := r.URL.Query().Get("limit"); s != "" {
 		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 1000 {
 			httpError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a whole number from 1 to 1000", s))
-			return nil, 0, 0, false
+			return nil, after, false
 		}
 	}
-	commits, err := st.CommitsAfter(index, n, limit)
+	commits, err := st.CommitsAfter(after.Index, after.N, limit)
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, err.Error())
-		return nil, 0, 0, false
+		return nil, after, false
 	}
-	return commits, index, n, true
+	return commits, after, true
 }
 
-func place(index uint64, n uint32) string { return fmt.Sprintf("%d.%d", index, n) }
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,4 +1,4 @@
-package appliance
+package update
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"wingnode/appliance/datadir"
+	"wingnode/appliance/event"
 	"wingnode/firmware"
 	"wingnode/sync/site"
 )
@@ -30,24 +32,6 @@ import (
 // build, or the install was refused, it reports the failure, and the
 // rollout stops there.
 
-// member returns the wing's site membership, nil while it has none.
-func (a *Appliance) member() *siteMember {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.site
-}
-
-// bundlesDir holds the bundle of the current rollout, by digest.
-func bundlesDir(dataDir string) string { return filepath.Join(dataDir, "firmware", "bundles") }
-
-// attemptFile records the digest of the bundle this wing installed and
-// rebooted into, so that coming back on the old build reads as a failure.
-func attemptFile(dataDir string) string { return filepath.Join(dataDir, "firmware", "rollout-attempt") }
-
-func bundlePath(dataDir, digest string) string {
-	return filepath.Join(bundlesDir(dataDir), digest+".bundle")
-}
-
 func validDigest(s string) bool {
 	b, err := hex.DecodeString(s)
 	return err == nil && len(b) == sha256.Size && s == strings.ToLower(s)
@@ -55,8 +39,8 @@ func validDigest(s string) bool {
 
 // startRollout keeps the uploaded bundle, checked as an install would
 // check it, and has the site agree on its rollout.
-func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
-	m := u.member()
+func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
+	m := u.cfg.Site()
 	if m == nil {
 		writeFirmwareError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute, or install on this wing alone with POST /api/v1/firmware")
 		return
@@ -70,17 +54,17 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	digest, size, man, err := keepBundle(u.dataDir, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File, _ string, _ int64) (firmware.Manifest, error) {
+	digest, size, man, err := keepBundle(u.cfg.Data, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File, _ string, _ int64) (firmware.Manifest, error) {
 		return firmware.Verify(f, d.Trust, s.Target(d.Hardware))
 	})
 	if err != nil {
 		status := installStatus(err)
-		u.log.Warn("firmware rollout refused", "from", r.RemoteAddr, "status", status, "err", err)
+		u.cfg.Log.Warn("firmware rollout refused", "from", r.RemoteAddr, "status", status, "err", err)
 		writeFirmwareError(w, status, err.Error())
 		return
 	}
-	st := m.node.Status()
-	me := m.id.Wing()
+	st := m.Status()
+	me := u.cfg.Wing
 	order := []string{me}
 	for _, id := range slices.Sorted(func(yield func(string) bool) {
 		for id, rec := range st.Agreed.Wings {
@@ -96,7 +80,7 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	ro := &site.Rollout{Build: man.Version, Display: man.Display, Digest: digest, Size: size, Holder: me, Order: order}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	if err := m.node.Propose(ctx, site.Command{Op: site.OpRolloutStart, Rollout: ro}); err != nil {
+	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStart, Rollout: ro}); err != nil {
 		status := http.StatusConflict
 		if errors.Is(err, site.ErrNoSite) || ctx.Err() != nil {
 			status = http.StatusServiceUnavailable
@@ -104,7 +88,7 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 		writeFirmwareError(w, status, "the site did not agree to the rollout: "+err.Error())
 		return
 	}
-	u.log.Info("firmware rollout started", "build", man.Version, "display", man.Display, "order", strings.Join(order, ","))
+	u.cfg.Log.Info("firmware rollout started", "build", man.Version, "display", man.Display, "order", strings.Join(order, ","))
 	msg := fmt.Sprintf("rolling build %d (%s) out to the site: wing %s first, then %s, one at a time; the rollout stops at the first wing that fails. GET /api/v1/firmware shows its progress",
 		man.Version, man.Display, order[0], strings.Join(order[1:], ", "))
 	if len(order) == 1 {
@@ -117,8 +101,8 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 // SHA-256, once check accepts it (the file, rewound, with its digest and
 // size; it returns the manifest it read), and removes the bundles of
 // earlier rollouts. Nothing is kept when anything fails.
-func keepBundle(dataDir string, r io.Reader, check func(f *os.File, digest string, size int64) (firmware.Manifest, error)) (digest string, size int64, m firmware.Manifest, err error) {
-	dir := bundlesDir(dataDir)
+func keepBundle(data datadir.Dir, r io.Reader, check func(f *os.File, digest string, size int64) (firmware.Manifest, error)) (digest string, size int64, m firmware.Manifest, err error) {
+	dir := data.Bundles()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", 0, m, err
 	}
@@ -142,26 +126,26 @@ func keepBundle(dataDir string, r io.Reader, check func(f *os.File, digest strin
 	if err := f.Sync(); err != nil {
 		return "", 0, m, err
 	}
-	if err := os.Rename(f.Name(), bundlePath(dataDir, digest)); err != nil {
+	if err := os.Rename(f.Name(), data.Bundle(digest)); err != nil {
 		return "", 0, m, err
 	}
-	dropOtherBundles(dataDir, digest)
+	dropOtherBundles(data, digest)
 	return digest, size, m, nil
 }
 
-func dropOtherBundles(dataDir, keep string) {
-	des, _ := os.ReadDir(bundlesDir(dataDir))
+func dropOtherBundles(data datadir.Dir, keep string) {
+	des, _ := os.ReadDir(data.Bundles())
 	for _, de := range des {
 		if de.Name() != keep+".bundle" && !strings.HasSuffix(de.Name(), ".part") {
-			os.Remove(filepath.Join(bundlesDir(dataDir), de.Name()))
+			os.Remove(filepath.Join(data.Bundles(), de.Name()))
 		}
 	}
 }
 
 // stopRollout has the site stop its rollout; wings that installed the
 // build keep it.
-func (u *updates) stopRollout(w http.ResponseWriter, r *http.Request) {
-	m := u.member()
+func (u *Updates) stopRollout(w http.ResponseWriter, r *http.Request) {
+	m := u.cfg.Site()
 	if m == nil {
 		writeFirmwareError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute")
 		return
@@ -173,30 +157,30 @@ func (u *updates) stopRollout(w http.ResponseWriter, r *http.Request) {
 		writeFirmwareError(w, http.StatusBadRequest, "the body must be empty or {\"reason\": \"...\"}")
 		return
 	}
-	if len(req.Reason) > maxNote {
-		writeFirmwareError(w, http.StatusBadRequest, fmt.Sprintf("reason: at most %d characters", maxNote))
+	if len(req.Reason) > event.MaxNote {
+		writeFirmwareError(w, http.StatusBadRequest, fmt.Sprintf("reason: at most %d characters", event.MaxNote))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	if err := m.node.Propose(ctx, site.Command{Op: site.OpRolloutStop, Reason: req.Reason}); err != nil {
+	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStop, Reason: req.Reason}); err != nil {
 		writeFirmwareError(w, http.StatusConflict, "the site did not stop a rollout: "+err.Error())
 		return
 	}
-	u.log.Info("firmware rollout stopped by site IT")
+	u.cfg.Log.Info("firmware rollout stopped by site IT")
 	writeFirmwareJSON(w, http.StatusOK, map[string]string{"message": "the rollout is stopped; wings that installed the build keep it"})
 }
 
-// serveBundle serves the kept bundle of a rollout to the other wings, on
-// the site port.
-func serveBundle(dataDir string) http.Handler {
+// ServeBundle serves the kept bundle of a rollout to the other wings, on
+// the site port: GET /site/v1/bundle/{digest}.
+func (u *Updates) ServeBundle() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		digest := r.PathValue("digest")
 		if !validDigest(digest) {
 			http.Error(w, "not a bundle digest", http.StatusBadRequest)
 			return
 		}
-		f, err := os.Open(bundlePath(dataDir, digest))
+		f, err := os.Open(u.cfg.Data.Bundle(digest))
 		if err != nil {
 			http.Error(w, "this wing does not hold that bundle", http.StatusNotFound)
 			return
@@ -212,22 +196,22 @@ func serveBundle(dataDir string) http.Handler {
 	})
 }
 
-// followRollouts takes this wing's turns in the site's rollouts until ctx
+// FollowRollouts takes this wing's turns in the site's rollouts until ctx
 // ends.
-func (a *Appliance) followRollouts(ctx context.Context, m *siteMember) {
-	tick := time.NewTicker(2 * time.Second)
+func (u *Updates) FollowRollouts(ctx context.Context, m Site) {
+	tick := u.cfg.Clock.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	var lastErr string
 	for ctx.Err() == nil {
-		changed := m.node.Changed()
-		if err := a.rolloutTurn(ctx, m); err != nil && err.Error() != lastErr {
-			a.log.Warn("firmware rollout: this wing's turn", "err", err)
+		changed := m.Changed()
+		if err := u.rolloutTurn(ctx, m); err != nil && err.Error() != lastErr {
+			u.cfg.Log.Warn("firmware rollout: this wing's turn", "err", err)
 			lastErr = err.Error()
 		}
 		select {
 		case <-ctx.Done():
 		case <-changed:
-		case <-tick.C:
+		case <-tick.Chan():
 		}
 	}
 }
@@ -235,24 +219,24 @@ func (a *Appliance) followRollouts(ctx context.Context, m *siteMember) {
 // rolloutTurn does what this wing's turn in the rollout needs next, if it
 // is its turn: report the build running, report a failure, or fetch,
 // install and reboot.
-func (a *Appliance) rolloutTurn(ctx context.Context, m *siteMember) error {
-	r := m.node.Status().Agreed.Rollout
-	me := a.layout.ID
+func (u *Updates) rolloutTurn(ctx context.Context, m Site) error {
+	r := m.Status().Agreed.Rollout
+	me := u.cfg.Wing
 	if r.Next() != me {
 		return nil
 	}
-	data := a.cfg.DataDir
+	data := u.cfg.Data
 	report := func(reason string) error {
 		if reason == "" {
-			a.log.Info("firmware rollout: this wing runs the build", "build", r.Build)
+			u.cfg.Log.Info("firmware rollout: this wing runs the build", "build", r.Build)
 		} else {
-			a.log.Warn("firmware rollout: this wing failed; the rollout stops", "build", r.Build, "reason", reason)
+			u.cfg.Log.Warn("firmware rollout: this wing failed; the rollout stops", "build", r.Build, "reason", reason)
 		}
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		return m.node.Propose(ctx, site.Command{Op: site.OpRolloutReport, Wing: me, Build: r.Build, Reason: reason})
+		return m.Propose(ctx, site.Command{Op: site.OpRolloutReport, Wing: me, Build: r.Build, Reason: reason})
 	}
-	d, err := a.updates.device()
+	d, err := u.cfg.Device()
 	if err != nil {
 		return report(fmt.Sprintf("this wing cannot install updates (%v)", err))
 	}
@@ -261,28 +245,28 @@ func (a *Appliance) rolloutTurn(ctx context.Context, m *siteMember) error {
 		return report(fmt.Sprintf("this wing's slot state cannot be read (%v)", err))
 	}
 	running := s.Slot(s.Active)
-	tried, _ := os.ReadFile(attemptFile(data))
+	tried, _ := os.ReadFile(data.RolloutAttempt())
 	switch {
 	case running.Version >= r.Build && running.Status == firmware.Good:
-		os.Remove(attemptFile(data))
+		os.Remove(data.RolloutAttempt())
 		return report("")
 	case running.Version == r.Build:
 		return nil // on trial: the image's init confirms it once the screen answers
 	case strings.TrimSpace(string(tried)) == r.Digest:
-		os.Remove(attemptFile(data))
+		os.Remove(data.RolloutAttempt())
 		return report(fmt.Sprintf("came back on build %d after trying build %d (it failed its boots or its health check)", running.Version, r.Build))
 	}
-	if a.updates.reboot == nil {
+	if u.cfg.Reboot == nil {
 		return report("this wingnode does not run under a wingnode image's init, so it cannot reboot into an update")
 	}
-	path, err := a.fetchBundle(ctx, m, r)
+	path, err := u.fetchBundle(ctx, m, r)
 	if err != nil {
 		return err // tried again on the next tick
 	}
-	if !a.updates.installing.TryLock() {
+	if !u.installing.TryLock() {
 		return errors.New("site IT is installing an update on this wing; waiting")
 	}
-	defer a.updates.installing.Unlock()
+	defer u.installing.Unlock()
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -292,31 +276,30 @@ func (a *Appliance) rolloutTurn(ctx context.Context, m *siteMember) error {
 	if err != nil {
 		return report("install refused: " + err.Error())
 	}
-	if err := os.WriteFile(attemptFile(data), []byte(r.Digest+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(data.RolloutAttempt(), []byte(r.Digest+"\n"), 0o600); err != nil {
 		return err
 	}
-	a.log.Info("firmware rollout: installed; rebooting into it", "build", r.Build, "slot", slot, "tries", next.Slot(slot).Tries)
-	return a.updates.reboot()
+	u.cfg.Log.Info("firmware rollout: installed; rebooting into it", "build", r.Build, "slot", slot, "tries", next.Slot(slot).Tries)
+	return u.cfg.Reboot()
 }
 
 // fetchBundle returns the path of the rollout's bundle, fetching it from a
 // wing that holds it when this wing does not.
-func (a *Appliance) fetchBundle(ctx context.Context, m *siteMember, r *site.Rollout) (string, error) {
-	data := a.cfg.DataDir
-	path := bundlePath(data, r.Digest)
+func (u *Updates) fetchBundle(ctx context.Context, m Site, r *site.Rollout) (string, error) {
+	path := u.cfg.Data.Bundle(r.Digest)
 	if fi, err := os.Stat(path); err == nil && fi.Size() == r.Size {
 		return path, nil
 	}
-	wings := m.node.Status().Agreed.Wings
+	wings := m.Status().Agreed.Wings
 	var errs []error
 	for _, h := range r.Holders() {
 		rec, ok := wings[h]
-		if !ok || h == a.layout.ID {
+		if !ok || h == u.cfg.Wing {
 			continue
 		}
-		err := a.fetchBundleFrom(ctx, m, "https://"+rec.Addr+"/site/v1/bundle/"+r.Digest, r)
+		err := u.fetchBundleFrom(ctx, m, "https://"+rec.Addr+"/site/v1/bundle/"+r.Digest, r)
 		if err == nil {
-			a.log.Info("firmware rollout: fetched the bundle", "from", h, "bytes", r.Size)
+			u.cfg.Log.Info("firmware rollout: fetched the bundle", "from", h, "bytes", r.Size)
 			return path, nil
 		}
 		errs = append(errs, fmt.Errorf("from wing %s: %w", h, err))
@@ -324,14 +307,14 @@ func (a *Appliance) fetchBundle(ctx context.Context, m *siteMember, r *site.Roll
 	return "", fmt.Errorf("cannot fetch build %d's bundle: %w", r.Build, errors.Join(errs...))
 }
 
-func (a *Appliance) fetchBundleFrom(ctx context.Context, m *siteMember, url string, r *site.Rollout) error {
+func (u *Updates) fetchBundleFrom(ctx context.Context, m Site, url string, r *site.Rollout) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := m.client.Do(req)
+	resp, err := m.Client().Do(req)
 	if err != nil {
 		return err
 	}
@@ -339,7 +322,7 @@ func (a *Appliance) fetchBundleFrom(ctx context.Context, m *siteMember, url stri
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s", resp.Status)
 	}
-	_, _, _, err = keepBundle(a.cfg.DataDir, io.LimitReader(resp.Body, r.Size+1), func(_ *os.File, digest string, size int64) (firmware.Manifest, error) {
+	_, _, _, err = keepBundle(u.cfg.Data, io.LimitReader(resp.Body, r.Size+1), func(_ *os.File, digest string, size int64) (firmware.Manifest, error) {
 		if size != r.Size || digest != r.Digest {
 			return firmware.Manifest{}, fmt.Errorf("%w: the bundle fetched is not the one the site agreed on (%d bytes)", firmware.ErrCorrupt, size)
 		}

@@ -1,4 +1,4 @@
-package appliance
+package command
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance/datadir"
 	"wingnode/firmware"
 )
 
@@ -95,10 +96,10 @@ func TestCommandFirmwareSiteITToken(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	token := lines[len(lines)-1]
 	require.True(t, strings.HasPrefix(token, "wnsit_"), "the token is printed once: %q", out)
-	st, err := os.Stat(SiteITHashPath(data))
+	st, err := os.Stat(datadir.Dir(data).SiteITHash())
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
-	stored, err := os.ReadFile(SiteITHashPath(data))
+	stored, err := os.ReadFile(datadir.Dir(data).SiteITHash())
 	require.NoError(t, err)
 	sum := sha256.Sum256([]byte(token))
 	assert.Equal(t, hex.EncodeToString(sum[:])+"\n", string(stored), "only the token's SHA-256 is stored")

@@ -1,7 +1,8 @@
-package appliance
+package update
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -17,6 +18,9 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/jonboulle/clockwork"
+
+	"wingnode/appliance/datadir"
 	"wingnode/firmware"
 	"wingnode/sync/site"
 )
@@ -24,44 +28,79 @@ import (
 // maxBundle bounds an uploaded bundle: a root slot is 32 MiB today.
 const maxBundle = 512 << 20
 
-// SiteITHashPath is where the SHA-256 of site IT's token sits in a data
-// folder, in hex. The token itself is never stored.
-func SiteITHashPath(dataDir string) string { return filepath.Join(dataDir, "siteit.sha256") }
+// Site is the wing's site membership as updates use it (sync/member).
+type Site interface {
+	// Status is this wing's view of the site, with the agreed rollout.
+	Status() site.Status
+	// Propose has the site commit a command.
+	Propose(ctx context.Context, c site.Command) error
+	// Changed is closed the next time the wing applies the site's log.
+	Changed() <-chan struct{}
+	// Client calls other wings' site ports with this wing's certificate.
+	Client() *http.Client
+}
 
-// updates is site IT's firmware endpoint on the screens' port:
+// Config configures a wing's updates.
+type Config struct {
+	// Data is the wing's data folder: the site IT token hash, the slot
+	// state, the rollout's bundle and the store snapshots.
+	Data datadir.Dir
+	// Wing is this wing's id.
+	Wing string
+	// Device loads the wing's update machinery; default
+	// firmware.LoadDevice on Data, as a wingnode image has it.
+	Device func() (firmware.Device, error)
+	// Reboot asks the image's init to reboot the board; default: signal
+	// the init when it started this process (WINGNODE_INIT=1, parent 1),
+	// else nil, and this wing cannot reboot into an update.
+	Reboot func() error
+	// Site returns the wing's site membership, nil while it has none.
+	Site func() Site
+	// Clock paces the rollout agent; default the real clock.
+	Clock clockwork.Clock
+	// Log receives operational messages; default slog.Default().
+	Log *slog.Logger
+}
+
+// Updates is a wing's firmware updates: site IT's endpoint on the screens'
+// port,
 //
-//	GET  /api/v1/firmware         the slots, their versions and trial state
-//	POST /api/v1/firmware         install the bundle in the body into the inactive slot
-//	POST /api/v1/firmware/reboot  reboot, to try what was installed
+//	GET  /api/v1/firmware               the slots, their versions and trial state
+//	POST /api/v1/firmware               install the bundle in the body into the inactive slot
+//	POST /api/v1/firmware/reboot        reboot, to try what was installed
 //	POST /api/v1/firmware/rollout       roll the bundle in the body out to the site (rollout.go)
 //	POST /api/v1/firmware/rollout/stop  stop the site's rollout
 //
-// Every request carries site IT's token as a bearer token; it is checked
-// against the hash in the data folder and never logged.
-type updates struct {
-	dataDir string
-	// device loads the wing's update machinery (firmware.LoadDevice).
-	device func() (firmware.Device, error)
-	// reboot asks the image's init to reboot the board; nil when this
-	// process does not run under it.
-	reboot func() error
-	// member is the wing's site membership, nil while it has none.
-	member func() *siteMember
-	log    *slog.Logger
-
+// the bundle of a rollout served to the other wings (ServeBundle), and the
+// agent that takes this wing's turn in the site's rollouts (FollowRollouts).
+// Every request to the endpoint carries site IT's token as a bearer token;
+// it is checked against the hash in the data folder and never logged.
+type Updates struct {
+	cfg        Config
 	installing sync.Mutex // one install at a time
 }
 
-// newUpdates returns the endpoint of the appliance with the given data
-// folder, as it runs in a wingnode image.
-func newUpdates(dataDir string, log *slog.Logger) *updates {
-	u := &updates{dataDir: dataDir, log: log, device: func() (firmware.Device, error) { return firmware.LoadDevice(dataDir) }}
+// New returns the updates of a wing.
+func New(cfg Config) *Updates {
+	if cfg.Device == nil {
+		data := cfg.Data
+		cfg.Device = func() (firmware.Device, error) { return firmware.LoadDevice(string(data)) }
+	}
 	// The image's init (images/cmd/wingnode-init) says it started us; on
 	// SIGTERM it stops wingnode, disarms the watchdog and reboots.
-	if os.Getenv("WINGNODE_INIT") == "1" && os.Getppid() == 1 {
-		u.reboot = func() error { return syscall.Kill(1, syscall.SIGTERM) }
+	if cfg.Reboot == nil && os.Getenv("WINGNODE_INIT") == "1" && os.Getppid() == 1 {
+		cfg.Reboot = func() error { return syscall.Kill(1, syscall.SIGTERM) }
 	}
-	return u
+	if cfg.Site == nil {
+		cfg.Site = func() Site { return nil }
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Updates{cfg: cfg}
 }
 
 // firmwareStatus is the answer of GET /api/v1/firmware, and of a POST with
@@ -79,7 +118,7 @@ type firmwareStatus struct {
 	Rollout *site.Rollout `json:"rollout,omitempty"`
 }
 
-func (u *updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (u *Updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status, msg := u.authenticate(r); status != http.StatusOK {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wingnode site IT"`)
@@ -106,13 +145,13 @@ func (u *updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate checks the bearer token against the stored hash.
-func (u *updates) authenticate(r *http.Request) (int, string) {
-	want, err := os.ReadFile(SiteITHashPath(u.dataDir))
+func (u *Updates) authenticate(r *http.Request) (int, string) {
+	want, err := os.ReadFile(u.cfg.Data.SiteITHash())
 	if errors.Is(err, fs.ErrNotExist) {
 		return http.StatusForbidden, "site IT's token is not set on this wing: set it on the wing with 'wingnode firmware siteit-token -data DIR', or build the image with 'wingimage -siteit-token-hash FILE'"
 	}
 	if err != nil {
-		u.log.Error("site IT token hash", "err", err)
+		u.cfg.Log.Error("site IT token hash", "err", err)
 		return http.StatusInternalServerError, "site IT's token hash cannot be read; see the wing's log"
 	}
 	token, ok := bytes.CutPrefix([]byte(r.Header.Get("Authorization")), []byte("Bearer "))
@@ -122,13 +161,13 @@ func (u *updates) authenticate(r *http.Request) (int, string) {
 	sum := sha256.Sum256(token)
 	got := []byte(hex.EncodeToString(sum[:]))
 	if subtle.ConstantTimeCompare(got, bytes.TrimSpace(want)) != 1 {
-		u.log.Warn("firmware endpoint: wrong site IT token", "from", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		u.cfg.Log.Warn("firmware endpoint: wrong site IT token", "from", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 		return http.StatusUnauthorized, "the site IT token is wrong"
 	}
 	return http.StatusOK, ""
 }
 
-func (u *updates) status(w http.ResponseWriter) {
+func (u *Updates) status(w http.ResponseWriter) {
 	d, s, ok := u.load(w)
 	if !ok {
 		return
@@ -138,20 +177,20 @@ func (u *updates) status(w http.ResponseWriter) {
 
 // load loads the device and its slot state, answering 503 when this
 // machine has none.
-func (u *updates) load(w http.ResponseWriter) (firmware.Device, firmware.Slots, bool) {
-	d, err := u.device()
+func (u *Updates) load(w http.ResponseWriter) (firmware.Device, firmware.Slots, bool) {
+	d, err := u.cfg.Device()
 	if err == nil {
 		var s firmware.Slots
 		if s, err = d.Slots(); err == nil {
 			return d, s, true
 		}
 	}
-	u.log.Warn("firmware endpoint: no update machinery", "err", err)
+	u.cfg.Log.Warn("firmware endpoint: no update machinery", "err", err)
 	writeFirmwareError(w, http.StatusServiceUnavailable, fmt.Sprintf("this wing cannot install updates: %v (updates are installed on wingnode images only)", err))
 	return d, firmware.Slots{}, false
 }
 
-func (u *updates) view(d firmware.Device, s firmware.Slots, msg string) firmwareStatus {
+func (u *Updates) view(d firmware.Device, s firmware.Slots, msg string) firmwareStatus {
 	v := firmwareStatus{
 		Message:     msg,
 		Hardware:    d.Hardware,
@@ -162,12 +201,10 @@ func (u *updates) view(d firmware.Device, s firmware.Slots, msg string) firmware
 		Slots:       map[firmware.SlotName]firmware.Slot{firmware.SlotA: s.A, firmware.SlotB: s.B},
 		Snapshots:   []string{},
 	}
-	if u.member != nil {
-		if m := u.member(); m != nil {
-			v.Rollout = m.node.Status().Agreed.Rollout
-		}
+	if m := u.cfg.Site(); m != nil {
+		v.Rollout = m.Status().Agreed.Rollout
 	}
-	if des, err := os.ReadDir(filepath.Join(u.dataDir, "snapshots")); err == nil {
+	if des, err := os.ReadDir(u.cfg.Data.Snapshots()); err == nil {
 		for _, de := range des {
 			if filepath.Ext(de.Name()) == ".db" && de.Type().IsRegular() {
 				v.Snapshots = append(v.Snapshots, de.Name())
@@ -177,7 +214,7 @@ func (u *updates) view(d firmware.Device, s firmware.Slots, msg string) firmware
 	return v
 }
 
-func (u *updates) install(w http.ResponseWriter, r *http.Request) {
+func (u *Updates) install(w http.ResponseWriter, r *http.Request) {
 	if !u.installing.TryLock() {
 		writeFirmwareError(w, http.StatusConflict, "another update is being installed; wait for it to finish")
 		return
@@ -190,12 +227,12 @@ func (u *updates) install(w http.ResponseWriter, r *http.Request) {
 	s, slot, err := d.Install(http.MaxBytesReader(w, r.Body, maxBundle))
 	if err != nil {
 		status := installStatus(err)
-		u.log.Warn("firmware update refused", "from", r.RemoteAddr, "slot", slot, "status", status, "err", err)
+		u.cfg.Log.Warn("firmware update refused", "from", r.RemoteAddr, "slot", slot, "status", status, "err", err)
 		writeFirmwareError(w, status, err.Error())
 		return
 	}
 	sl := s.Slot(slot)
-	u.log.Info("firmware update installed", "from", r.RemoteAddr, "slot", slot, "version", sl.Version, "display", sl.Display)
+	u.cfg.Log.Info("firmware update installed", "from", r.RemoteAddr, "slot", slot, "version", sl.Version, "display", sl.Display)
 	old := running.Slot(running.Active)
 	msg := fmt.Sprintf("installed build %d (%s) into slot %s. POST /api/v1/firmware/reboot to try it: it gets %d boots to pass its health check, else the wing goes back to build %d (%s)",
 		sl.Version, sl.Display, slot, sl.Tries, old.Version, old.Display)
@@ -220,19 +257,19 @@ func installStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (u *updates) rebootNow(w http.ResponseWriter) {
-	if u.reboot == nil {
+func (u *Updates) rebootNow(w http.ResponseWriter) {
+	if u.cfg.Reboot == nil {
 		writeFirmwareError(w, http.StatusConflict, "this wingnode was not started by a wingnode image's init, so it cannot reboot the machine; restart it yourself")
 		return
 	}
-	u.log.Info("rebooting at site IT's request")
+	u.cfg.Log.Info("rebooting at site IT's request")
 	writeFirmwareJSON(w, http.StatusAccepted, map[string]string{"message": "rebooting; the screen answers again in about a minute"})
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
 	// The init stops wingnode, which finishes this answer first.
-	if err := u.reboot(); err != nil {
-		u.log.Error("reboot", "err", err)
+	if err := u.cfg.Reboot(); err != nil {
+		u.cfg.Log.Error("reboot", "err", err)
 	}
 }
 

@@ -1,15 +1,13 @@
-package appliance
+package recording
 
 import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 	"wingnode/sensors"
 	"wingnode/sensors/supervise"
@@ -24,7 +22,7 @@ const (
 	alarmButton
 )
 
-// input is what the recorder knows of one input: its role, and what it
+// input is what the rules know of one input: its role, and what it
 // last submitted, so that it records changes, not repeats, even before
 // they are folded.
 type input struct {
@@ -42,25 +40,21 @@ type input struct {
 	proven  event.Key          // the walk test this input was last proven in
 }
 
-// recorder turns readings into events. It submits without waiting for
-// each fsync, so a burst of edges shares transactions, and in order, so a
-// door's open and close are never swapped. Every decision it takes from
-// the folded state it also remembers itself, because what it submitted a
-// moment ago may not be folded yet.
-type recorder struct {
-	a      *Appliance
+// rules are the input rules: they turn readings into events, through
+// the recorder's write path, in order, so a door's open and close are
+// never swapped. Every decision they take from the folded state they also
+// remember themselves, because what they recorded a moment ago may not be
+// folded yet.
+type rules struct {
+	rec    *Recorder
+	wing   config.Wing
 	inputs map[string]*input
-	waits  chan submitted
 }
 
-type submitted struct {
-	draft   event.Draft
-	pending *store.Pending
-}
-
-func newRecorder(a *Appliance) *recorder {
-	r := &recorder{a: a, inputs: map[string]*input{}}
-	s := a.State()
+func newRules(rec *Recorder) *rules {
+	r := &rules{rec: rec, wing: rec.cfg.Wing, inputs: map[string]*input{}}
+	var s *wing.State
+	rec.cfg.Read(func(st *wing.State) { s = st.Clone() })
 	add := func(in *input, cfg config.Input) {
 		if cfg.ADC == nil {
 			in.chatter = &supervise.Chatter{}
@@ -73,7 +67,7 @@ func newRecorder(a *Appliance) *recorder {
 		}
 		r.inputs[in.id] = in
 	}
-	for _, d := range a.layout.Doors {
+	for _, d := range r.wing.Doors {
 		in := &input{id: d.ID, role: doorContact, door: d.ID}
 		if st, ok := s.Doors[d.ID]; ok {
 			in.known, in.active = true, st.Open
@@ -87,27 +81,14 @@ func newRecorder(a *Appliance) *recorder {
 			add(lock, *d.Lock)
 		}
 	}
-	for _, p := range a.layout.AlarmPoints {
+	for _, p := range r.wing.AlarmPoints {
 		add(&input{id: p.ID, role: alarmButton, point: p, known: true}, p.Input) // buttons rest released
 	}
 	return r
 }
 
-func (r *recorder) run(ctx context.Context, readings <-chan sensors.Reading) {
-	r.waits = make(chan submitted, 1024)
-	var waiter sync.WaitGroup
-	waiter.Go(func() {
-		for w := range r.waits {
-			if _, err := w.pending.Wait(); err != nil {
-				r.a.failed(w.draft, err)
-			}
-		}
-	})
-	defer func() {
-		close(r.waits)
-		waiter.Wait()
-	}()
-	tick := r.a.cfg.Clock.NewTicker(time.Second)
+func (r *rules) run(ctx context.Context, readings <-chan sensors.Reading) {
+	tick := r.rec.cfg.Clock.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
@@ -123,22 +104,9 @@ func (r *recorder) run(ctx context.Context, readings <-chan sensors.Reading) {
 	}
 }
 
-func (r *recorder) submit(ctx context.Context, d event.Draft) {
-	if d.Actor == "" {
-		d.Actor = event.SystemActor
-	}
-	if r.a.queueBehindHeld(d) {
-		return
-	}
-	p, err := r.a.store.Submit(ctx, d)
-	if err != nil {
-		r.a.failed(d, err)
-		return
-	}
-	r.waits <- submitted{d, p}
-}
+func (r *rules) submit(ctx context.Context, d event.Draft) { r.rec.Record(ctx, d) }
 
-func (r *recorder) reading(ctx context.Context, in *input, rd sensors.Reading) {
+func (r *rules) reading(ctx context.Context, in *input, rd sensors.Reading) {
 	if rd.Fault != "" {
 		r.setFault(ctx, in, rd.Fault, rd.Detail)
 		in.known = false // after a fault, the next state is recorded whatever it is
@@ -160,7 +128,7 @@ func (r *recorder) reading(ctx context.Context, in *input, rd sensors.Reading) {
 	changed := !in.known || in.active != rd.Active
 	pressed := in.role == alarmButton && rd.Active && !in.active
 	in.known, in.active = true, rd.Active
-	walk, walking := r.a.walkTest(r.a.cfg.Clock.Now())
+	walk, walking := r.walkTest(r.rec.cfg.Clock.Now())
 	if walking && (changed && in.role != alarmButton || pressed) && in.proven != walk.Key {
 		in.proven = walk.Key
 		r.submit(ctx, event.Draft{Kind: event.InputProven, Subject: in.id, Actor: walk.By})
@@ -179,7 +147,7 @@ func (r *recorder) reading(ctx context.Context, in *input, rd sensors.Reading) {
 	case alarmButton:
 		// A walk test proves cell calls without raising them; a staff
 		// alarm always raises: duress is never suppressed.
-		if pressed && !(walking && in.point.Kind == config.CellCall) && r.a.claimRaise(in.id) {
+		if pressed && !(walking && in.point.Kind == config.CellCall) && r.rec.claimRaise(in.id) {
 			r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: in.id,
 				Data: map[string]string{"point_kind": string(in.point.Kind), "priority": strconv.Itoa(in.point.Priority)}})
 		}
@@ -188,19 +156,19 @@ func (r *recorder) reading(ctx context.Context, in *input, rd sensors.Reading) {
 
 // checkForced raises a door-forced alarm when a door reads open while its
 // lock reads locked: the door was forced, or one of its contacts lies.
-func (r *recorder) checkForced(ctx context.Context, door string) {
+func (r *rules) checkForced(ctx context.Context, door string) {
 	d, lock := r.inputs[door], r.inputs[door+wing.LockSuffix]
 	if lock == nil || !d.known || !lock.known || !d.active || !lock.active {
 		return
 	}
-	if r.a.claimRaise(door) {
+	if r.rec.claimRaise(door) {
 		r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: door,
 			Data: map[string]string{"point_kind": wing.DoorForced, "priority": "1"}})
 	}
 }
 
 // setFault records a fault unless the input already has that one.
-func (r *recorder) setFault(ctx context.Context, in *input, fault, detail string) {
+func (r *rules) setFault(ctx context.Context, in *input, fault, detail string) {
 	if in.fault == fault {
 		return
 	}
@@ -208,7 +176,7 @@ func (r *recorder) setFault(ctx context.Context, in *input, fault, detail string
 	r.submit(ctx, event.Draft{Kind: event.InputFault, Subject: in.id, Data: map[string]string{"fault": fault, "detail": detail}})
 }
 
-func (r *recorder) restore(ctx context.Context, in *input) {
+func (r *rules) restore(ctx context.Context, in *input) {
 	if in.fault == "" {
 		return
 	}
@@ -218,7 +186,7 @@ func (r *recorder) restore(ctx context.Context, in *input) {
 
 // health applies a flapping or stuck verdict: fault when it starts,
 // restore when it ends (if that is still the input's fault).
-func (r *recorder) health(ctx context.Context, in *input, fault, detail string) {
+func (r *rules) health(ctx context.Context, in *input, fault, detail string) {
 	switch {
 	case fault != "" && in.fault == "":
 		r.setFault(ctx, in, fault, detail)
@@ -228,7 +196,7 @@ func (r *recorder) health(ctx context.Context, in *input, fault, detail string) 
 }
 
 // tick runs the checks that depend on time passing rather than on edges.
-func (r *recorder) tick(ctx context.Context, now time.Time) {
+func (r *rules) tick(ctx context.Context, now time.Time) {
 	for _, in := range r.inputs {
 		if in.chatter != nil {
 			if fault, changed := in.chatter.Check(now); changed {
@@ -241,7 +209,19 @@ func (r *recorder) tick(ctx context.Context, now time.Time) {
 			}
 		}
 	}
-	if w, ok := r.a.walkTestRecord(); ok && w.Active && !now.Before(w.Until) {
-		r.submit(ctx, event.Draft{Kind: event.WalkTestEnded, Subject: r.a.layout.ID})
+	if w, ok := r.walkTestRecord(); ok && w.Active && !now.Before(w.Until) {
+		r.submit(ctx, event.Draft{Kind: event.WalkTestEnded, Subject: r.wing.ID})
 	}
+}
+
+// walkTestRecord returns this wing's walk test as folded, if there was one.
+func (r *rules) walkTestRecord() (w wing.WalkTest, ok bool) {
+	r.rec.cfg.Read(func(s *wing.State) { w, ok = s.WalkTests[r.wing.ID] })
+	return w, ok
+}
+
+// walkTest returns this wing's walk test if it is running at now.
+func (r *rules) walkTest(now time.Time) (wing.WalkTest, bool) {
+	w, ok := r.walkTestRecord()
+	return w, ok && w.Running(now)
 }

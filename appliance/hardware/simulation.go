@@ -1,4 +1,4 @@
-package appliance
+package hardware
 
 import (
 	"context"
@@ -19,23 +19,24 @@ import (
 	"wingnode/sensors/simulate"
 )
 
-// simulation is the simulated hardware of a wing: its input pins, its
+// Simulation is the simulated hardware of a wing: its input pins, its
 // supervised lines and environment sensors on simulated I2C buses, its
 // output pins, and a wiring that addresses them by configuration id.
-type simulation struct {
+type Simulation struct {
 	*simulate.Wiring
 	Pins    *simulate.Sim
 	Outputs *simulate.Outputs
 	buses   map[string]*simulate.I2CBus
 }
 
-// newSimulation builds and registers simulated hardware for every point of w.
-func newSimulation(w config.Wing, clock clockwork.Clock) (s *simulation, err error) {
+// NewSimulation builds and registers simulated hardware for every point of
+// w, in periph's GPIO registry; Close unregisters it.
+func NewSimulation(w config.Wing, clock clockwork.Clock) (s *Simulation, err error) {
 	pins, err := simulate.New(simInputs(w), simulate.Options{Clock: clock})
 	if err != nil {
 		return nil, err
 	}
-	s = &simulation{Wiring: simulate.NewWiring(pins), Pins: pins, buses: map[string]*simulate.I2CBus{}}
+	s = &Simulation{Wiring: simulate.NewWiring(pins), Pins: pins, buses: map[string]*simulate.I2CBus{}}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -91,7 +92,7 @@ func newSimulation(w config.Wing, clock clockwork.Clock) (s *simulation, err err
 	return s, nil
 }
 
-func (s *simulation) bus(name string) *simulate.I2CBus {
+func (s *Simulation) bus(name string) *simulate.I2CBus {
 	b, ok := s.buses[name]
 	if !ok {
 		b = simulate.NewI2CBus("simulated I2C " + name)
@@ -100,8 +101,8 @@ func (s *simulation) bus(name string) *simulate.I2CBus {
 	return b
 }
 
-// openBus opens a simulated I2C bus by name, as i2creg.Open does a real one.
-func (s *simulation) openBus(name string) (i2c.BusCloser, error) {
+// OpenBus opens a simulated I2C bus by name, as i2creg.Open does a real one.
+func (s *Simulation) OpenBus(name string) (i2c.BusCloser, error) {
 	b, ok := s.buses[name]
 	if !ok {
 		return nil, fmt.Errorf("simulate: no I2C bus %q", name)
@@ -109,16 +110,16 @@ func (s *simulation) openBus(name string) (i2c.BusCloser, error) {
 	return keptOpen{b}, nil
 }
 
-// busRefs describes the simulated buses as periph's registry would the
+// BusRefs describes the simulated buses as periph's registry would the
 // board's.
-func (s *simulation) busRefs() []*i2creg.Ref {
+func (s *Simulation) BusRefs() []*i2creg.Ref {
 	var refs []*i2creg.Ref
 	for _, name := range slices.Sorted(maps.Keys(s.buses)) {
 		n, err := strconv.Atoi(name)
 		if err != nil {
 			n = -1
 		}
-		refs = append(refs, &i2creg.Ref{Name: name, Number: n, Open: func() (i2c.BusCloser, error) { return s.openBus(name) }})
+		refs = append(refs, &i2creg.Ref{Name: name, Number: n, Open: func() (i2c.BusCloser, error) { return s.OpenBus(name) }})
 	}
 	return refs
 }
@@ -129,7 +130,7 @@ type keptOpen struct{ *simulate.I2CBus }
 func (keptOpen) Close() error { return nil }
 
 // Close unregisters the simulated pins.
-func (s *simulation) Close() error {
+func (s *Simulation) Close() error {
 	var errs []error
 	if s.Outputs != nil {
 		errs = append(errs, s.Outputs.Close())
@@ -137,9 +138,9 @@ func (s *simulation) Close() error {
 	return errors.Join(append(errs, s.Pins.Close())...)
 }
 
-// play runs the scenario (when sc is nil, the built-in one with the names
+// Play runs the scenario (when sc is nil, the built-in one with the names
 // of wing) until ctx ends.
-func (s *simulation) play(ctx context.Context, sc *scenario.Scenario, wing string, clock clockwork.Clock, log *slog.Logger) {
+func (s *Simulation) Play(ctx context.Context, sc *scenario.Scenario, wing string, clock clockwork.Clock, log *slog.Logger) {
 	if sc == nil {
 		sc = scenario.DefaultFor(wing)
 	}

@@ -1,4 +1,4 @@
-package appliance
+package command
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 )
@@ -63,7 +64,7 @@ func TestCommandConfigCheck(t *testing.T) {
 
 func TestCommandVerify(t *testing.T) {
 	dir := t.TempDir()
-	s, err := store.Open(filepath.Join(dir, "wing.db"), store.Options{Wing: "A"})
+	s, err := store.Open(datadir.Dir(dir).Store(), store.Options{Wing: "A"})
 	require.NoError(t, err)
 	for range 5 {
 		_, err := s.Append(context.Background(), event.Draft{Kind: event.DoorOpened, Subject: "A1-01", Actor: event.SystemActor,
@@ -79,7 +80,7 @@ func TestCommandVerify(t *testing.T) {
 	assert.Equal(t, 0, status)
 	assert.Contains(t, out, "5 events verified; chains intact: A (seq 1..5)")
 
-	path := filepath.Join(dir, "wing.db")
+	path := datadir.Dir(dir).Store()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	i := bytes.LastIndex(b, []byte("MARK"))

@@ -1,4 +1,4 @@
-package appliance
+package hardware
 
 import (
 	"fmt"
@@ -38,12 +38,12 @@ type I2CBus struct {
 	Answering []uint16
 }
 
-// ProbeHardware lists what periph found (drivers, GPIO chips and lines,
+// ProbeBoard lists what periph found (drivers, GPIO chips and lines,
 // I2C buses and the addresses answering on them) and, given a wing
 // configuration, which configured points it cannot find. drivers is what
 // host.Init returned (nil when it was not called); buses are the I2C
 // buses to scan, usually i2creg.All().
-func ProbeHardware(drivers *driverreg.State, buses []*i2creg.Ref, w *config.Wing) Probe {
+func ProbeBoard(drivers *driverreg.State, buses []*i2creg.Ref, w *config.Wing) Probe {
 	p := Probe{state: drivers}
 	if drivers != nil {
 		for _, d := range drivers.Loaded {

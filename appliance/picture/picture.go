@@ -1,0 +1,167 @@
+// Package picture holds the wing's live picture: the state folded from
+// every durable event (appliance/wing), behind its own lock, checkpointed
+// into the store now and then so that a restart folds only the tail, and
+// the subscribers (the open screens) told of each event once it is folded.
+package picture
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
+)
+
+// Store is the event store as the picture uses it (*store.Store).
+type Store interface {
+	// Checkpoint returns the last saved checkpoint and the position it
+	// was folded to; 0 and nil when there is none.
+	Checkpoint() (pos uint64, data []byte, err error)
+	// SaveCheckpoint saves a checkpoint folded to pos.
+	SaveCheckpoint(pos uint64, data []byte) error
+	// Scan calls fn with every event after the position after, in order.
+	Scan(after uint64, fn func(store.Record) error) error
+}
+
+// Picture is the wing's folded state and its subscribers.
+type Picture struct {
+	store Store
+	log   *slog.Logger
+	every int // events between checkpoints
+
+	mu          sync.Mutex
+	state       *wing.State
+	folded      uint64 // position of the newest event folded into state
+	sinceSave   int
+	subscribers map[chan event.Event]struct{}
+
+	saving sync.Mutex // one checkpoint written at a time
+}
+
+// Rebuild loads the last checkpoint from st and folds every event after
+// it. A checkpoint is saved every checkpointEvery events folded.
+func Rebuild(st Store, checkpointEvery int, log *slog.Logger) (*Picture, error) {
+	start := time.Now()
+	pos, data, err := st.Checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	state := wing.New()
+	if pos > 0 {
+		if s, err := wing.UnmarshalCheckpoint(data); err != nil {
+			log.Warn("state checkpoint not usable; folding every event", "err", err)
+			pos = 0
+		} else {
+			state = s
+		}
+	}
+	n := 0
+	err = st.Scan(pos, func(r store.Record) error {
+		state.Fold(r.Event)
+		pos = r.Pos
+		n++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("picture: rebuild the wing state: %w", err)
+	}
+	log.Info("wing state rebuilt", "events_folded", n, "position", pos, "took", time.Since(start).Round(time.Millisecond))
+	return &Picture{store: st, log: log, every: checkpointEvery, state: state, folded: pos, subscribers: map[chan event.Event]struct{}{}}, nil
+}
+
+// Fold is the picture's step of the store's commit hook: it folds the
+// batch into the state, hands each event to every subscriber, and saves a
+// checkpoint (in the background) when enough events have passed.
+func (p *Picture) Fold(batch []store.Record) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range batch {
+		p.state.Fold(r.Event)
+		for ch := range p.subscribers {
+			select {
+			case ch <- r.Event:
+			default:
+				// Fell behind: the screen reloads rather than miss an event.
+				delete(p.subscribers, ch)
+				close(ch)
+			}
+		}
+	}
+	p.folded = batch[len(batch)-1].Pos
+	p.sinceSave += len(batch)
+	if p.sinceSave >= p.every {
+		p.sinceSave = 0
+		data, err := p.state.MarshalCheckpoint()
+		if err != nil {
+			p.log.Error("state checkpoint", "err", err)
+			return
+		}
+		go p.save(p.folded, data)
+	}
+}
+
+func (p *Picture) save(pos uint64, data []byte) {
+	p.saving.Lock()
+	defer p.saving.Unlock()
+	if err := p.store.SaveCheckpoint(pos, data); err != nil {
+		p.log.Error("state checkpoint", "err", err)
+	}
+}
+
+// Checkpoint saves the state as it is now, for a quick next start.
+func (p *Picture) Checkpoint() {
+	p.mu.Lock()
+	pos := p.folded
+	data, err := p.state.MarshalCheckpoint()
+	p.mu.Unlock()
+	if err == nil {
+		p.save(pos, data)
+	}
+}
+
+// State returns a copy of the folded state, safe to keep.
+func (p *Picture) State() *wing.State {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state.Clone()
+}
+
+// Read runs f on the folded state under the picture's lock, without a
+// copy: f must not keep the state, and must not call into the picture.
+func (p *Picture) Read(f func(*wing.State)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f(p.state)
+}
+
+// Subscribe delivers every event once it is folded. The channel is closed
+// when the subscriber falls behind or the picture closes; cancel must be
+// called when the subscriber is done.
+func (p *Picture) Subscribe() (<-chan event.Event, func()) {
+	ch := make(chan event.Event, 256)
+	p.mu.Lock()
+	p.subscribers[ch] = struct{}{}
+	p.mu.Unlock()
+	return ch, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if _, ok := p.subscribers[ch]; ok {
+			delete(p.subscribers, ch)
+			close(ch)
+		}
+	}
+}
+
+// Close saves a checkpoint and ends every subscription.
+func (p *Picture) Close() {
+	p.Checkpoint()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for ch := range p.subscribers {
+		delete(p.subscribers, ch)
+		close(ch)
+	}
+}

@@ -1,0 +1,109 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"periph.io/x/conn/v3/physic"
+
+	"wingnode/appliance/config"
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
+	"wingnode/sync/site"
+	"wingnode/ui"
+)
+
+// screens is what the appliance gives the screens (ui.Wing): each method
+// hands on to the room that does the job.
+type screens struct{ a *Appliance }
+
+var _ ui.Wing = screens{}
+
+func (s screens) Layout() config.Wing { return s.a.layout }
+
+func (s screens) State() *wing.State { return s.a.picture.State() }
+
+func (s screens) Query(_ context.Context, q store.Query) (store.Page, error) {
+	return s.a.store.Query(q)
+}
+
+func (s screens) Tail(_ context.Context, after uint64, limit int) ([]store.Record, error) {
+	return s.a.store.Tail(after, limit)
+}
+
+func (s screens) Subscribe() (<-chan event.Event, func()) { return s.a.picture.Subscribe() }
+
+func (s screens) Recording() error { return s.a.recording.Recording() }
+
+func (s screens) Acknowledge(ctx context.Context, id event.ID, officer string) error {
+	return s.a.panel.Acknowledge(ctx, id, officer)
+}
+
+func (s screens) Clear(ctx context.Context, id event.ID, officer, note string) error {
+	return s.a.panel.Clear(ctx, id, officer, note)
+}
+
+func (s screens) StartWalkTest(ctx context.Context, officer string, d time.Duration) error {
+	return s.a.panel.StartWalkTest(ctx, officer, d)
+}
+
+func (s screens) EndWalkTest(ctx context.Context, officer string) error {
+	return s.a.panel.EndWalkTest(ctx, officer)
+}
+
+func (s screens) SetLockdown(ctx context.Context, officer string, active bool, reason string) error {
+	err := s.a.panel.SetLockdown(ctx, officer, active, reason)
+	if errors.Is(err, site.ErrNoSite) {
+		return fmt.Errorf("%w: %w", ui.ErrSiteUnreachable, err)
+	}
+	return err
+}
+
+// Climate gives each sensor's latest reading in the screens' units.
+func (s screens) Climate() []ui.ClimateReading {
+	var out []ui.ClimateReading
+	for _, r := range s.a.hardware.Climate() {
+		out = append(out, ui.ClimateReading{Sensor: r.Sensor, At: r.At,
+			TemperatureC: r.Temperature.Celsius(), HumidityPct: float64(r.Humidity) / float64(physic.PercentRH)})
+	}
+	return out
+}
+
+// Site is this wing's view of its site, with each wing's data age from
+// the folded state; a wing with no site yet shows itself alone.
+func (s screens) Site() ui.SiteStatus {
+	lastEvent := map[string]time.Time{}
+	s.a.picture.Read(func(st *wing.State) {
+		for w, c := range st.Wings {
+			lastEvent[w] = c.LastEvent
+		}
+	})
+	id := s.a.layout.ID
+	m := s.a.member.Load()
+	if m == nil {
+		local := ui.WingLink{Wing: id, Link: ui.LinkLocal, Voter: true, LastEvent: lastEvent[id]}
+		return ui.SiteStatus{Wing: id, Leader: id, Wings: []ui.WingLink{local}}
+	}
+	st := m.Status()
+	out := ui.SiteStatus{
+		Site: m.Site(), Wing: st.Wing, Leader: st.Leader, Isolated: st.Isolated, IsolatedSince: st.IsolatedSince, Waiting: st.Waiting,
+		Lockdown: ui.Lockdown(st.Agreed.Lockdown),
+	}
+	if r := st.Agreed.Rollout; r != nil {
+		out.Rollout = &ui.Rollout{Build: r.Build, Display: r.Display, Order: r.Order, Done: r.Done, Next: r.Next(), Stopped: r.Stopped}
+	}
+	for _, w := range st.Wings {
+		l := ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.LinkUnreachable}
+		switch {
+		case w.Local:
+			l.Link = ui.LinkLocal
+		case w.Reachable:
+			l.Link = ui.LinkConnected
+		}
+		out.Wings = append(out.Wings, l)
+	}
+	return out
+}
