@@ -62,7 +62,9 @@ type Config struct {
 	Log *slog.Logger
 	// Clock is the time source for debounce and simulation; default real.
 	Clock clockwork.Clock
-	// PinByName finds an input or output pin; default sensors.PinByName.
+	// PinByName finds an input or output pin; default periph's registry
+	// (the command passes hardware.Board.PinByName, which also finds the
+	// lines of the board's GPIO chips).
 	PinByName func(name string) gpio.PinIO
 	// OpenI2C opens an I2C bus by name; default periph's i2creg.Open.
 	OpenI2C func(name string) (i2c.BusCloser, error)

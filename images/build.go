@@ -43,7 +43,7 @@ var (
 const Hardware = "amd64-uefi"
 
 // HealthURL is the health check the init polls in an image.
-var HealthURL = "http://127.0.0.1:" + strconv.Itoa(ScreenPort) + "/healthz"
+const HealthURL = "http://127.0.0.1:8080/healthz" // ScreenPort
 
 // Defaults of the init's supervision: a first answer within a minute of
 // the start, and a board reset 10 s after the last pet.
@@ -391,7 +391,7 @@ func espFiles(img Image, bootloader string, initrd []byte, release firmware.Slot
 		{Name: "loader/loader.conf", Data: []byte("timeout 0\neditor no\n")},
 		{Name: firmware.EntriesDir + "/" + firmware.BootEntry{Slot: firmware.SlotA}.String(), Data: firmware.LoaderEntry(firmware.SlotA, release, img.Cmdline)},
 	}
-	for _, s := range Slots {
+	for _, s := range Slots() {
 		files = append(files,
 			diskFile{Name: s + "/vmlinuz", Path: img.Kernel},
 			diskFile{Name: s + "/initrd.cpio", Data: initrd})

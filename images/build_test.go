@@ -224,8 +224,8 @@ func TestWriteImageDisk(t *testing.T) {
 	}{
 		// GetFilesystem would read a slot with the disk's 512-byte
 		// sectors as the block size, which go-diskfs's squashfs refuses.
-		Slots[0]:     {d.Backend, int64(slot.GetStart()), int64(slot.GetSize())},
-		Slots[1]:     {d.Backend, int64(table.(*gpt.Table).Partitions[2].GetStart()), int64(slot.GetSize())},
+		Slots()[0]:   {d.Backend, int64(slot.GetStart()), int64(slot.GetSize())},
+		Slots()[1]:   {d.Backend, int64(table.(*gpt.Table).Partitions[2].GetStart()), int64(slot.GetSize())},
 		"rootfs.img": {rootfs, 0, st.Size()},
 	} {
 		fsys, err := squashfs.Read(root.r, root.size, root.start, squashfsBlock)

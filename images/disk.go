@@ -22,8 +22,14 @@ import (
 // which the disk image boots with.
 const Bootloader = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 
-// Slots are the GPT names of the two root partitions (see firmware).
-var Slots = [2]string{"root-a", "root-b"}
+// The GPT names of the two root partitions (see firmware).
+const (
+	slotA = "root-a"
+	slotB = "root-b"
+)
+
+// Slots returns the GPT names of the two root partitions, a then b.
+func Slots() [2]string { return [2]string{slotA, slotB} }
 
 // The disk's partitions, in order. The ESP holds systemd-boot and, per slot,
 // the kernel and the initramfs; each slot holds the root file system
@@ -59,8 +65,8 @@ func writeDisk(name, rootfs string, esp, slot, data []diskFile) error {
 		size int64
 	}{
 		{"esp", gpt.EFISystemPartition, espSize},
-		{Slots[0], gpt.LinuxFilesystem, slotSize},
-		{Slots[1], gpt.LinuxFilesystem, slotSize},
+		{Slots()[0], gpt.LinuxFilesystem, slotSize},
+		{Slots()[1], gpt.LinuxFilesystem, slotSize},
 		{"data", gpt.LinuxFilesystem, dataSize},
 	}
 	// 1 MiB before the first partition (alignment, primary GPT) and after
@@ -137,19 +143,19 @@ func fillDisk(d *disk.Disk, table *gpt.Table, esp, slot, data []diskFile) error 
 	a := table.Partitions[1]
 	sq, err := squashfs.Create(d.Backend, int64(a.GetSize()), int64(a.GetStart()), squashfsBlock)
 	if err != nil {
-		return fmt.Errorf("%s: %w", Slots[0], err)
+		return fmt.Errorf("%s: %w", Slots()[0], err)
 	}
 	if err := fillFS(sq, slot); err != nil {
-		return fmt.Errorf("%s: %w", Slots[0], err)
+		return fmt.Errorf("%s: %w", Slots()[0], err)
 	}
 	// Without a level the gzip compressor stores the data uncompressed.
 	if err := sq.Finalize(squashfs.FinalizeOptions{Compression: &squashfs.CompressorGzip{CompressionLevel: 6}}); err != nil {
-		return fmt.Errorf("%s: %w", Slots[0], err)
+		return fmt.Errorf("%s: %w", Slots()[0], err)
 	}
 	// Both slots start with the same release: the same bytes, compressed
 	// once (a squashfs's offsets are relative to its start).
 	if _, err := d.WritePartitionContents(3, io.NewSectionReader(d.Backend, int64(a.GetStart()), int64(a.GetSize()))); err != nil {
-		return fmt.Errorf("%s: %w", Slots[1], err)
+		return fmt.Errorf("%s: %w", Slots()[1], err)
 	}
 	dataFS, err := d.CreateFilesystem(disk.FilesystemSpec{Partition: 4, FSType: filesystem.TypeExt4, VolumeLabel: "data"})
 	if err != nil {

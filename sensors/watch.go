@@ -8,13 +8,14 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
 )
 
 // Options configures Watch. The zero value reads pins from periph's registry
 // on the real clock.
 type Options struct {
-	// Lookup finds a pin by name. Nil means PinByName, which knows the
-	// board's pins only after host.Init.
+	// Lookup finds a pin by name. Nil means periph's registry
+	// (gpioreg.ByName), which knows the board's pins only after host.Init.
 	Lookup func(name string) gpio.PinIO
 	// Clock times debouncing and retries. Nil means the real clock.
 	Clock clockwork.Clock
@@ -29,7 +30,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Lookup == nil {
-		o.Lookup = PinByName
+		o.Lookup = gpioreg.ByName
 	}
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()

@@ -13,8 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
-	"periph.io/x/conn/v3/driver/driverreg"
 	"periph.io/x/conn/v3/i2c/i2creg"
 
 	"wingnode/appliance"
@@ -32,8 +32,11 @@ type Command struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Version string
-	// Drivers is what periph's host.Init found; nil when it was not called.
-	Drivers *driverreg.State
+	// Getenv reads the process's environment (os.Getenv); nil reads none.
+	Getenv func(string) string
+	// Board is what periph's host drivers found (the binary loads them);
+	// zero when they were not loaded.
+	Board hardware.Board
 }
 
 const usage = `wingnode: the wing appliance. It records every door, alarm point and input
@@ -63,6 +66,42 @@ Exit status: 0 on success, 1 when the work failed (for verify: the store
 is damaged; for hw probe: a configured point was not found), 2 when the
 command line is wrong.
 `
+
+// Fault injection for the site's fault tests (sync/siterun), read from the
+// environment by `wingnode run`: never set in service, so not flags.
+const (
+	// EnvClockOffset is a duration added to the system clock for event
+	// time stamps: a wing whose clock is wrong.
+	EnvClockOffset = "WINGNODE_FAULT_CLOCK_OFFSET"
+	// EnvRoutes is ADDR=VIA[,ADDR=VIA...]: reach the wing at ADDR
+	// through VIA, a fault proxy.
+	EnvRoutes = "WINGNODE_FAULT_ROUTES"
+)
+
+// faults applies the fault injection the environment asks for.
+func (c Command) faults(cfg *appliance.Config) error {
+	if c.Getenv == nil {
+		return nil
+	}
+	if v := c.Getenv(EnvClockOffset); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s=%q: want a duration such as -2h", EnvClockOffset, v)
+		}
+		cfg.ClockOffset = d
+	}
+	if v := c.Getenv(EnvRoutes); v != "" {
+		cfg.Site.Routes = map[string]string{}
+		for _, r := range strings.Split(v, ",") {
+			addr, via, ok := strings.Cut(r, "=")
+			if !ok || addr == "" || via == "" {
+				return fmt.Errorf("%s: %q: want ADDR=VIA, e.g. 127.0.0.1:8443=127.0.0.1:9443", EnvRoutes, r)
+			}
+			cfg.Site.Routes[addr] = via
+		}
+	}
+	return nil
+}
 
 // Execute runs the command and returns the process's exit status.
 func (c Command) Execute(ctx context.Context) int {
@@ -173,9 +212,6 @@ func (c Command) run(ctx context.Context, args []string) error {
 	siteAdvertise := fs.String("site-advertise", "", "`host:port` other wings reach this wing's site port at (default: the -site-listen address)")
 	siteName := fs.String("site-name", "site", "`name` of a new site, when this wing forms one (first start without -join)")
 	join := fs.String("join", "", "enrolment `token` from a wing of an existing site ('wingnode site token' there); used once, at the first start")
-	clockOffset := fs.Duration("clock-offset", 0, "add this `duration` to the system clock for event time stamps (to test a wing whose clock is wrong; never in service)")
-	var routes routeFlag
-	fs.Var(&routes, "site-route", "`ADDR=VIA`: reach the wing at ADDR through VIA instead (for fault testing through a proxy); repeatable")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -185,7 +221,10 @@ func (c Command) run(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
-		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join, Routes: routes}, ClockOffset: *clockOffset}
+		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join}, PinByName: c.Board.PinByName}
+	if err := c.faults(&cfg); err != nil {
+		return usageError{status: 2, msg: err.Error()}
+	}
 	if *cfgFile != "" {
 		w, err := config.Load(*cfgFile)
 		if err != nil {
@@ -289,7 +328,7 @@ func (c Command) hardware(args []string) error {
 		defer sim.Close()
 		buses = sim.BusRefs()
 	}
-	p := hardware.ProbeBoard(c.Drivers, buses, w)
+	p := hardware.ProbeBoard(c.Board, buses, w)
 	p.Print(c.Stdout)
 	if len(p.Missing) > 0 {
 		return fmt.Errorf("%d of %d configured points not found", len(p.Missing), p.Checked)

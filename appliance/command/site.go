@@ -241,20 +241,3 @@ func readRoster(name string, r io.Reader) ([]string, error) {
 	}
 	return out, errors.Join(errs...)
 }
-
-// routeFlag collects -site-route ADDR=VIA flags.
-type routeFlag map[string]string
-
-func (r *routeFlag) String() string { return fmt.Sprint(map[string]string(*r)) }
-
-func (r *routeFlag) Set(v string) error {
-	addr, via, ok := strings.Cut(v, "=")
-	if !ok || addr == "" || via == "" {
-		return fmt.Errorf("want ADDR=VIA, e.g. 127.0.0.1:8443=127.0.0.1:9443")
-	}
-	if *r == nil {
-		*r = routeFlag{}
-	}
-	(*r)[addr] = via
-	return nil
-}

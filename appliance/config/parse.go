@@ -192,7 +192,7 @@ func (p *parser) alarm(r *fieldReader) {
 	a.Cell = r.optional("cell", "")
 	a.Landing = r.optional("landing", "")
 	a.Name = r.optional("name", a.ID)
-	a.Priority = r.priority(DefaultPriority[a.Kind])
+	a.Priority = r.priority(DefaultPriority(a.Kind))
 	a.Input = r.input(true)
 	if a.Kind == CellCall && a.Cell == "" && r.used["kind"] {
 		p.add("cell", "a cell-call needs the cell door it belongs to")
@@ -313,8 +313,9 @@ func (p *parser) output(r *fieldReader) {
 }
 
 func outputKindNames() []string {
-	out := make([]string, len(OutputKinds))
-	for i, k := range OutputKinds {
+	kinds := OutputKinds()
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
 		out[i] = string(k)
 	}
 	return out
@@ -529,16 +530,18 @@ func (r *fieldReader) limit(field string, lo, hi float64) *float64 {
 }
 
 func doorKindNames() []string {
-	out := make([]string, len(DoorKinds))
-	for i, k := range DoorKinds {
+	kinds := DoorKinds()
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
 		out[i] = string(k)
 	}
 	return out
 }
 
 func alarmKindNames() []string {
-	out := make([]string, len(AlarmPointKinds))
-	for i, k := range AlarmPointKinds {
+	kinds := AlarmPointKinds()
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
 		out[i] = string(k)
 	}
 	return out

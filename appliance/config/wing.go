@@ -38,7 +38,9 @@ const (
 )
 
 // DoorKinds lists the valid door kinds.
-var DoorKinds = []DoorKind{CellDoor, LandingGate, OfficeDoor, ExitDoor, ServiceDoor}
+func DoorKinds() []DoorKind {
+	return []DoorKind{CellDoor, LandingGate, OfficeDoor, ExitDoor, ServiceDoor}
+}
 
 // Door is a door with a position contact.
 type Door struct {
@@ -64,11 +66,16 @@ const (
 )
 
 // AlarmPointKinds lists the valid alarm point kinds.
-var AlarmPointKinds = []AlarmPointKind{CellCall, StaffAlarm}
+func AlarmPointKinds() []AlarmPointKind { return []AlarmPointKind{CellCall, StaffAlarm} }
 
 // DefaultPriority is the priority of each alarm point kind when the
 // configuration does not give one: 1 is the most urgent.
-var DefaultPriority = map[AlarmPointKind]int{StaffAlarm: 1, CellCall: 2}
+func DefaultPriority(k AlarmPointKind) int {
+	if k == StaffAlarm {
+		return 1
+	}
+	return 2
+}
 
 // AlarmPoint is a button or key switch that raises an alarm.
 type AlarmPoint struct {
@@ -162,7 +169,7 @@ const (
 )
 
 // OutputKinds lists the valid output kinds.
-var OutputKinds = []OutputKind{Sounder, Strobe, LED}
+func OutputKinds() []OutputKind { return []OutputKind{Sounder, Strobe, LED} }
 
 // Output is an annunciator wired to a GPIO output.
 type Output struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/i2c/i2creg"
 	"periph.io/x/conn/v3/physic"
@@ -43,7 +44,9 @@ type Config struct {
 	Clock clockwork.Clock
 	// Log receives operational messages; default slog.Default().
 	Log *slog.Logger
-	// PinByName finds an input or output pin; default sensors.PinByName.
+	// PinByName finds an input or output pin; default periph's registry
+	// (gpioreg.ByName). The binary passes one that also finds the lines of
+	// the board's GPIO chips (Board.PinByName).
 	PinByName func(name string) gpio.PinIO
 	// OpenI2C opens an I2C bus by name; default periph's i2creg.Open.
 	OpenI2C func(name string) (i2c.BusCloser, error)
@@ -70,7 +73,7 @@ func New(cfg Config) *Hardware {
 		cfg.Log = slog.Default()
 	}
 	if cfg.PinByName == nil {
-		cfg.PinByName = sensors.PinByName
+		cfg.PinByName = gpioreg.ByName
 	}
 	return &Hardware{cfg: cfg, climate: map[string]climate.Sample{}}
 }

@@ -7,13 +7,12 @@ import (
 	"strings"
 
 	"periph.io/x/conn/v3/driver/driverreg"
+	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
 	"periph.io/x/conn/v3/i2c/i2creg"
-	"periph.io/x/host/v3/gpioioctl"
 
 	"wingnode/appliance/config"
-	"wingnode/sensors"
 	"wingnode/sensors/climate"
 )
 
@@ -38,13 +37,29 @@ type I2CBus struct {
 	Answering []uint16
 }
 
+// Board is what periph's host drivers found on this machine: the binary
+// (appliance/cmd/wingnode), the one place that loads them, describes it.
+type Board struct {
+	// Drivers is what host.Init returned; nil when it was not called.
+	Drivers *driverreg.State
+	// Chips describes each GPIO character device: "gpiochip0 [label] 58 lines".
+	Chips []string
+	// PinByName finds a GPIO line by the name the wing configuration
+	// uses: a name in periph's registry, or "CHIP/LINE" of a chip; nil
+	// when there is none. Nil means periph's registry only.
+	PinByName func(name string) gpio.PinIO
+}
+
 // ProbeBoard lists what periph found (drivers, GPIO chips and lines,
 // I2C buses and the addresses answering on them) and, given a wing
-// configuration, which configured points it cannot find. drivers is what
-// host.Init returned (nil when it was not called); buses are the I2C
-// buses to scan, usually i2creg.All().
-func ProbeBoard(drivers *driverreg.State, buses []*i2creg.Ref, w *config.Wing) Probe {
-	p := Probe{state: drivers}
+// configuration, which configured points it cannot find. buses are the
+// I2C buses to scan, usually i2creg.All().
+func ProbeBoard(b Board, buses []*i2creg.Ref, w *config.Wing) Probe {
+	drivers := b.Drivers
+	if b.PinByName == nil {
+		b.PinByName = gpioreg.ByName
+	}
+	p := Probe{state: drivers, Chips: b.Chips}
 	if drivers != nil {
 		for _, d := range drivers.Loaded {
 			p.Drivers = append(p.Drivers, d.String())
@@ -52,9 +67,6 @@ func ProbeBoard(drivers *driverreg.State, buses []*i2creg.Ref, w *config.Wing) P
 		for _, f := range drivers.Failed {
 			p.Failed = append(p.Failed, fmt.Sprintf("%s: %v", f.D, f.Err))
 		}
-	}
-	for _, c := range gpioioctl.Chips {
-		p.Chips = append(p.Chips, fmt.Sprintf("%s [%s] %d lines", c.Name(), c.Label(), c.LineCount()))
 	}
 	p.Pins = len(gpioreg.All())
 	answering := map[string]map[uint16]bool{}
@@ -82,7 +94,7 @@ func ProbeBoard(drivers *driverreg.State, buses []*i2creg.Ref, w *config.Wing) P
 	}
 	if w != nil {
 		p.Config, p.Wing = w.Source, w.ID
-		p.checkConfig(*w, answering, refs)
+		p.checkConfig(*w, answering, refs, b.PinByName)
 	}
 	return p
 }
@@ -94,7 +106,7 @@ func answers(bus i2c.Bus, addr uint16) bool {
 	return bus.Tx(addr, nil, b[:]) == nil
 }
 
-func (p *Probe) checkConfig(w config.Wing, answering map[string]map[uint16]bool, refs map[string]*i2creg.Ref) {
+func (p *Probe) checkConfig(w config.Wing, answering map[string]map[uint16]bool, refs map[string]*i2creg.Ref, pinByName func(string) gpio.PinIO) {
 	check := func(what string, in config.Input) {
 		p.Checked++
 		switch {
@@ -105,7 +117,7 @@ func (p *Probe) checkConfig(w config.Wing, answering map[string]map[uint16]bool,
 			} else if !bus[in.ADC.Addr] {
 				p.Missing = append(p.Missing, fmt.Sprintf("%s: no ADC answers at %s", what, in.ADC))
 			}
-		case sensors.PinByName(in.Pin) == nil:
+		case pinByName(in.Pin) == nil:
 			p.Missing = append(p.Missing, fmt.Sprintf("%s: no GPIO line %q", what, in.Pin))
 		}
 	}

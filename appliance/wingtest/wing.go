@@ -8,10 +8,12 @@ package wingtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,42 +42,41 @@ type Wing struct {
 	stop func() error
 }
 
-// Start runs an appliance with cfg on simulated hardware, its data in a
-// temporary folder unless cfg names one, its screens and site port on
-// free loopback ports, and its log discarded unless cfg has one. It waits
-// until every door has reported its first reading, so the test sees only
-// its own changes, and stops the wing at the end of the test.
-func Start(t testing.TB, cfg appliance.Config) *Wing {
-	t.Helper()
-	if cfg.DataDir == "" {
-		cfg.DataDir = t.TempDir()
-	}
+// Run runs an appliance with cfg on simulated hardware, its screens and
+// site port on free loopback ports and its log discarded unless cfg has
+// one, until Stop. It waits until every door has reported its first
+// reading, so a caller sees only its own changes. The bench uses it; a
+// test uses Start.
+func Run(ctx context.Context, cfg appliance.Config) (*Wing, error) {
 	cfg.Simulate = true
 	cfg.Listen = "127.0.0.1:0"
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	a, err := appliance.New(cfg)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = errors.Join(<-done, a.Close())
+		})
+		return stopErr
+	}
 	addrCtx, stopWait := context.WithTimeout(ctx, 10*time.Second)
 	defer stopWait()
 	addr, err := a.Addr(addrCtx)
-	require.NoError(t, err)
-	w := &Wing{Appliance: a, Wing: a.Screens(), HTTP: addr, Data: datadir.Dir(cfg.DataDir)}
-	stopped := false
-	w.stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		return errors.Join(<-done, a.Close())
+	if err != nil {
+		return nil, errors.Join(err, stop())
 	}
-	t.Cleanup(func() { w.Stop() })
-	require.Eventually(t, func() bool {
+	w := &Wing{Appliance: a, Wing: a.Screens(), HTTP: addr, Data: datadir.Dir(cfg.DataDir), stop: stop}
+	err = WaitFor(ctx, 10*time.Second, "every door to read at start", func() bool {
 		s := w.State()
 		settled := 0
 		for _, d := range w.Layout().Doors {
@@ -84,7 +85,23 @@ func Start(t testing.TB, cfg appliance.Config) *Wing {
 			}
 		}
 		return settled == len(w.Layout().Doors)
-	}, 10*time.Second, 10*time.Millisecond, "every door reads at start")
+	})
+	if err != nil {
+		return nil, errors.Join(err, stop())
+	}
+	return w, nil
+}
+
+// Start runs a wing as Run does, its data in a temporary folder unless cfg
+// names one, and stops it at the end of the test.
+func Start(t testing.TB, cfg appliance.Config) *Wing {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	w, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Stop() })
 	return w
 }
 
@@ -118,8 +135,7 @@ func (w *Wing) SiteAddr(t testing.TB) string {
 // its site port is open.
 func (w *Wing) Token(t testing.TB) string {
 	t.Helper()
-	w.SiteAddr(t)
-	tok, err := member.IssueToken(w.Data, time.Hour)
+	tok, err := w.issueToken(context.Background())
 	require.NoError(t, err)
 	return tok
 }
@@ -127,13 +143,19 @@ func (w *Wing) Token(t testing.TB) string {
 // Voters lists the wings that vote, as w sees its site.
 func (w *Wing) Voters() []string { return w.Status().Voters() }
 
-// StartSite starts a wing for each of ids, the first forming the site and
-// the others joining it with tokens, each with the configuration cfg gives
-// it (SimulatedWing and the join token are set here; cfg may be nil), and
-// waits until voters of them vote.
-func StartSite(t testing.TB, ids []string, voters int, cfg func(id string) appliance.Config) []*Wing {
-	t.Helper()
+// RunSite runs a wing for each of ids, as Run does, the first forming the
+// site and the others joining it with tokens, each with the configuration
+// cfg gives it (SimulatedWing and the join token are set here; cfg may be
+// nil), and waits until voters of them vote. On an error it stops the
+// wings it started.
+func RunSite(ctx context.Context, ids []string, voters int, cfg func(id string) appliance.Config) ([]*Wing, error) {
 	var wings []*Wing
+	fail := func(err error) ([]*Wing, error) {
+		for i := len(wings) - 1; i >= 0; i-- {
+			err = errors.Join(err, wings[i].Stop())
+		}
+		return nil, err
+	}
 	for i, id := range ids {
 		c := appliance.Config{}
 		if cfg != nil {
@@ -141,15 +163,69 @@ func StartSite(t testing.TB, ids []string, voters int, cfg func(id string) appli
 		}
 		c.SimulatedWing = id
 		if i > 0 {
-			c.Site.JoinToken = wings[0].Token(t)
+			tok, err := wings[0].issueToken(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			c.Site.JoinToken = tok
 		}
-		wings = append(wings, Start(t, c))
+		w, err := Run(ctx, c)
+		if err != nil {
+			return fail(err)
+		}
+		wings = append(wings, w)
 	}
-	require.Eventually(t, func() bool {
-		st, _ := wings[0].SiteStatus()
+	err := WaitFor(ctx, 60*time.Second, fmt.Sprintf("%d wings, %d of them voting", len(ids), voters), func() bool {
+		st := wings[0].Status()
 		return len(st.Wings) == len(ids) && len(st.Voters()) == voters
-	}, 30*time.Second, 50*time.Millisecond, "%d wings, %d of them voting", len(ids), voters)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return wings, nil
+}
+
+// StartSite runs a site as RunSite does, each wing's data in a temporary
+// folder unless cfg names one, and stops it at the end of the test.
+func StartSite(t testing.TB, ids []string, voters int, cfg func(id string) appliance.Config) []*Wing {
+	t.Helper()
+	wings, err := RunSite(context.Background(), ids, voters, func(id string) appliance.Config {
+		c := appliance.Config{}
+		if cfg != nil {
+			c = cfg(id)
+		}
+		if c.DataDir == "" {
+			c.DataDir = t.TempDir()
+		}
+		return c
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		for i := len(wings) - 1; i >= 0; i-- {
+			wings[i].Stop()
+		}
+	})
 	return wings
+}
+
+// issueToken issues an enrolment token once the wing's site port is open.
+func (w *Wing) issueToken(ctx context.Context) (string, error) {
+	if err := WaitFor(ctx, 30*time.Second, "the site port of "+w.Layout().ID, func() bool { _, ok := w.SiteStatus(); return ok }); err != nil {
+		return "", err
+	}
+	return member.IssueToken(w.Data, time.Hour)
+}
+
+// WaitFor polls cond every 5 ms until it holds, limit passes or ctx ends.
+func WaitFor(ctx context.Context, limit time.Duration, what string, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("waiting for %s: gave up after %s", what, limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
 }
 
 // Status is the wing's view of its site; zero before it has one.

@@ -49,18 +49,20 @@ const LineReference = 5 * physic.Volt
 // LineLevels are the supervised line states in order of voltage, with
 // bands that cover every reading without overlap: the first band starts at
 // the lowest potential and the last ends at the highest.
-var LineLevels = []LineLevel{
-	{LineShortCircuit, 0, -1 << 63, 600 * physic.MilliVolt},
-	{LineTamper, 1210 * physic.MilliVolt, 600 * physic.MilliVolt, 1850 * physic.MilliVolt},
-	{LineNormal, 2500 * physic.MilliVolt, 1850 * physic.MilliVolt, 2900 * physic.MilliVolt},
-	{LineActive, 3330 * physic.MilliVolt, 2900 * physic.MilliVolt, 4150 * physic.MilliVolt},
-	{LineOpenCircuit, LineReference, 4150 * physic.MilliVolt, 1<<63 - 1},
+func LineLevels() []LineLevel {
+	return []LineLevel{
+		{LineShortCircuit, 0, -1 << 63, 600 * physic.MilliVolt},
+		{LineTamper, 1210 * physic.MilliVolt, 600 * physic.MilliVolt, 1850 * physic.MilliVolt},
+		{LineNormal, 2500 * physic.MilliVolt, 1850 * physic.MilliVolt, 2900 * physic.MilliVolt},
+		{LineActive, 3330 * physic.MilliVolt, 2900 * physic.MilliVolt, 4150 * physic.MilliVolt},
+		{LineOpenCircuit, LineReference, 4150 * physic.MilliVolt, 1<<63 - 1},
+	}
 }
 
 // Voltage returns the state's nominal voltage, and false for an unknown
 // state.
 func (s LineState) Voltage() (physic.ElectricPotential, bool) {
-	for _, l := range LineLevels {
+	for _, l := range LineLevels() {
 		if l.State == s {
 			return l.Nominal, true
 		}
@@ -70,7 +72,7 @@ func (s LineState) Voltage() (physic.ElectricPotential, bool) {
 
 // LineStateAt classifies a reading of a supervised line.
 func LineStateAt(v physic.ElectricPotential) LineState {
-	for _, l := range LineLevels {
+	for _, l := range LineLevels() {
 		if v < l.Max {
 			return l.State
 		}

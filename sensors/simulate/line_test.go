@@ -19,7 +19,7 @@ func TestLineLevels(t *testing.T) {
 		simulate.LineActive:       9400,
 		simulate.LineOpenCircuit:  math.Inf(1),
 	}
-	levels := simulate.LineLevels
+	levels := simulate.LineLevels()
 	require.Len(t, levels, len(loop))
 	require.Equal(t, physic.ElectricPotential(math.MinInt64), levels[0].Min)
 	require.Equal(t, physic.ElectricPotential(math.MaxInt64), levels[len(levels)-1].Max)

@@ -1,7 +1,6 @@
 package siterun_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance/wingtest"
 	"wingnode/sync/siterun"
 )
 
@@ -47,28 +47,6 @@ func storm(rate int, d time.Duration) string {
 	return fmt.Sprintf("00:00 storm all %d/s for %s\n", rate, d)
 }
 
-// logBuffer keeps the processes' output for a failing test.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) tail(n int) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buf.Bytes()
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
-}
-
 // startSite starts three wings A, B and C behind a fault proxy mesh,
 // playing scenario.
 func startSite(t *testing.T, scenario string, args ...string) *siterun.Site {
@@ -76,7 +54,7 @@ func startSite(t *testing.T, scenario string, args ...string) *siterun.Site {
 	if testing.Short() {
 		t.Skip("runs a site of wingnode processes; skipped in -short")
 	}
-	logs := &logBuffer{}
+	logs := &wingtest.Log{} // the processes' output, for a failing test
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	s, err := siterun.Start(ctx, siterun.Options{
@@ -84,12 +62,12 @@ func startSite(t *testing.T, scenario string, args ...string) *siterun.Site {
 		Args: append([]string{"-log-level", "info"}, args...),
 	})
 	if err != nil {
-		t.Fatalf("starting the site: %v\nwing output (last 20 kB):\n%s", err, logs.tail(20_000))
+		t.Fatalf("starting the site: %v\nwing output (last 20 kB):\n%s", err, logs.Tail(20_000))
 	}
 	t.Cleanup(func() {
 		s.Close()
 		if t.Failed() {
-			t.Logf("wing output (last 20 kB):\n%s", logs.tail(20_000))
+			t.Logf("wing output (last 20 kB):\n%s", logs.Tail(20_000))
 		}
 	})
 	// Joined wings start without a vote; the leader gives them one once
@@ -362,9 +340,9 @@ func TestClockJumps(t *testing.T) {
 	time.Sleep(time.Second)
 	// B's clock jumps two hours back, then C's an hour forward.
 	s.Stop("B")
-	require.NoError(t, s.Restart(ctx, "B", "-clock-offset", "-2h"))
+	require.NoError(t, s.RestartClockOffset(ctx, "B", -2*time.Hour))
 	s.Stop("C")
-	require.NoError(t, s.Restart(ctx, "C", "-clock-offset", "1h"))
+	require.NoError(t, s.RestartClockOffset(ctx, "C", time.Hour))
 	finish(t, s, w)
 }
 

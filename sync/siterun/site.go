@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"wingnode/appliance/command"
 	"wingnode/appliance/datadir"
 	"wingnode/sync/faultproxy"
 	"wingnode/sync/site"
@@ -61,6 +62,7 @@ type Wing struct {
 	Screens  string // http://host:port
 	SiteAddr string // host:port of the site port
 	args     []string
+	env      []string // fault injection (appliance/command's EnvRoutes)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -132,9 +134,11 @@ func start(ctx context.Context, opt Options) (*Site, error) {
 		}
 		s.Mesh = m
 		for id, w := range s.wings {
+			var routes []string
 			for addr, via := range m.Routes(id) {
-				w.args = append(w.args, "-site-route", addr+"="+via)
+				routes = append(routes, addr+"="+via)
 			}
+			w.env = append(w.env, command.EnvRoutes+"="+strings.Join(routes, ","))
 		}
 	}
 	release() // the wings bind them now
@@ -206,12 +210,12 @@ func (s *Site) Wings() []*Wing {
 }
 
 func (s *Site) run(w *Wing, extra []string) error {
-	return s.runWith(w, nil, extra)
+	return s.runWith(w, nil, extra, nil)
 }
 
 // runWith starts w's process; prefix runs it under another command (such
-// as prlimit).
-func (s *Site) runWith(w *Wing, prefix []string, extra []string) error {
+// as prlimit); env is added to its environment.
+func (s *Site) runWith(w *Wing, prefix []string, extra []string, env []string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.cmd != nil {
@@ -219,6 +223,7 @@ func (s *Site) runWith(w *Wing, prefix []string, extra []string) error {
 	}
 	args := append(append(append([]string{}, prefix...), s.opt.Binary), append(append([]string{}, w.args...), extra...)...)
 	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(append(os.Environ(), w.env...), env...)
 	out := s.opt.Log
 	if out == nil {
 		out = io.Discard
@@ -338,11 +343,20 @@ func (s *Site) Restart(ctx context.Context, id string, extra ...string) error {
 	return s.wings[id].WaitReady(ctx)
 }
 
+// RestartClockOffset starts a stopped wing again with its clock off by d
+// (appliance/command's EnvClockOffset).
+func (s *Site) RestartClockOffset(ctx context.Context, id string, d time.Duration) error {
+	if err := s.runWith(s.wings[id], nil, nil, []string{command.EnvClockOffset + "=" + d.String()}); err != nil {
+		return err
+	}
+	return s.wings[id].WaitReady(ctx)
+}
+
 // RestartLimited starts a wing whose files may not grow past fileLimit
 // bytes (a soft limit, so Unlimit can lift it): its disk is, in effect,
 // full (writes fail with EFBIG). It needs util-linux's prlimit.
 func (s *Site) RestartLimited(ctx context.Context, id string, fileLimit int64) error {
-	if err := s.runWith(s.wings[id], []string{"prlimit", "--fsize=" + strconv.FormatInt(fileLimit, 10) + ":"}, nil); err != nil {
+	if err := s.runWith(s.wings[id], []string{"prlimit", "--fsize=" + strconv.FormatInt(fileLimit, 10) + ":"}, nil, nil); err != nil {
 		return err
 	}
 	return s.wings[id].WaitReady(ctx)

@@ -61,7 +61,7 @@ func edgeToScreen(ctx context.Context, dir string) ([]figure, error) {
 	); err != nil {
 		return nil, fmt.Errorf("open the overview: %w", err)
 	}
-	doors := gpioDoors(a.Screens().Layout(), 40)
+	doors := gpioDoors(a.Layout(), 40)
 	lat := make([]time.Duration, 0, toggles)
 	for i := range toggles {
 		door, open := doors[i%len(doors)], (i/len(doors))%2 == 0

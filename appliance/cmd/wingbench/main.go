@@ -19,6 +19,7 @@ import (
 
 	"wingnode/appliance"
 	"wingnode/appliance/store"
+	"wingnode/appliance/wingtest"
 )
 
 type figure struct {
@@ -120,18 +121,11 @@ func percentile(ds []time.Duration, p float64) float64 {
 
 // running starts an appliance and returns it with a function that stops
 // it and closes it.
-func running(ctx context.Context, cfg appliance.Config) (*appliance.Appliance, func(), error) {
-	cfg.Listen, cfg.Log = "127.0.0.1:0", quiet
-	a, err := appliance.New(cfg)
+func running(ctx context.Context, cfg appliance.Config) (*wingtest.Wing, func(), error) {
+	cfg.Log = quiet
+	w, err := wingtest.Run(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- a.Run(runCtx) }()
-	return a, func() {
-		stop()
-		<-ran
-		a.Close()
-	}, nil
+	return w, func() { w.Stop() }, nil
 }

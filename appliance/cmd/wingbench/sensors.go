@@ -9,6 +9,7 @@ import (
 	"wingnode/appliance"
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/wingtest"
 	"wingnode/sensors/scenario"
 )
 
@@ -79,16 +80,16 @@ func sensorStorm(ctx context.Context, dir string) ([]figure, error) {
 }
 
 // settled waits until every door of the wing has its first reading.
-func settled(a *appliance.Appliance, doors int) error {
+func settled(a *wingtest.Wing, doors int) error {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if len(a.Screens().State().Doors) == doors {
+		if len(a.State().Doors) == doors {
 			return nil
 		}
 	}
-	return fmt.Errorf("only %d of %d doors read after 10 s", len(a.Screens().State().Doors), doors)
+	return fmt.Errorf("only %d of %d doors read after 10 s", len(a.State().Doors), doors)
 }
 
-func doorEvents(a *appliance.Appliance) (int, error) {
+func doorEvents(a *wingtest.Wing) (int, error) {
 	n := 0
 	err := a.Store().Scan(0, func(r storeRecord) error {
 		if r.Event.Kind == event.DoorOpened || r.Event.Kind == event.DoorClosed {
@@ -109,10 +110,10 @@ func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
 		return nil, err
 	}
 	defer stop()
-	if err := settled(a, len(a.Screens().Layout().Doors)); err != nil {
+	if err := settled(a, len(a.Layout().Doors)); err != nil {
 		return nil, err
 	}
-	events, cancel := a.Screens().Subscribe()
+	events, cancel := a.Subscribe()
 	defer cancel()
 	measure := func(point string, active bool, want event.Kind) (time.Duration, error) {
 		edge := time.Now()
@@ -136,7 +137,7 @@ func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
 	}
 	var buttons, doors, lines []time.Duration
 	for round := range 4 {
-		for _, p := range a.Screens().Layout().AlarmPoints {
+		for _, p := range a.Layout().AlarmPoints {
 			if p.Kind != config.CellCall {
 				continue
 			}
@@ -149,12 +150,12 @@ func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
 				return nil, err
 			}
 		}
-		for _, al := range a.Screens().State().ActiveAlarms() {
-			if err := a.Screens().Clear(ctx, al.ID, "bench", ""); err != nil {
+		for _, al := range a.State().ActiveAlarms() {
+			if err := a.Clear(ctx, al.ID, "bench", ""); err != nil {
 				return nil, err
 			}
 		}
-		for _, d := range a.Screens().Layout().Doors[:40] {
+		for _, d := range a.Layout().Doors[:40] {
 			lat, err := measure(d.ID, round%2 == 0, map[bool]event.Kind{true: event.DoorOpened, false: event.DoorClosed}[round%2 == 0])
 			if err != nil {
 				return nil, err

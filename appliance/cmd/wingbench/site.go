@@ -9,27 +9,23 @@ import (
 	"time"
 
 	"wingnode/appliance"
-	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
+	"wingnode/appliance/wingtest"
 	"wingnode/sync/faultproxy"
-	"wingnode/sync/member"
 )
 
 // site is three in-process wings A, B and C on loopback, with a fault
 // proxy between every pair.
 type site struct {
-	wings []*appliance.Appliance
+	wings []*wingtest.Wing
 	mesh  *faultproxy.Mesh
-	stops []func()
 }
 
 func (s *site) stop() {
-	for i := len(s.stops) - 1; i >= 0; i-- {
-		s.stops[i]()
+	for i := len(s.wings) - 1; i >= 0; i-- {
+		s.wings[i].Stop()
 	}
-	if s.mesh != nil {
-		s.mesh.Close()
-	}
+	s.mesh.Close()
 }
 
 func startSite(ctx context.Context, dir string) (*site, error) {
@@ -47,61 +43,27 @@ func startSite(ctx context.Context, dir string) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &site{mesh: mesh}
-	for i, id := range ids {
-		cfg := appliance.Config{DataDir: filepath.Join(dir, id), Simulate: true, SimulatedWing: id,
+	wings, err := wingtest.RunSite(ctx, ids, 3, func(id string) appliance.Config {
+		return appliance.Config{DataDir: filepath.Join(dir, id), Log: quiet,
 			Site: appliance.SiteConfig{Listen: addrs[id], Routes: mesh.Routes(id)}}
-		if i > 0 {
-			tok, err := member.IssueToken(datadir.Dir(filepath.Join(dir, "A")), time.Hour)
-			if err != nil {
-				s.stop()
-				return nil, err
-			}
-			cfg.Site.JoinToken = tok
-		}
-		a, stop, err := running(ctx, cfg)
-		if err != nil {
-			s.stop()
-			return nil, err
-		}
-		s.wings, s.stops = append(s.wings, a), append(s.stops, stop)
-		if err := waitFor(ctx, 30*time.Second, "the site port of "+id, func() bool { _, ok := a.SiteStatus(); return ok }); err != nil {
-			s.stop()
-			return nil, err
-		}
-	}
-	err = waitFor(ctx, 60*time.Second, "three voting wings", func() bool {
-		st, _ := s.wings[0].SiteStatus()
-		return len(st.Voters()) == 3
 	})
 	if err != nil {
-		s.stop()
+		mesh.Close()
 		return nil, err
 	}
-	return s, nil
-}
-
-func waitFor(ctx context.Context, limit time.Duration, what string, cond func() bool) error {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("waiting for %s: gave up after %s", what, limit)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return nil
+	return &site{wings: wings, mesh: mesh}, nil
 }
 
 // committedEverywhere reports whether every wing of the site holds and has
 // committed every wing's events up to that wing's own head.
-func (s *site) committedEverywhere(among ...*appliance.Appliance) bool {
+func (s *site) committedEverywhere(among ...*wingtest.Wing) bool {
 	heads := map[string]uint64{}
 	for _, a := range s.wings {
 		h, err := a.Store().Heads()
 		if err != nil {
 			return false
 		}
-		heads[a.Screens().Layout().ID] = h[a.Screens().Layout().ID]
+		heads[a.Layout().ID] = h[a.Layout().ID]
 	}
 	for _, a := range among {
 		st, _ := a.SiteStatus()
@@ -136,7 +98,7 @@ func siteCommit(ctx context.Context, dir string) ([]figure, error) {
 			return nil, err
 		}
 	}
-	if err := waitFor(ctx, 5*time.Minute, "every wing to commit every event", func() bool { return s.committedEverywhere(s.wings...) }); err != nil {
+	if err := wingtest.WaitFor(ctx, 5*time.Minute, "every wing to commit every event", func() bool { return s.committedEverywhere(s.wings...) }); err != nil {
 		return nil, err
 	}
 	took := time.Since(start)
@@ -154,9 +116,9 @@ func crossWing(ctx context.Context, dir string) ([]figure, error) {
 	}
 	defer s.stop()
 	a, b := s.wings[0], s.wings[1]
-	events, cancel := b.Screens().Subscribe()
+	events, cancel := b.Subscribe()
 	defer cancel()
-	doors := gpioDoors(a.Screens().Layout(), 40)
+	doors := gpioDoors(a.Layout(), 40)
 	lat := make([]time.Duration, 0, toggles)
 	for i := range toggles {
 		door, open := doors[i%len(doors)], (i/len(doors))%2 == 0
@@ -202,7 +164,7 @@ func catchUp(ctx context.Context, dir string) ([]figure, error) {
 	a, b, c := s.wings[0], s.wings[1], s.wings[2]
 	s.mesh.Isolate("C")
 	errs := make(chan error, 2)
-	for _, w := range []*appliance.Appliance{a, b} {
+	for _, w := range []*wingtest.Wing{a, b} {
 		go func() { errs <- appendConcurrently(ctx, w.Store(), 64, perWing) }()
 	}
 	for range 2 {
@@ -210,12 +172,12 @@ func catchUp(ctx context.Context, dir string) ([]figure, error) {
 			return nil, err
 		}
 	}
-	if err := waitFor(ctx, 5*time.Minute, "A and B to commit their events", func() bool { return s.committedEverywhere(a, b) }); err != nil {
+	if err := wingtest.WaitFor(ctx, 5*time.Minute, "A and B to commit their events", func() bool { return s.committedEverywhere(a, b) }); err != nil {
 		return nil, err
 	}
 	start := time.Now()
 	s.mesh.HealAll()
-	if err := waitFor(ctx, 5*time.Minute, "C to catch up", func() bool { return s.committedEverywhere(c) }); err != nil {
+	if err := wingtest.WaitFor(ctx, 5*time.Minute, "C to catch up", func() bool { return s.committedEverywhere(c) }); err != nil {
 		return nil, err
 	}
 	return []figure{{"catchup_100k_s", time.Since(start).Seconds(), "s"}}, nil

@@ -22,5 +22,5 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(command.Command{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version, Drivers: drivers}.Execute(ctx))
+	os.Exit(command.Command{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version, Board: board(drivers), Getenv: os.Getenv}.Execute(ctx))
 }
