@@ -204,7 +204,7 @@ func (a *Appliance) rebuild() error {
 		}
 	}
 	n := 0
-	err = a.store.Scan(pos, func(r store.Record) error {
+	err = a.store.Scan(pos, func(r event.Record) error {
 		state.Fold(r.Event)
 		pos = r.Pos
 		n++
@@ -221,7 +221,7 @@ func (a *Appliance) rebuild() error {
 }
 
 // committed is the store's commit hook: fold, then tell the screens.
-func (a *Appliance) committed(batch []store.Record) {
+func (a *Appliance) committed(batch []event.Record) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range batch {
@@ -240,7 +240,7 @@ func (a *Appliance) committed(batch []store.Record) {
 		}
 	}
 	a.folded = batch[len(batch)-1].Pos
-	if a.site != nil && slices.ContainsFunc(batch, func(r store.Record) bool { return r.Event.Wing == a.layout.ID }) {
+	if a.site != nil && slices.ContainsFunc(batch, func(r event.Record) bool { return r.Event.Wing == a.layout.ID }) {
 		a.site.node.Recorded()
 	}
 	if a.storeFault != nil && len(a.held) == 0 { // else storeHeld says when the backlog is stored
@@ -371,12 +371,12 @@ func (a *Appliance) State() *wing.State {
 }
 
 // Query implements ui.Wing.
-func (a *Appliance) Query(_ context.Context, q store.Query) (store.Page, error) {
+func (a *Appliance) Query(_ context.Context, q event.Query) (event.Page, error) {
 	return a.store.Query(q)
 }
 
 // Tail implements ui.Wing.
-func (a *Appliance) Tail(_ context.Context, after uint64, limit int) ([]store.Record, error) {
+func (a *Appliance) Tail(_ context.Context, after uint64, limit int) ([]event.Record, error) {
 	return a.store.Tail(after, limit)
 }
 

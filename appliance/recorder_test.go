@@ -11,7 +11,6 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 )
 
@@ -31,7 +30,7 @@ func startLocked(t *testing.T) *running {
 
 func kindsOf(t *testing.T, r *running, subject string) []event.Kind {
 	t.Helper()
-	page, err := r.Query(context.Background(), store.Query{Subject: subject, Limit: 1000})
+	page, err := r.Query(context.Background(), event.Query{Subject: subject, Limit: 1000})
 	require.NoError(t, err)
 	var out []event.Kind
 	for i := len(page.Records) - 1; i >= 0; i-- {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 )
 
@@ -139,11 +138,11 @@ type (
 		ClockTrusted bool      `json:"clock_trusted"`
 	}
 	apiEventPage struct {
-		Records []store.Record `json:"records"`
+		Records []event.Record `json:"records"`
 		Next    string         `json:"next"`
 	}
 	apiTailPage struct {
-		Records []store.Record `json:"records"`
+		Records []event.Record `json:"records"`
 		Next    uint64         `json:"next"`
 	}
 	apiActionRequest struct {
@@ -323,9 +322,9 @@ func parseRFC3339(q url.Values, name string) (time.Time, error) {
 	return t, nil
 }
 
-// apiQuery turns the parameters of GET /api/v1/events into a store query.
-func apiQuery(q url.Values) (store.Query, error) {
-	sq := store.Query{Subject: q.Get("subject"), Wing: q.Get("wing"), Cursor: q.Get("cursor")}
+// apiQuery turns the parameters of GET /api/v1/events into a query.
+func apiQuery(q url.Values) (event.Query, error) {
+	sq := event.Query{Subject: q.Get("subject"), Wing: q.Get("wing"), Cursor: q.Get("cursor")}
 	for _, k := range q["kind"] {
 		kind, err := event.ParseKind(k)
 		if err != nil {
@@ -354,7 +353,7 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.wing.Query(r.Context(), q)
-	if errors.Is(err, store.ErrBadCursor) {
+	if errors.Is(err, event.ErrBadCursor) {
 		writeJSONError(w, http.StatusBadRequest, "cursor: not a cursor of this query; start again without it.")
 		return
 	}

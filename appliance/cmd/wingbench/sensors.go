@@ -90,7 +90,7 @@ func settled(a *appliance.Appliance, doors int) error {
 
 func doorEvents(a *appliance.Appliance) (int, error) {
 	n := 0
-	err := a.Store().Scan(0, func(r storeRecord) error {
+	err := a.Store().Scan(0, func(r event.Record) error {
 		if r.Event.Kind == event.DoorOpened || r.Event.Kind == event.DoorClosed {
 			n++
 		}
