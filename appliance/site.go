@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"wingnode/appliance/wing"
 	"wingnode/sync/site"
 	"wingnode/sync/trust"
 	"wingnode/ui"
@@ -213,7 +214,7 @@ func (a *Appliance) Site() ui.SiteStatus {
 	st := m.node.Status()
 	out := ui.SiteStatus{
 		Site: m.id.Site(), Wing: st.Wing, Leader: st.Leader, Isolated: st.Isolated, IsolatedSince: st.IsolatedSince, Waiting: st.Waiting,
-		Lockdown: ui.Lockdown(st.Agreed.Lockdown),
+		Lockdown: st.Agreed.Lockdown,
 	}
 	if r := st.Agreed.Rollout; r != nil {
 		out.Rollout = &ui.Rollout{Build: r.Build, Display: r.Display, Order: r.Order, Done: r.Done, Next: r.Next(), Stopped: r.Stopped}
@@ -243,7 +244,7 @@ func (a *Appliance) SetLockdown(ctx context.Context, officer string, active bool
 	if m == nil {
 		return errors.New("appliance: the site is not running yet")
 	}
-	l := site.Lockdown{Active: active, Reason: reason, By: officer, Since: time.Now().UTC()}
+	l := wing.Lockdown{Active: active, Reason: reason, By: officer, Since: time.Now().UTC()}
 	if err := m.node.Propose(ctx, site.Command{Op: site.OpLockdown, Lockdown: &l}); err != nil {
 		if errors.Is(err, site.ErrNoSite) {
 			return fmt.Errorf("%w: %v", ui.ErrSiteUnreachable, err)

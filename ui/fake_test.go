@@ -375,6 +375,6 @@ func (f *fakeWing) SetLockdown(_ context.Context, officer string, active bool, r
 	if f.site == nil {
 		f.site = &SiteStatus{Wing: f.layout.ID, Leader: f.layout.ID, Wings: []WingLink{{Wing: f.layout.ID, Link: LinkLocal, Voter: true}}}
 	}
-	f.site.Lockdown = Lockdown{Active: active, Reason: reason, By: officer, Since: f.now}
+	f.site.Lockdown = wing.Lockdown{Active: active, Reason: reason, By: officer, Since: f.now}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"wingnode/appliance/wing"
 )
 
 // SiteStatus is this wing's view of its site: which wings exist, whether
@@ -25,7 +27,7 @@ type SiteStatus struct {
 	// Waiting counts local events recorded but not yet committed by the site.
 	Waiting uint64 `json:"waiting"`
 	// Lockdown is the site-wide lockdown state, agreed through the site.
-	Lockdown Lockdown `json:"lockdown"`
+	Lockdown wing.Lockdown `json:"lockdown"`
 	// Wings lists every wing of the site, the local one included, by id.
 	Wings []WingLink `json:"wings"`
 	// Rollout is the site's latest firmware rollout; nil before the first.
@@ -61,14 +63,6 @@ func (r *Rollout) sentence() string {
 		return fmt.Sprintf("Firmware %s: rolling out, %s; wing %s is installing it.", name, done, r.Next)
 	}
 	return fmt.Sprintf("Firmware %s: every wing runs it.", name)
-}
-
-// Lockdown is a site-wide lockdown or state of emergency.
-type Lockdown struct {
-	Active bool      `json:"active"`
-	Reason string    `json:"reason,omitempty"`
-	By     string    `json:"by,omitempty"` // the officer who declared or ended it
-	Since  time.Time `json:"since,omitzero"`
 }
 
 // WingLink is one wing as seen from here.

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 // setSite replaces what the fake's Site reports.
@@ -240,7 +241,7 @@ func TestLockdownFromTheScreen(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "/site", resp.Header.Get("Location"))
 	ld := f.Site().Lockdown
-	assert.Equal(t, Lockdown{Active: true, Reason: "fight on B2 landing", By: testOfficer, Since: f.ago(0)}, ld,
+	assert.Equal(t, wing.Lockdown{Active: true, Reason: "fight on B2 landing", By: testOfficer, Since: f.ago(0)}, ld,
 		"the configured officer, not anything the browser says")
 
 	for _, path := range []string{"/", "/events", "/walktest", "/site"} {
@@ -265,7 +266,7 @@ func TestLockdownFromTheScreen(t *testing.T) {
 
 	resp = postForm(t, ts, "/site/lockdown/end", url.Values{"reason": {"all clear"}, "confirm": {"yes"}}, nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	assert.Equal(t, Lockdown{Active: false, Reason: "all clear", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
+	assert.Equal(t, wing.Lockdown{Active: false, Reason: "all clear", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
 	banner := getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="lockdown-banner"]`)
 	assert.Equal(t, "false", banner.AttrOr("data-active", ""))
 	assert.Empty(t, strings.TrimSpace(banner.Text()))
@@ -336,7 +337,7 @@ func TestAPISite(t *testing.T) {
 	f := newFakeWing()
 	st := threeWingSite(f)
 	st.Isolated, st.IsolatedSince, st.Waiting, st.Leader = true, f.ago(time.Hour), 312, ""
-	st.Lockdown = Lockdown{Active: true, Reason: "fight", By: "officer-7", Since: f.ago(2 * time.Hour)}
+	st.Lockdown = wing.Lockdown{Active: true, Reason: "fight", By: "officer-7", Since: f.ago(2 * time.Hour)}
 	f.setSite(st)
 	_, ts := serve(t, f)
 
@@ -389,7 +390,7 @@ func TestAPILockdown(t *testing.T) {
 
 	status, got := postNoContent(t, ts, "/api/v1/site/lockdown", `{"active": true, "reason": "fire alarm, east block", "officer": "`+testOfficer+`"}`, nil)
 	require.Equal(t, http.StatusNoContent, status, got)
-	assert.Equal(t, Lockdown{Active: true, Reason: "fire alarm, east block", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
+	assert.Equal(t, wing.Lockdown{Active: true, Reason: "fire alarm, east block", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
 	lockdown := getJSON(t, ts, "/api/v1/site", http.StatusOK)["lockdown"]
 	assert.Equal(t, map[string]any{"active": true, "reason": "fire alarm, east block", "by": testOfficer, "since": f.ago(0).Format(time.RFC3339)}, lockdown)
 

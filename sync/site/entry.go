@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 // A raft log entry is a type byte, then the body.
@@ -70,7 +71,7 @@ type Command struct {
 	// wing's serial is refused from then on.
 	Serial string `json:"serial,omitempty"`
 	// Lockdown is the new lockdown state for OpLockdown.
-	Lockdown *Lockdown `json:"lockdown,omitempty"`
+	Lockdown *wing.Lockdown `json:"lockdown,omitempty"`
 	// Roster is the new officer roster for OpRoster.
 	Roster []string `json:"roster,omitempty"`
 	// Rollout is the firmware rollout OpRolloutStart begins.

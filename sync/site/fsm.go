@@ -16,6 +16,7 @@ import (
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
 )
 
 // Agreed is what the site agrees on through raft, beside the events.
@@ -24,7 +25,7 @@ type Agreed struct {
 	// marked, so their certificates stay refused.
 	Wings map[string]WingRecord `json:"wings"`
 	// Lockdown is the site-wide lockdown.
-	Lockdown Lockdown `json:"lockdown"`
+	Lockdown wing.Lockdown `json:"lockdown"`
 	// Roster lists the officer ids that may sign in on any wing.
 	Roster []string `json:"roster"`
 	// Rollout is the latest firmware rollout, nil before the first.
@@ -36,14 +37,6 @@ type WingRecord struct {
 	Addr    string `json:"addr"`
 	Serial  string `json:"serial,omitempty"`
 	Removed bool   `json:"removed,omitempty"`
-}
-
-// Lockdown is a site-wide lockdown or state of emergency.
-type Lockdown struct {
-	Active bool      `json:"active"`
-	Reason string    `json:"reason,omitempty"`
-	By     string    `json:"by,omitempty"`
-	Since  time.Time `json:"since,omitzero"`
 }
 
 // fsmState is the FSM's state as stored beside the events and as a raft
