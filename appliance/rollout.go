@@ -19,7 +19,7 @@ import (
 	"wingnode/sync/site"
 )
 
-// A firmware rollout (site.Rollout) goes round the site like this: site IT
+// A firmware rollout (firmware.Rollout) goes round the site like this: site IT
 // uploads a signed bundle to one wing (POST /api/v1/firmware/rollout). That
 // wing checks it as an install would, keeps it, and has the site agree on
 // the rollout: itself first, then the other wings in order. Each wing, on
@@ -93,7 +93,7 @@ func (u *updates) startRollout(w http.ResponseWriter, r *http.Request) {
 			order = append(order, id)
 		}
 	}
-	ro := &site.Rollout{Build: man.Version, Display: man.Display, Digest: digest, Size: size, Holder: me, Order: order}
+	ro := &firmware.Rollout{Build: man.Version, Display: man.Display, Digest: digest, Size: size, Holder: me, Order: order}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
 	if err := m.node.Propose(ctx, site.Command{Op: site.OpRolloutStart, Rollout: ro}); err != nil {
@@ -301,7 +301,7 @@ func (a *Appliance) rolloutTurn(ctx context.Context, m *siteMember) error {
 
 // fetchBundle returns the path of the rollout's bundle, fetching it from a
 // wing that holds it when this wing does not.
-func (a *Appliance) fetchBundle(ctx context.Context, m *siteMember, r *site.Rollout) (string, error) {
+func (a *Appliance) fetchBundle(ctx context.Context, m *siteMember, r *firmware.Rollout) (string, error) {
 	data := a.cfg.DataDir
 	path := bundlePath(data, r.Digest)
 	if fi, err := os.Stat(path); err == nil && fi.Size() == r.Size {
@@ -324,7 +324,7 @@ func (a *Appliance) fetchBundle(ctx context.Context, m *siteMember, r *site.Roll
 	return "", fmt.Errorf("cannot fetch build %d's bundle: %w", r.Build, errors.Join(errs...))
 }
 
-func (a *Appliance) fetchBundleFrom(ctx context.Context, m *siteMember, url string, r *site.Rollout) error {
+func (a *Appliance) fetchBundleFrom(ctx context.Context, m *siteMember, url string, r *firmware.Rollout) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

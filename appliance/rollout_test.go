@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/firmware"
-	"wingnode/sync/site"
 )
 
 // bootingBoard is a fake board whose reboot boots the slot just installed:
@@ -94,9 +93,9 @@ func firmwareCall(t *testing.T, r *running, token, method, path string, body []b
 
 // settled waits until the site's rollout has finished or stopped, and
 // returns it as wing w sees it.
-func settled(t *testing.T, w *running) *site.Rollout {
+func settled(t *testing.T, w *running) *firmware.Rollout {
 	t.Helper()
-	var r *site.Rollout
+	var r *firmware.Rollout
 	require.Eventually(t, func() bool {
 		r = w.SiteNode().Status().Agreed.Rollout
 		return r != nil && r.Next() == ""

@@ -214,10 +214,7 @@ func (a *Appliance) Site() ui.SiteStatus {
 	st := m.node.Status()
 	out := ui.SiteStatus{
 		Site: m.id.Site(), Wing: st.Wing, Leader: st.Leader, Isolated: st.Isolated, IsolatedSince: st.IsolatedSince, Waiting: st.Waiting,
-		Lockdown: st.Agreed.Lockdown,
-	}
-	if r := st.Agreed.Rollout; r != nil {
-		out.Rollout = &ui.Rollout{Build: r.Build, Display: r.Display, Order: r.Order, Done: r.Done, Next: r.Next(), Stopped: r.Stopped}
+		Lockdown: st.Agreed.Lockdown, Rollout: st.Agreed.Rollout,
 	}
 	for _, w := range st.Wings {
 		l := ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.LinkUnreachable}

@@ -18,7 +18,6 @@ import (
 	"syscall"
 
 	"wingnode/firmware"
-	"wingnode/sync/site"
 )
 
 // maxBundle bounds an uploaded bundle: a root slot is 32 MiB today.
@@ -76,7 +75,7 @@ type firmwareStatus struct {
 	Slots       map[firmware.SlotName]firmware.Slot `json:"slots"`
 	Snapshots   []string                            `json:"snapshots"`
 	// Rollout is the site's latest firmware rollout, when there is one.
-	Rollout *site.Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 }
 
 func (u *updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // The limits of a page of events from the API.
@@ -145,6 +146,17 @@ type (
 		Records []event.Record `json:"records"`
 		Next    uint64         `json:"next"`
 	}
+	// apiRollout is the site's firmware rollout in GET /api/v1/site: where
+	// it has got to. The bundle's digest, size and holder are site IT's
+	// business (GET /api/v1/firmware), not the screens'.
+	apiRollout struct {
+		Build   uint64   `json:"build"`
+		Display string   `json:"display,omitempty"`
+		Order   []string `json:"order"`
+		Done    []string `json:"done"`
+		Next    string   `json:"next,omitempty"` // the wing installing it now; empty when it finished or stopped
+		Stopped string   `json:"stopped,omitempty"`
+	}
 	apiActionRequest struct {
 		Note string `json:"note"`
 	}
@@ -160,6 +172,13 @@ type (
 		OfficerVerified bool     `json:"officer_verified"`
 	}
 )
+
+func apiRolloutOf(r *firmware.Rollout) *apiRollout {
+	if r == nil {
+		return nil
+	}
+	return &apiRollout{Build: r.Build, Display: r.Display, Order: r.Order, Done: r.Done, Next: r.Next(), Stopped: r.Stopped}
+}
 
 // nonNil makes an empty list encode as [] rather than null.
 func nonNil[T any](s []T) []T {

@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // SiteStatus is this wing's view of its site: which wings exist, whether
@@ -31,23 +33,23 @@ type SiteStatus struct {
 	// Wings lists every wing of the site, the local one included, by id.
 	Wings []WingLink `json:"wings"`
 	// Rollout is the site's latest firmware rollout; nil before the first.
-	Rollout *Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 }
 
-// Rollout is a firmware update going round the site, one wing at a time.
-type Rollout struct {
-	Build   uint64   `json:"build"`
-	Display string   `json:"display,omitempty"`
-	Order   []string `json:"order"`
-	Done    []string `json:"done"`
-	// Next is the wing installing it now; empty when it finished or stopped.
-	Next string `json:"next,omitempty"`
-	// Stopped says why it stopped before every wing had it.
-	Stopped string `json:"stopped,omitempty"`
+// MarshalJSON writes the status as GET /api/v1/site answers it: the
+// rollout as where it has got to (see apiRollout), not as the site agrees
+// on it.
+func (s SiteStatus) MarshalJSON() ([]byte, error) {
+	type fields SiteStatus // the same fields, without this method
+	out := struct {
+		fields
+		Rollout *apiRollout `json:"rollout,omitempty"`
+	}{fields: fields(s), Rollout: apiRolloutOf(s.Rollout)}
+	return json.Marshal(out)
 }
 
-// sentence says where the rollout is, for site IT on the Site screen.
-func (r *Rollout) sentence() string {
+// rolloutSentence says where the rollout is, for site IT on the Site screen.
+func rolloutSentence(r *firmware.Rollout) string {
 	if r == nil {
 		return ""
 	}
@@ -56,11 +58,11 @@ func (r *Rollout) sentence() string {
 		name += " (" + r.Display + ")"
 	}
 	done := fmt.Sprintf("%d of %d wings run it", len(r.Done), len(r.Order))
-	switch {
+	switch next := r.Next(); {
 	case r.Stopped != "":
 		return fmt.Sprintf("Firmware %s: rollout stopped, %s. %s.", name, done, r.Stopped)
-	case r.Next != "":
-		return fmt.Sprintf("Firmware %s: rolling out, %s; wing %s is installing it.", name, done, r.Next)
+	case next != "":
+		return fmt.Sprintf("Firmware %s: rolling out, %s; wing %s is installing it.", name, done, next)
 	}
 	return fmt.Sprintf("Firmware %s: every wing runs it.", name)
 }

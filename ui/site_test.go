@@ -20,6 +20,7 @@ import (
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // setSite replaces what the fake's Site reports.
@@ -191,19 +192,21 @@ func TestSitePageListsEveryWing(t *testing.T) {
 func TestSitePageShowsTheFirmwareRollout(t *testing.T) {
 	f := newFakeWing()
 	st := threeWingSite(f)
-	st.Rollout = &Rollout{Build: 8, Display: "2026.12.1", Order: []string{"A", "B", "C"}, Done: []string{"A"}, Next: "B"}
+	st.Rollout = &firmware.Rollout{Build: 8, Display: "2026.12.1", Digest: "ab", Size: 5, Holder: "A", Order: []string{"A", "B", "C"}, Done: []string{"A"}}
 	f.setSite(st)
 	_, ts := serve(t, f)
 	line := func() string {
 		return strings.TrimSpace(getPage(t, ts, "/site", http.StatusOK).Find(`[data-testid="site-rollout"]`).Text())
 	}
 	assert.Equal(t, "Firmware build 8 (2026.12.1): rolling out, 1 of 3 wings run it; wing B is installing it.", line())
+	assert.Equal(t, map[string]any{"build": 8.0, "display": "2026.12.1", "order": []any{"A", "B", "C"}, "done": []any{"A"}, "next": "B"},
+		getJSON(t, ts, "/api/v1/site", http.StatusOK)["rollout"], "where the rollout is; the bundle's digest, size and holder are site IT's")
 
-	st.Rollout = &Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A"}, Stopped: "wing B: came back on build 7 after trying build 8"}
+	st.Rollout = &firmware.Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A"}, Stopped: "wing B: came back on build 7 after trying build 8"}
 	f.setSite(st)
 	assert.Equal(t, "Firmware build 8: rollout stopped, 1 of 3 wings run it. wing B: came back on build 7 after trying build 8.", line())
 
-	st.Rollout = &Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A", "B", "C"}}
+	st.Rollout = &firmware.Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A", "B", "C"}}
 	f.setSite(st)
 	assert.Equal(t, "Firmware build 8: every wing runs it.", line())
 	assert.Equal(t, []any{"A", "B", "C"}, getJSON(t, ts, "/api/v1/site", http.StatusOK)["rollout"].(map[string]any)["done"])

@@ -278,7 +278,7 @@ func (v view) siteFrame() siteFrame {
 // by id.
 func (v view) siteStatus() siteStatusPanel {
 	st := v.site
-	p := siteStatusPanel{Site: st.Site, Wing: cmp.Or(st.Wing, v.layout.ID), Leader: st.Leader, Isolated: st.Isolated, Rollout: st.Rollout.sentence()}
+	p := siteStatusPanel{Site: st.Site, Wing: cmp.Or(st.Wing, v.layout.ID), Leader: st.Leader, Isolated: st.Isolated, Rollout: rolloutSentence(st.Rollout)}
 	for _, w := range st.Wings {
 		p.Rows = append(p.Rows, siteWingRow{
 			Wing: w.Wing, Local: w.Wing == p.Wing || w.Link == LinkLocal, Link: w.Link, Voter: w.Voter,

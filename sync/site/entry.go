@@ -8,6 +8,7 @@ import (
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // A raft log entry is a type byte, then the body.
@@ -75,7 +76,7 @@ type Command struct {
 	// Roster is the new officer roster for OpRoster.
 	Roster []string `json:"roster,omitempty"`
 	// Rollout is the firmware rollout OpRolloutStart begins.
-	Rollout *Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 	// Build is the build a wing reports on (OpRolloutReport).
 	Build uint64 `json:"build,omitempty"`
 	// Reason is why a wing's install failed (OpRolloutReport; empty when
@@ -92,7 +93,7 @@ const (
 	OpRemoveWing Op = "wing.remove"
 	OpLockdown   Op = "lockdown"
 	OpRoster     Op = "roster"
-	// Firmware rollouts (see Rollout).
+	// Firmware rollouts (see firmware.Rollout).
 	OpRolloutStart  Op = "rollout.start"
 	OpRolloutReport Op = "rollout.report"
 	OpRolloutStop   Op = "rollout.stop"

@@ -17,6 +17,7 @@ import (
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // Agreed is what the site agrees on through raft, beside the events.
@@ -29,7 +30,7 @@ type Agreed struct {
 	// Roster lists the officer ids that may sign in on any wing.
 	Roster []string `json:"roster"`
 	// Rollout is the latest firmware rollout, nil before the first.
-	Rollout *Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 }
 
 // WingRecord is one wing of the site.
