@@ -217,13 +217,7 @@ func (a *Appliance) Site() ui.SiteStatus {
 		Lockdown: st.Agreed.Lockdown, Rollout: st.Agreed.Rollout,
 	}
 	for _, w := range st.Wings {
-		l := ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.LinkUnreachable}
-		switch {
-		case w.Local:
-			l.Link = ui.LinkLocal
-		case w.Reachable:
-			l.Link = ui.LinkConnected
-		}
+		l := ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.Link(w.Link)}
 		out.Wings = append(out.Wings, l)
 	}
 	return out

@@ -70,8 +70,8 @@ func rolloutSentence(r *firmware.Rollout) string {
 // WingLink is one wing as seen from here.
 type WingLink struct {
 	Wing string `json:"wing"`
-	// Link is "local" for this wing, "connected" or "unreachable".
-	Link string `json:"link"`
+	// Link is LinkLocal for this wing, LinkConnected or LinkUnreachable.
+	Link Link `json:"link"`
 	// Voter is true for the (at most five) wings that vote in the site's raft.
 	Voter bool `json:"voter"`
 	// Committed is the wing's newest seq committed by the site.
@@ -81,11 +81,16 @@ type WingLink struct {
 	LastEvent time.Time `json:"last_event,omitzero"`
 }
 
-// Link states of a WingLink.
+// Link is the state of a wing's link, as this wing sees it. Its words are
+// those of the site's status (sync/site's WingStatus.Link), which the
+// appliance passes on.
+type Link string
+
+// The link states of a WingLink.
 const (
-	LinkLocal       = "local"
-	LinkConnected   = "connected"
-	LinkUnreachable = "unreachable"
+	LinkLocal       Link = "local"       // this wing
+	LinkConnected   Link = "connected"   // it answered this wing lately
+	LinkUnreachable Link = "unreachable" // it did not, or has not been asked yet
 )
 
 // ErrSiteUnreachable is what Wing.SetLockdown returns, wrapped, when this

@@ -332,10 +332,31 @@ type WingStatus struct {
 	Wing      string
 	Local     bool
 	Reachable bool
+	// Link says the same as Local and Reachable in one word: LinkLocal,
+	// LinkConnected or LinkUnreachable.
+	Link      string `json:"link"`
 	Voter     bool
 	Committed uint64
 	Held      uint64
 	LastSeen  time.Time
+}
+
+// The link states of a WingStatus.
+const (
+	LinkLocal       = "local"       // the wing asked
+	LinkConnected   = "connected"   // it answered the last probe
+	LinkUnreachable = "unreachable" // it did not, or has not been probed yet
+)
+
+// linkState is the one place where Local and Reachable become a Link.
+func linkState(local, reachable bool) string {
+	switch {
+	case local:
+		return LinkLocal
+	case reachable:
+		return LinkConnected
+	}
+	return LinkUnreachable
 }
 
 // Status returns this wing's view of its site.
@@ -382,6 +403,7 @@ func (n *Node) Status() Status {
 				s.Reachable++
 			}
 		}
+		ws.Link = linkState(ws.Local, ws.Reachable)
 		s.Wings = append(s.Wings, ws)
 	}
 	sortWings(s.Wings)
