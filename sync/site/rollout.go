@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"wingnode/appliance/api"
 	"wingnode/firmware"
 )
 
@@ -76,7 +77,7 @@ func (a *Agreed) applyRollout(c Command) error {
 func (n *Node) PeersOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := n.cfg.PeerWing(r); err != nil {
-			httpError(w, http.StatusUnauthorized, "a site certificate is needed: "+err.Error())
+			api.WriteError(w, http.StatusUnauthorized, "a site certificate is needed: "+err.Error())
 			return
 		}
 		h.ServeHTTP(w, r)
