@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"wingnode/appliance/api"
+	"wingnode/appliance/store"
 )
 
 // Handler serves the site API to other wings. Every
@@ -79,11 +80,19 @@ func (n *Node) serveHeads(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (n *Node) serveCommits(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Accept") != "application/octet-stream" {
-		Events(n.cfg.Store).ServeHTTP(w, r)
+	// events.go reads the commit order for this route and for central
+	// systems; until it moves out of this package it takes the
+	// *store.Store itself rather than a Store.
+	st, ok := n.cfg.Store.(*store.Store)
+	if !ok {
+		api.WriteError(w, http.StatusNotImplemented, "this wing's store cannot serve the commit order")
 		return
 	}
-	commits, _, _, ok := readCommits(w, r, n.cfg.Store)
+	if r.Header.Get("Accept") != "application/octet-stream" {
+		Events(st).ServeHTTP(w, r)
+		return
+	}
+	commits, _, _, ok := readCommits(w, r, st)
 	if !ok {
 		return
 	}

@@ -61,7 +61,7 @@ type ApplyResult struct {
 // the same log gives the same store contents and the same state on every
 // wing.
 type fsm struct {
-	store *store.Store
+	store Store
 	log   *slog.Logger
 	// catchUp fetches committed events from peers until the store holds
 	// everything the snapshot state says is committed.
@@ -73,7 +73,7 @@ type fsm struct {
 	state fsmState
 }
 
-func newFSM(st *store.Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
+func newFSM(st Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
 	f := &fsm{store: st, log: log, stop: stop, applied: func() {}, catchUp: func(context.Context, fsmState) error {
 		return errors.New("this wing has no way to fetch the events it lacks")
 	}}

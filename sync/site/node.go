@@ -15,8 +15,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-
-	"wingnode/appliance/store"
 )
 
 // Config configures a Node.
@@ -29,7 +27,7 @@ type Config struct {
 	Dir string
 	// Store is the wing's event store: local events are read from it and
 	// committed events are ingested into it.
-	Store *store.Store
+	Store Store
 	// Stream carries raft between wings (mutual TLS, see sync/trust).
 	Stream raft.StreamLayer
 	// Advertise is this wing's site address (host:port) as other wings
