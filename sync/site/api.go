@@ -33,7 +33,7 @@ import (
 // address in the Location header, when one is known.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /site/v1/outbox", n.serveOutbox)
+	mux.Handle("GET /site/v1/outbox", n.outbox)
 	mux.HandleFunc("GET /site/v1/heads", n.serveHeads)
 	mux.HandleFunc("GET /site/v1/commits", n.serveCommits)
 	mux.HandleFunc("GET /site/v1/status", n.serveStatus)
@@ -46,28 +46,6 @@ func (n *Node) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-func (n *Node) serveOutbox(w http.ResponseWriter, r *http.Request) {
-	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
-	if err != nil {
-		api.WriteError(w, http.StatusBadRequest, "after: a seq number (0 for the start) is needed")
-		return
-	}
-	wait := time.Duration(0)
-	if s := r.URL.Query().Get("wait"); s != "" {
-		if wait, err = time.ParseDuration(s); err != nil || wait < 0 || wait > 30*time.Second {
-			api.WriteError(w, http.StatusBadRequest, "wait: a duration up to 30s, e.g. 1s")
-			return
-		}
-	}
-	events, err := n.localAfter(r.Context(), after, wait)
-	if err != nil {
-		api.WriteError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Write(encodeEvents(events)[1:])
 }
 
 func (n *Node) serveHeads(w http.ResponseWriter, _ *http.Request) {

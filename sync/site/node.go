@@ -86,7 +86,7 @@ type Node struct {
 	wg      sync.WaitGroup
 	closing sync.Once
 
-	local  *signal // local events recorded
+	outbox *outbox // this wing's, and the leader's reader of every wing's
 	change *signal // the FSM applied entries
 
 	mu         sync.Mutex
@@ -113,7 +113,8 @@ func Start(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("site: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Log.With("wing", cfg.Wing), stop: make(chan struct{}), local: newSignal(), change: newSignal(), links: map[string]*link{}, leaderless: time.Now()}
+	n := &Node{cfg: cfg, log: cfg.Log.With("wing", cfg.Wing), stop: make(chan struct{}), change: newSignal(), links: map[string]*link{}, leaderless: time.Now()}
+	n.outbox = &outbox{wing: cfg.Wing, store: cfg.Store, recorded: newSignal(), stop: n.stop, get: n.get}
 	f, err := newFSM(cfg.Store, n.log, n.stop)
 	if err != nil {
 		return nil, err
@@ -200,7 +201,7 @@ func (n *Node) Close() error {
 
 // Recorded tells the node that local events were recorded, so a waiting
 // outbox pull answers at once.
-func (n *Node) Recorded() { n.local.fire() }
+func (n *Node) Recorded() { n.outbox.recorded.fire() }
 
 // Raft exposes the raft node to tests and the bench.
 func (n *Node) Raft() *raft.Raft { return n.raft }
