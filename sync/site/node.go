@@ -203,9 +203,6 @@ func (n *Node) Close() error {
 // outbox pull answers at once.
 func (n *Node) Recorded() { n.outbox.recorded.fire() }
 
-// Raft exposes the raft node to tests and the bench.
-func (n *Node) Raft() *raft.Raft { return n.raft }
-
 // signal wakes every waiter each time it fires.
 type signal struct {
 	mu sync.Mutex
