@@ -32,7 +32,7 @@ func readRecord(events *bolt.Bucket, pos uint64) (event.Record, error) {
 	}
 	e, err := event.Unmarshal(v)
 	if err != nil {
-		return event.Record{}, fmt.Errorf("store: position %d: %w: %v", pos, ErrDamaged, err)
+		return event.Record{}, fmt.Errorf("store: position %d: %w: %w", pos, ErrDamaged, err)
 	}
 	return event.Record{Pos: pos, Event: e}, nil
 }
@@ -62,7 +62,7 @@ func (s *Store) Scan(after uint64, fn func(event.Record) error) (err error) {
 		for k, v := c.Seek(posKey(after + 1)); k != nil; k, v = c.Next() {
 			e, err := event.Unmarshal(v)
 			if err != nil {
-				return fmt.Errorf("store: position %d: %w: %v", binary.BigEndian.Uint64(k), ErrDamaged, err)
+				return fmt.Errorf("store: position %d: %w: %w", binary.BigEndian.Uint64(k), ErrDamaged, err)
 			}
 			if err := fn(event.Record{Pos: binary.BigEndian.Uint64(k), Event: e}); err != nil {
 				return err

@@ -132,7 +132,7 @@ func openError(path string, err error) error {
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("store: open %s: %w: run wingnode as the user that owns the data folder", path, err)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
-		return fmt.Errorf("store: %s: %w (%v): move the file aside and restore it from a backup or from the site", path, ErrDamaged, err)
+		return fmt.Errorf("store: %s: %w (%w): move the file aside and restore it from a backup or from the site", path, ErrDamaged, err)
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)
 }
@@ -206,8 +206,8 @@ func (s *Store) checkTails(tx *bolt.Tx) (event.HLC, error) {
 	var newest event.HLC
 	ids := tx.Bucket(idsBucket).Cursor()
 	events := tx.Bucket(eventsBucket)
-	damaged := func(what any) error {
-		return fmt.Errorf("store: %s: %w: %v: run 'wingnode verify' for the whole file", s.path, ErrDamaged, what)
+	damaged := func(what error) error {
+		return fmt.Errorf("store: %s: %w: %w: run 'wingnode verify' for the whole file", s.path, ErrDamaged, what)
 	}
 	for first, _ := ids.First(); first != nil; first, _ = ids.Seek(nextWing(first)) {
 		prefix := first[:len(first)-8]
@@ -225,7 +225,7 @@ func (s *Store) checkTails(tx *bolt.Tx) (event.HLC, error) {
 			pos := binary.BigEndian.Uint64(v)
 			e, err := event.Unmarshal(events.Get(posKey(pos)))
 			if err != nil {
-				return newest, damaged(fmt.Sprintf("wing %s seq %d at position %d: %v", prefix[:len(prefix)-1], suffixPos(k), pos, err))
+				return newest, damaged(fmt.Errorf("wing %s seq %d at position %d: %w", prefix[:len(prefix)-1], suffixPos(k), pos, err))
 			}
 			tail = append(tail, e)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"wingnode/appliance/event"
 )
@@ -198,6 +199,7 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(garbage, bytes.Repeat([]byte("not a database "), 2000), 0o600))
 	_, err := Open(garbage, Options{Wing: "A"})
 	require.ErrorIs(t, err, ErrDamaged)
+	assert.ErrorIs(t, err, bolterrors.ErrInvalid, "the cause is wrapped too")
 	assert.Contains(t, err.Error(), "restore")
 
 	s, path := openTemp(t, Options{})

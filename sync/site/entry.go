@@ -50,7 +50,7 @@ func decodeEventList(b []byte) ([]event.Event, error) {
 		}
 		e, err := event.Unmarshal(b[k : k+int(l)])
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadEntry, err)
+			return nil, fmt.Errorf("%w: %w", errBadEntry, err)
 		}
 		out = append(out, e)
 		b = b[k+int(l):]
@@ -107,7 +107,7 @@ func encodeCommand(c Command) []byte {
 func decodeCommand(b []byte) (Command, error) {
 	var c Command
 	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("%w: %v", errBadEntry, err)
+		return c, fmt.Errorf("%w: %w", errBadEntry, err)
 	}
 	return c, nil
 }

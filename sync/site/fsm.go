@@ -84,7 +84,7 @@ func newFSM(st Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
 	f.state = fsmState{Committed: map[string]uint64{}, Agreed: Agreed{Wings: map[string]WingRecord{}}}
 	if len(held.FSM) > 0 {
 		if err := json.Unmarshal(held.FSM, &f.state); err != nil {
-			return nil, fmt.Errorf("site: stored replication state is unreadable (%v): move data/site aside to rejoin the site", err)
+			return nil, fmt.Errorf("site: stored replication state is unreadable (%w): move data/site aside to rejoin the site", err)
 		}
 	}
 	f.state.Applied = held.Applied
@@ -182,8 +182,11 @@ logs:
 			if err == nil {
 				err = checkRun(events)
 			}
-			if err != nil || len(events) == 0 {
-				results[i] = ApplyResult{Err: fmt.Errorf("%w (%v)", errBadEntry, err)}
+			if err == nil && len(events) == 0 {
+				err = errors.New("no events")
+			}
+			if err != nil {
+				results[i] = ApplyResult{Err: fmt.Errorf("%w (%w)", errBadEntry, err)}
 				continue
 			}
 			w := events[0].Wing

@@ -301,7 +301,7 @@ func decodeCommits(b []byte) ([]store.Commit, error) {
 		}
 		e, err := event.Unmarshal(b[12+k : 12+k+int(l)])
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadEntry, err)
+			return nil, fmt.Errorf("%w: %w", errBadEntry, err)
 		}
 		c.Event = e
 		out = append(out, c)
