@@ -166,7 +166,7 @@ func (a *Appliance) joinSite(ctx context.Context) (*siteMember, string, error) {
 	mux.Handle("GET /site/v1/bundle/{digest}", m.node.PeersOnly(serveBundle(data)))
 	mux.Handle("/", m.node.Handler())
 	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go m.server.Serve(m.listener.HTTP())
+	go m.listener.Serve(m.server)
 	a.log.Info("site port open", "site", m.id.Site(), "addr", advertise)
 	return m, joinAddr, nil
 }
