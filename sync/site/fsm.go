@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/jonboulle/clockwork"
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
@@ -67,14 +68,15 @@ type fsm struct {
 	// everything the snapshot state says is committed.
 	catchUp func(ctx context.Context, st fsmState) error
 	stop    <-chan struct{}
-	applied func() // called after every applied batch
+	applied func()          // called after every applied batch
+	clock   clockwork.Clock // times the retries of a store that refuses committed events
 
 	mu    sync.RWMutex
 	state fsmState
 }
 
 func newFSM(st Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
-	f := &fsm{store: st, log: log, stop: stop, applied: func() {}, catchUp: func(context.Context, fsmState) error {
+	f := &fsm{store: st, log: log, stop: stop, applied: func() {}, clock: clockwork.NewRealClock(), catchUp: func(context.Context, fsmState) error {
 		return errors.New("this wing has no way to fetch the events it lacks")
 	}}
 	held, err := st.Site()
@@ -255,7 +257,7 @@ logs:
 				results[i] = ApplyResult{Err: err}
 			}
 			return len(logs)
-		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
+		case <-f.clock.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
 		}
 	}
 	for j, e := range batch.Entries {

@@ -19,7 +19,7 @@ import (
 // membership, and keep enough voters.
 func (n *Node) lead() {
 	defer n.wg.Done()
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := n.cfg.Clock.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	var term chan struct{} // closed when the term ends
 	defer func() {
@@ -32,7 +32,7 @@ func (n *Node) lead() {
 		case <-n.stop:
 			return
 		case <-n.raft.LeaderCh():
-		case <-tick.C:
+		case <-tick.Chan():
 		}
 		leading := n.raft.State() == raft.Leader
 		switch {
@@ -59,7 +59,7 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 			stop()
 		}
 	}()
-	tick := time.NewTicker(time.Second)
+	tick := n.cfg.Clock.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		cfg, err := n.configuration()
@@ -88,7 +88,7 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 		select {
 		case <-done:
 			return
-		case <-tick.C:
+		case <-tick.Chan():
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/jonboulle/clockwork"
 )
 
 // Config configures a Node.
@@ -54,6 +55,11 @@ type Config struct {
 	// IsolatedAfter is how long the wing may go without a leader before
 	// it reports itself isolated. Default 3 s.
 	IsolatedAfter time.Duration
+	// Clock times the node's own work: isolation, watching peers, moving a
+	// lost voter's vote, the leader's rounds and back-offs. Raft keeps real
+	// time, and so do the deadlines of requests to other wings. Default the
+	// real clock.
+	Clock clockwork.Clock
 }
 
 func (c Config) withDefaults() Config {
@@ -68,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IsolatedAfter <= 0 {
 		c.IsolatedAfter = 3 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
 	}
 	return c
 }
@@ -113,14 +122,15 @@ func Start(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("site: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Log.With("wing", cfg.Wing), stop: make(chan struct{}), change: newSignal(), links: map[string]*link{}, leaderless: time.Now()}
-	n.outbox = &outbox{wing: cfg.Wing, store: cfg.Store, recorded: newSignal(), stop: n.stop, get: n.get}
+	n := &Node{cfg: cfg, log: cfg.Log.With("wing", cfg.Wing), stop: make(chan struct{}), change: newSignal(), links: map[string]*link{}, leaderless: cfg.Clock.Now()}
+	n.outbox = &outbox{wing: cfg.Wing, store: cfg.Store, recorded: newSignal(), stop: n.stop, clock: cfg.Clock, get: n.get}
 	f, err := newFSM(cfg.Store, n.log, n.stop)
 	if err != nil {
 		return nil, err
 	}
 	f.catchUp = n.catchUpTo
 	f.applied = n.change.fire
+	f.clock = cfg.Clock
 	n.fsm = f
 
 	path := filepath.Join(cfg.Dir, "raft.db")
@@ -227,10 +237,10 @@ func (s *signal) wait() <-chan struct{} {
 
 // sleep waits d or until the node stops; it reports whether to go on.
 func (n *Node) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
+	t := n.cfg.Clock.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-t.Chan():
 		return true
 	case <-ctx.Done():
 		return false

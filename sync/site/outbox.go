@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"wingnode/appliance/api"
 	"wingnode/appliance/event"
 )
@@ -31,6 +33,7 @@ type outbox struct {
 	store    Store
 	recorded *signal         // fires when this wing records events
 	stop     <-chan struct{} // closed when the node stops
+	clock    clockwork.Clock
 	// get fetches a site API URL from another wing (Node.get).
 	get func(ctx context.Context, u, accept string) ([]byte, error)
 }
@@ -51,7 +54,7 @@ func (o *outbox) read(ctx context.Context, wing, addr string, after uint64) ([]e
 // local returns this wing's events after seq after, waiting up to wait for
 // the first one to be recorded.
 func (o *outbox) local(ctx context.Context, after uint64, wait time.Duration) ([]event.Event, error) {
-	deadline := time.NewTimer(wait)
+	deadline := o.clock.NewTimer(wait)
 	defer deadline.Stop()
 	for {
 		woken := o.recorded.wait()
@@ -61,7 +64,7 @@ func (o *outbox) local(ctx context.Context, after uint64, wait time.Duration) ([
 		}
 		select {
 		case <-woken:
-		case <-deadline.C:
+		case <-deadline.Chan():
 			return nil, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -20,7 +21,7 @@ import (
 func testOutbox(t *testing.T, n int) (*testWing, *outbox) {
 	t.Helper()
 	w := newWing(t, "A", n)
-	o := &outbox{wing: "A", store: w.st, recorded: newSignal(), stop: make(chan struct{}),
+	o := &outbox{wing: "A", store: w.st, recorded: newSignal(), stop: make(chan struct{}), clock: clockwork.NewRealClock(),
 		get: func(ctx context.Context, u, _ string) ([]byte, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.Replace(u, "https://", "http://", 1), nil)
 			if err != nil {
@@ -50,11 +51,22 @@ func TestOutboxServesTheWingsOwnEventsAfterASeq(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, w.events[2:], got, "the leader's own, from its store")
 
-	start := time.Now()
-	got, err = o.local(t.Context(), 5, 50*time.Millisecond)
-	require.NoError(t, err)
-	assert.Empty(t, got, "nothing after the head")
-	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "it waited")
+	clock := clockwork.NewFakeClock()
+	o.clock = clock
+	done := make(chan []event.Event)
+	go func() {
+		got, err := o.local(t.Context(), 5, time.Minute)
+		assert.NoError(t, err)
+		done <- got
+	}()
+	require.NoError(t, clock.BlockUntilContext(t.Context(), 1))
+	select {
+	case <-done:
+		t.Fatal("answered before its wait was up, with nothing after the head")
+	case <-time.After(20 * time.Millisecond):
+	}
+	clock.Advance(time.Minute)
+	assert.Empty(t, <-done, "nothing after the head, once the wait is up")
 
 	for _, q := range []string{"", "?after=x", "?after=1&wait=1m", "?after=1&wait=soon"} {
 		rec := httptest.NewRecorder()

@@ -48,7 +48,7 @@ func (n *Node) leader() string {
 // site where to fetch what it lacks.
 func (n *Node) watchPeers() {
 	defer n.wg.Done()
-	tick := time.NewTicker(time.Second)
+	tick := n.cfg.Clock.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		n.noteLeader()
@@ -73,7 +73,7 @@ func (n *Node) watchPeers() {
 		select {
 		case <-n.stop:
 			return
-		case <-tick.C:
+		case <-tick.Chan():
 		case <-n.change.wait():
 			// Membership may have changed: look again promptly, but not
 			// more than every 100 ms.
@@ -114,7 +114,7 @@ func (n *Node) noteLeader() {
 	case has:
 		n.leaderless = time.Time{}
 	case n.leaderless.IsZero():
-		n.leaderless = time.Now()
+		n.leaderless = n.cfg.Clock.Now()
 	}
 }
 
@@ -126,7 +126,7 @@ func (n *Node) probe(wing, addr string) {
 	if err == nil {
 		err = json.Unmarshal(body, &h)
 	}
-	now := time.Now()
+	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	l := n.links[wing]
@@ -153,7 +153,7 @@ func (n *Node) healthy(wing string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	l := n.links[wing]
-	return l != nil && l.up && time.Since(l.lastSeen) < 5*time.Second
+	return l != nil && l.up && n.cfg.Clock.Since(l.lastSeen) < 5*time.Second
 }
 
 // lostFor reports whether a wing has been unreachable for at least d.
@@ -161,7 +161,7 @@ func (n *Node) lostFor(wing string, d time.Duration) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	l := n.links[wing]
-	return l != nil && !l.up && time.Since(l.since) >= d
+	return l != nil && !l.up && n.cfg.Clock.Since(l.since) >= d
 }
 
 // catchUpFromPeers fetches committed events from a peer that has applied
@@ -377,7 +377,7 @@ func (n *Node) Status() Status {
 		s.Waiting = h - c
 	}
 	n.mu.Lock()
-	if !n.leaderless.IsZero() && time.Since(n.leaderless) >= n.cfg.IsolatedAfter {
+	if !n.leaderless.IsZero() && n.cfg.Clock.Since(n.leaderless) >= n.cfg.IsolatedAfter {
 		s.Isolated, s.IsolatedSince = true, n.leaderless
 	}
 	links := make(map[string]link, len(n.links))
