@@ -176,9 +176,7 @@ func (n *Node) pull(ctx context.Context, wing, addr string) {
 		if pending != nil && proposed > after {
 			after, chained = proposed, true
 		}
-		var events []event.Event
-		var err error
-		events, err = n.outbox.read(ctx, wing, addr, after)
+		events, err := n.outbox.read(ctx, wing, addr, after)
 		if err == nil && len(events) > 0 {
 			prev := head
 			if !chained {
