@@ -15,7 +15,6 @@ import (
 
 	"wingnode/appliance"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 	"wingnode/appliance/wingtest"
 )
@@ -27,7 +26,7 @@ func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
 
 	require.NoError(t, r.Sim().SetInput("A1-07", true))
 	r.Eventually(t, "door A1-07 open", func(s *wing.State) bool { return s.Doors["A1-07"].Open })
-	page, err := r.Query(context.Background(), store.Query{Subject: "A1-07"})
+	page, err := r.Query(context.Background(), event.Query{Subject: "A1-07"})
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Records)
 	assert.Equal(t, event.DoorOpened, page.Records[0].Event.Kind)
@@ -37,7 +36,7 @@ func TestDoorEdgeBecomesDurableEventAndState(t *testing.T) {
 	require.NoError(t, r.Sim().Bounce("A1-07", false, 5))
 	r.Eventually(t, "door A1-07 closed", func(s *wing.State) bool { return !s.Doors["A1-07"].Open })
 	time.Sleep(100 * time.Millisecond) // longer than the debounce: no late events
-	page, err = r.Query(context.Background(), store.Query{Subject: "A1-07"})
+	page, err = r.Query(context.Background(), event.Query{Subject: "A1-07"})
 	require.NoError(t, err)
 	kinds := []event.Kind{}
 	for _, rec := range page.Records {
@@ -124,7 +123,7 @@ func TestRestartRebuildsTheSameState(t *testing.T) {
 	defer a.Close()
 	after := a.Screens().State()
 	full := wing.New()
-	require.NoError(t, a.Store().Scan(0, func(rec store.Record) error { full.Fold(rec.Event); return nil }))
+	require.NoError(t, a.Store().Scan(0, func(rec event.Record) error { full.Fold(rec.Event); return nil }))
 	assert.Equal(t, full, after, "checkpoint plus tail must equal a full fold")
 	assert.Equal(t, before.Doors, after.Doors)
 	assert.Equal(t, before.ActiveAlarms(), after.ActiveAlarms())

@@ -12,7 +12,6 @@ import (
 	"wingnode/appliance"
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 	"wingnode/appliance/wingtest"
 )
@@ -33,7 +32,7 @@ func startLocked(t *testing.T) *wingtest.Wing {
 
 func kindsOf(t *testing.T, r *wingtest.Wing, subject string) []event.Kind {
 	t.Helper()
-	page, err := r.Query(context.Background(), store.Query{Subject: subject, Limit: 1000})
+	page, err := r.Query(context.Background(), event.Query{Subject: subject, Limit: 1000})
 	require.NoError(t, err)
 	var out []event.Kind
 	for i := len(page.Records) - 1; i >= 0; i-- {

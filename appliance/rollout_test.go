@@ -16,7 +16,6 @@ import (
 	"wingnode/appliance"
 	"wingnode/appliance/wingtest"
 	"wingnode/firmware"
-	"wingnode/sync/site"
 )
 
 // bootingBoard is a fake board whose reboot boots the slot just installed:
@@ -79,9 +78,9 @@ func firmwareCall(t *testing.T, r *wingtest.Wing, token, method, path string, bo
 
 // settled waits until the site's rollout has finished or stopped, and
 // returns it as wing w sees it.
-func settled(t *testing.T, w *wingtest.Wing) *site.Rollout {
+func settled(t *testing.T, w *wingtest.Wing) *firmware.Rollout {
 	t.Helper()
-	var r *site.Rollout
+	var r *firmware.Rollout
 	require.Eventually(t, func() bool {
 		r = w.Status().Agreed.Rollout
 		return r != nil && r.Next() == ""

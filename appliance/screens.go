@@ -10,7 +10,6 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 	"wingnode/sync/site"
 	"wingnode/ui"
@@ -26,11 +25,11 @@ func (s screens) Layout() config.Wing { return s.a.layout }
 
 func (s screens) State() *wing.State { return s.a.picture.State() }
 
-func (s screens) Query(_ context.Context, q store.Query) (store.Page, error) {
+func (s screens) Query(_ context.Context, q event.Query) (event.Page, error) {
 	return s.a.store.Query(q)
 }
 
-func (s screens) Tail(_ context.Context, after uint64, limit int) ([]store.Record, error) {
+func (s screens) Tail(_ context.Context, after uint64, limit int) ([]event.Record, error) {
 	return s.a.store.Tail(after, limit)
 }
 
@@ -90,20 +89,10 @@ func (s screens) Site() ui.SiteStatus {
 	st := m.Status()
 	out := ui.SiteStatus{
 		Site: m.Site(), Wing: st.Wing, Leader: st.Leader, Isolated: st.Isolated, IsolatedSince: st.IsolatedSince, Waiting: st.Waiting,
-		Lockdown: ui.Lockdown(st.Agreed.Lockdown),
-	}
-	if r := st.Agreed.Rollout; r != nil {
-		out.Rollout = &ui.Rollout{Build: r.Build, Display: r.Display, Order: r.Order, Done: r.Done, Next: r.Next(), Stopped: r.Stopped}
+		Lockdown: st.Agreed.Lockdown, Rollout: st.Agreed.Rollout,
 	}
 	for _, w := range st.Wings {
-		l := ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.LinkUnreachable}
-		switch {
-		case w.Local:
-			l.Link = ui.LinkLocal
-		case w.Reachable:
-			l.Link = ui.LinkConnected
-		}
-		out.Wings = append(out.Wings, l)
+		out.Wings = append(out.Wings, ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.Link(w.Link)})
 	}
 	return out
 }

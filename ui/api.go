@@ -13,9 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // The limits of a page of events from the API.
@@ -26,9 +27,6 @@ const (
 
 // The API's answers. docs/openapi.yaml describes them; keep the two in step.
 type (
-	apiErrorBody struct {
-		Error string `json:"error"`
-	}
 	apiHealth struct {
 		Status  string `json:"status"` // "ok", or "failing" while events cannot be recorded
 		Problem string `json:"problem,omitempty"`
@@ -139,12 +137,23 @@ type (
 		ClockTrusted bool      `json:"clock_trusted"`
 	}
 	apiEventPage struct {
-		Records []store.Record `json:"records"`
+		Records []event.Record `json:"records"`
 		Next    string         `json:"next"`
 	}
 	apiTailPage struct {
-		Records []store.Record `json:"records"`
+		Records []event.Record `json:"records"`
 		Next    uint64         `json:"next"`
+	}
+	// apiRollout is the site's firmware rollout in GET /api/v1/site: where
+	// it has got to. The bundle's digest, size and holder are site IT's
+	// business (GET /api/v1/firmware), not the screens'.
+	apiRollout struct {
+		Build   uint64   `json:"build"`
+		Display string   `json:"display,omitempty"`
+		Order   []string `json:"order"`
+		Done    []string `json:"done"`
+		Next    string   `json:"next,omitempty"` // the wing installing it now; empty when it finished or stopped
+		Stopped string   `json:"stopped,omitempty"`
 	}
 	apiActionRequest struct {
 		Note string `json:"note"`
@@ -162,6 +171,13 @@ type (
 	}
 )
 
+func apiRolloutOf(r *firmware.Rollout) *apiRollout {
+	if r == nil {
+		return nil
+	}
+	return &apiRollout{Build: r.Build, Display: r.Display, Order: r.Order, Done: r.Done, Next: r.Next(), Stopped: r.Stopped}
+}
+
 // nonNil makes an empty list encode as [] rather than null.
 func nonNil[T any](s []T) []T {
 	if s == nil {
@@ -170,24 +186,12 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	// An error here means the client went away: nothing left to tell it.
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeJSONError(w http.ResponseWriter, status int, sentence string) {
-	writeJSON(w, status, apiErrorBody{Error: sentence})
-}
-
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if err := s.wing.Recording(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, apiHealth{Status: "failing", Problem: err.Error(), Wing: s.wing.Layout().ID, Version: s.opt.Version})
+		api.WriteJSON(w, http.StatusServiceUnavailable, apiHealth{Status: "failing", Problem: err.Error(), Wing: s.wing.Layout().ID, Version: s.opt.Version})
 		return
 	}
-	writeJSON(w, http.StatusOK, apiHealth{Status: "ok", Wing: s.wing.Layout().ID, Version: s.opt.Version})
+	api.WriteJSON(w, http.StatusOK, apiHealth{Status: "ok", Wing: s.wing.Layout().ID, Version: s.opt.Version})
 }
 
 // apiState answers with this wing's doors, active alarms and input faults,
@@ -249,7 +253,7 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 		out.WalkTest = apiWalkTest{Running: true, By: wt.By, Since: wt.Since, Until: wt.Until}
 	}
 	out.Proof = v.apiProof()
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 }
 
 // apiClimate is every environment sensor with its latest reading and its
@@ -323,9 +327,9 @@ func parseRFC3339(q url.Values, name string) (time.Time, error) {
 	return t, nil
 }
 
-// apiQuery turns the parameters of GET /api/v1/events into a store query.
-func apiQuery(q url.Values) (store.Query, error) {
-	sq := store.Query{Subject: q.Get("subject"), Wing: q.Get("wing"), Cursor: q.Get("cursor")}
+// apiQuery turns the parameters of GET /api/v1/events into a query.
+func apiQuery(q url.Values) (event.Query, error) {
+	sq := event.Query{Subject: q.Get("subject"), Wing: q.Get("wing"), Cursor: q.Get("cursor")}
 	for _, k := range q["kind"] {
 		kind, err := event.ParseKind(k)
 		if err != nil {
@@ -350,20 +354,20 @@ func apiQuery(q url.Values) (store.Query, error) {
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	q, err := apiQuery(r.URL.Query())
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error()+".")
+		api.WriteError(w, http.StatusBadRequest, err.Error()+".")
 		return
 	}
 	page, err := s.wing.Query(r.Context(), q)
-	if errors.Is(err, store.ErrBadCursor) {
-		writeJSONError(w, http.StatusBadRequest, "cursor: not a cursor of this query; start again without it.")
+	if errors.Is(err, event.ErrBadCursor) {
+		api.WriteError(w, http.StatusBadRequest, "cursor: not a cursor of this query; start again without it.")
 		return
 	}
 	if err != nil {
 		s.logError(r.Context(), "api query events", err, "query", r.URL.RawQuery)
-		writeJSONError(w, http.StatusInternalServerError, "The event log could not be read. Try again; if a cursor was given, start again without it.")
+		api.WriteError(w, http.StatusInternalServerError, "The event log could not be read. Try again; if a cursor was given, start again without it.")
 		return
 	}
-	writeJSON(w, http.StatusOK, apiEventPage{Records: nonNil(page.Records), Next: page.Next})
+	api.WriteJSON(w, http.StatusOK, apiEventPage{Records: nonNil(page.Records), Next: page.Next})
 }
 
 func (s *Server) apiTail(w http.ResponseWriter, r *http.Request) {
@@ -372,26 +376,26 @@ func (s *Server) apiTail(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("after"); v != "" {
 		var err error
 		if after, err = strconv.ParseUint(v, 10, 64); err != nil {
-			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("after: %q is not a store position; pass 0 to start, then the next of each answer.", v))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("after: %q is not a store position; pass 0 to start, then the next of each answer.", v))
 			return
 		}
 	}
 	limit, err := parseLimit(q)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error()+".")
+		api.WriteError(w, http.StatusBadRequest, err.Error()+".")
 		return
 	}
 	recs, err := s.wing.Tail(r.Context(), after, limit)
 	if err != nil {
 		s.logError(r.Context(), "api tail events", err, "after", after)
-		writeJSONError(w, http.StatusInternalServerError, "The event log could not be read. Try again with the same after.")
+		api.WriteError(w, http.StatusInternalServerError, "The event log could not be read. Try again with the same after.")
 		return
 	}
 	next := after
 	if len(recs) > 0 {
 		next = recs[len(recs)-1].Pos
 	}
-	writeJSON(w, http.StatusOK, apiTailPage{Records: nonNil(recs), Next: next})
+	api.WriteJSON(w, http.StatusOK, apiTailPage{Records: nonNil(recs), Next: next})
 }
 
 // apiAlarmAction acknowledges or resolves an alarm for another system. As on
@@ -399,27 +403,27 @@ func (s *Server) apiTail(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := s.origin.Check(r); err != nil {
-			writeJSONError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or act from the wing screen.")
+			api.WriteError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or act from the wing screen.")
 			return
 		}
 		id, err := alarmID(r)
 		if err != nil {
-			writeJSONError(w, http.StatusBadRequest, "seq: the alarm's seq must be a whole number from 1 up (the alarm id is wing/seq).")
+			api.WriteError(w, http.StatusBadRequest, "seq: the alarm's seq must be a whole number from 1 up (the alarm id is wing/seq).")
 			return
 		}
 		var req apiActionRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"note\": \"...\"} to resolve; the officer is not sent until officer sign-in exists.", err))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"note\": \"...\"} to resolve; the officer is not sent until officer sign-in exists.", err))
 			return
 		}
 		if req.Note != "" && action == actionAcknowledge {
-			writeJSONError(w, http.StatusBadRequest, "note: only resolving an alarm (clear) takes a note; send no note to acknowledge.")
+			api.WriteError(w, http.StatusBadRequest, "note: only resolving an alarm (clear) takes a note; send no note to acknowledge.")
 			return
 		}
 		if err := checkNote(req.Note); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "note: "+err.Error()+".")
+			api.WriteError(w, http.StatusBadRequest, "note: "+err.Error()+".")
 			return
 		}
 		if err := s.act(r.Context(), action, id, req.Note); err != nil {
@@ -427,10 +431,10 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 			if status == http.StatusInternalServerError {
 				s.logError(r.Context(), "api alarm "+string(action), err, "alarm", id)
 			}
-			writeJSONError(w, status, text)
+			api.WriteError(w, status, text)
 			return
 		}
-		writeJSON(w, http.StatusOK, apiActionResult{Alarm: id, Action: string(action), Officer: s.opt.Officer, OfficerVerified: false})
+		api.WriteJSON(w, http.StatusOK, apiActionResult{Alarm: id, Action: string(action), Officer: s.opt.Officer, OfficerVerified: false})
 	}
 }
 
@@ -439,14 +443,14 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := s.origin.Check(r); err != nil {
-			writeJSONError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or run walk tests from the wing screen.")
+			api.WriteError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or run walk tests from the wing screen.")
 			return
 		}
 		var req apiWalkTestRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start; the officer is not sent until officer sign-in exists.", err))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start; the officer is not sent until officer sign-in exists.", err))
 			return
 		}
 		result := apiWalkTestResult{Action: "end", Officer: s.opt.Officer}
@@ -454,14 +458,14 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 		if start {
 			minutes := cmp.Or(req.Minutes, defaultWalkTestMinutes)
 			if minutes < 1 || minutes > int(wing.MaxWalkTest/time.Minute) {
-				writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("minutes: %d is not a whole number of minutes from 1 to %d.", req.Minutes, int(wing.MaxWalkTest/time.Minute)))
+				api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("minutes: %d is not a whole number of minutes from 1 to %d.", req.Minutes, int(wing.MaxWalkTest/time.Minute)))
 				return
 			}
 			result.Action, result.Minutes = "start", minutes
 			err = s.wing.StartWalkTest(r.Context(), s.opt.Officer, time.Duration(minutes)*time.Minute)
 		} else {
 			if req.Minutes != 0 {
-				writeJSONError(w, http.StatusBadRequest, "minutes: only starting a walk test takes minutes; send nothing to end it.")
+				api.WriteError(w, http.StatusBadRequest, "minutes: only starting a walk test takes minutes; send nothing to end it.")
 				return
 			}
 			err = s.wing.EndWalkTest(r.Context(), s.opt.Officer)
@@ -469,10 +473,10 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 		if err != nil {
 			_, text := walkTestProblem(start)
 			s.logError(r.Context(), "api "+walkTestWhat(start), err)
-			writeJSONError(w, http.StatusInternalServerError, text)
+			api.WriteError(w, http.StatusInternalServerError, text)
 			return
 		}
-		writeJSON(w, http.StatusOK, result)
+		api.WriteJSON(w, http.StatusOK, result)
 	}
 }
 
@@ -480,7 +484,7 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 func (s *Server) apiSite(w http.ResponseWriter, r *http.Request) {
 	st := s.wing.Site()
 	st.Wings = nonNil(st.Wings)
-	writeJSON(w, http.StatusOK, st)
+	api.WriteJSON(w, http.StatusOK, st)
 }
 
 // apiLockdown declares or ends the site lockdown for another system. As on
@@ -488,7 +492,7 @@ func (s *Server) apiSite(w http.ResponseWriter, r *http.Request) {
 // the body is refused rather than recorded unverified.
 func (s *Server) apiLockdown(w http.ResponseWriter, r *http.Request) {
 	if err := s.origin.Check(r); err != nil {
-		writeJSONError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or declare the lockdown from the wing screen.")
+		api.WriteError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or declare the lockdown from the wing screen.")
 		return
 	}
 	var req apiLockdownRequest
@@ -498,24 +502,24 @@ func (s *Server) apiLockdown(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("empty")
 		}
-		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send {\"active\": true, \"reason\": \"...\"} to declare a site lockdown, or {\"active\": false} to end it.", err))
+		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send {\"active\": true, \"reason\": \"...\"} to declare a site lockdown, or {\"active\": false} to end it.", err))
 		return
 	}
 	if req.Active == nil {
-		writeJSONError(w, http.StatusBadRequest, "active: send true to declare a site lockdown or false to end it.")
+		api.WriteError(w, http.StatusBadRequest, "active: send true to declare a site lockdown or false to end it.")
 		return
 	}
 	if req.Officer != "" && req.Officer != s.opt.Officer {
-		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("officer: until officer sign-in exists the lockdown is recorded as %s; leave officer out or send that.", s.opt.Officer))
+		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("officer: until officer sign-in exists the lockdown is recorded as %s; leave officer out or send that.", s.opt.Officer))
 		return
 	}
 	reason := strings.TrimSpace(req.Reason)
 	if err := checkNote(reason); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "reason: "+strings.Replace(err.Error(), "note", "reason", 1)+".")
+		api.WriteError(w, http.StatusBadRequest, "reason: "+strings.Replace(err.Error(), "note", "reason", 1)+".")
 		return
 	}
 	if err := s.setLockdown(r.Context(), *req.Active, reason); err != nil {
-		writeJSONError(w, http.StatusServiceUnavailable, lockdownProblem(*req.Active, err))
+		api.WriteError(w, http.StatusServiceUnavailable, lockdownProblem(*req.Active, err))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 // getJSON fetches path, checks the status and decodes the body into a
@@ -402,7 +403,7 @@ func TestOpenAPIKeepsInStep(t *testing.T) {
 		fields = append(fields, strings.Split(st.Field(i).Tag.Get("json"), ",")[0])
 	}
 	assert.Contains(t, doc, "required: ["+strings.Join(fields, ", ")+"]", "the State schema requires every field")
-	for _, typ := range []reflect.Type{reflect.TypeFor[SiteStatus](), reflect.TypeFor[WingLink](), reflect.TypeFor[Lockdown]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[SiteStatus](), reflect.TypeFor[WingLink](), reflect.TypeFor[wing.Lockdown]()} {
 		var required []string
 		for i := range typ.NumField() {
 			if name, opts, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); opts == "" {

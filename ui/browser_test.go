@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 	"wingnode/ui/browsertest"
 )
 
@@ -153,7 +154,7 @@ func TestBrowserTouchTargetsAtTheSmallestScreen(t *testing.T) {
 	site.raiseOn("C", "C-STAFF", "staff-alarm", 1, site.ago(time.Minute))
 	st := threeWingSite(site)
 	st.Isolated, st.IsolatedSince, st.Waiting = true, site.ago(time.Hour), 312
-	st.Lockdown = Lockdown{Active: true, Reason: "fight on B2 landing", By: "officer-7", Since: site.ago(time.Minute)}
+	st.Lockdown = wing.Lockdown{Active: true, Reason: "fight on B2 landing", By: "officer-7", Since: site.ago(time.Minute)}
 	site.setSite(st)
 	_, sts := serve(t, site)
 
@@ -358,7 +359,7 @@ func TestBrowserSiteBannerAndLockdown(t *testing.T) {
 	assert.Contains(t, banner, "SITE LOCKDOWN since")
 	assert.Contains(t, banner, "fight on B2 landing")
 	assert.Contains(t, banner, "declared by "+testOfficer)
-	assert.Equal(t, Lockdown{Active: true, Reason: "fight on B2 landing", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
+	assert.Equal(t, wing.Lockdown{Active: true, Reason: "fight on B2 landing", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
 	browsertest.Screenshot(t, ctx, "site-lockdown-800x480")
 
 	require.NoError(t, chromedp.Do(ctx,

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 )
 
 // eventLogPageSize is how many events one page of the log shows.
@@ -37,10 +36,10 @@ func filterFrom(q url.Values) eventFilter {
 	}
 }
 
-// query checks the form and turns it into a store query. Times are the
+// query checks the form and turns it into a query of the event log. Times are the
 // appliance's local time, as the datetime-local inputs show them.
-func (f eventFilter) query() (store.Query, error) {
-	q := store.Query{Subject: f.Subject, Limit: eventLogPageSize, Cursor: f.Cursor}
+func (f eventFilter) query() (event.Query, error) {
+	q := event.Query{Subject: f.Subject, Limit: eventLogPageSize, Cursor: f.Cursor}
 	if f.Kind != "" {
 		k, err := event.ParseKind(f.Kind)
 		if err != nil {
@@ -90,7 +89,7 @@ type eventLogPage struct {
 	Header  header
 	Filter  eventFilter
 	Problem string // why the filter was refused, or why the log could not be read
-	Records []store.Record
+	Records []event.Record
 	Older   string // address of the next (older) page; empty at the end
 	Newest  string // address of the first page, when this is a later one
 }
@@ -107,7 +106,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.wing.Query(r.Context(), q)
-	if errors.Is(err, store.ErrBadCursor) {
+	if errors.Is(err, event.ErrBadCursor) {
 		p.Problem = "That page link is out of date: open Events again for the newest events."
 		s.render(w, r, http.StatusBadRequest, eventLog(p))
 		return

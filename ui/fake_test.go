@@ -18,7 +18,6 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 )
 
@@ -70,7 +69,7 @@ type fakeWing struct {
 	mu          sync.Mutex
 	layout      config.Wing
 	state       *wing.State
-	records     []store.Record
+	records     []event.Record
 	seq         map[string]uint64
 	hlc         event.HLC
 	now         time.Time
@@ -118,7 +117,7 @@ func (f *fakeWing) addLocked(e event.Event) event.Event {
 	}
 	e.HLC = f.hlc
 	f.state.Fold(e)
-	f.records = append(f.records, store.Record{Pos: uint64(len(f.records) + 1), Event: e})
+	f.records = append(f.records, event.Record{Pos: uint64(len(f.records) + 1), Event: e})
 	for id, ch := range f.subs {
 		select {
 		case ch <- e:
@@ -150,28 +149,23 @@ func (f *fakeWing) State() *wing.State {
 	return f.state.Clone()
 }
 
-func (f *fakeWing) Query(ctx context.Context, q store.Query) (store.Page, error) {
+func (f *fakeWing) Query(ctx context.Context, q event.Query) (event.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.queryErr != nil {
-		return store.Page{}, f.queryErr
+		return event.Page{}, f.queryErr
 	}
-	var match []store.Record
+	var match []event.Record
 	for _, r := range slices.Backward(f.records) {
-		e := r.Event
-		t := e.HLC.Time()
-		if (q.Subject != "" && e.Subject != q.Subject) || (q.Wing != "" && e.Wing != q.Wing) ||
-			(len(q.Kinds) > 0 && !slices.Contains(q.Kinds, e.Kind)) ||
-			(!q.From.IsZero() && t.Before(q.From)) || (!q.To.IsZero() && !t.Before(q.To)) {
-			continue
+		if q.Matches(r.Event) {
+			match = append(match, r)
 		}
-		match = append(match, r)
 	}
 	skip := 0
 	if q.Cursor != "" {
 		var err error
 		if skip, err = strconv.Atoi(q.Cursor); err != nil {
-			return store.Page{}, fmt.Errorf("fake: %w: %q", store.ErrBadCursor, q.Cursor)
+			return event.Page{}, fmt.Errorf("fake: %w: %q", event.ErrBadCursor, q.Cursor)
 		}
 	}
 	limit := cmp.Or(q.Limit, 100)
@@ -180,13 +174,13 @@ func (f *fakeWing) Query(ctx context.Context, q store.Query) (store.Page, error)
 	if len(match) > limit {
 		match, next = match[:limit], strconv.Itoa(skip+limit)
 	}
-	return store.Page{Records: match, Next: next}, nil
+	return event.Page{Records: match, Next: next}, nil
 }
 
-func (f *fakeWing) Tail(ctx context.Context, after uint64, limit int) ([]store.Record, error) {
+func (f *fakeWing) Tail(ctx context.Context, after uint64, limit int) ([]event.Record, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []store.Record
+	var out []event.Record
 	for _, r := range f.records {
 		if r.Pos > after && len(out) < limit {
 			out = append(out, r)
@@ -381,6 +375,6 @@ func (f *fakeWing) SetLockdown(_ context.Context, officer string, active bool, r
 	if f.site == nil {
 		f.site = &SiteStatus{Wing: f.layout.ID, Leader: f.layout.ID, Wings: []WingLink{{Wing: f.layout.ID, Link: LinkLocal, Voter: true}}}
 	}
-	f.site.Lockdown = Lockdown{Active: active, Reason: reason, By: officer, Since: f.now}
+	f.site.Lockdown = wing.Lockdown{Active: active, Reason: reason, By: officer, Since: f.now}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 func TestOverviewListsActiveAlarmsInOfficerOrder(t *testing.T) {
@@ -184,7 +185,7 @@ func TestPagesLoadNothingInlineOrFromOutside(t *testing.T) {
 	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil)
 	st := threeWingSite(f)
 	st.Isolated, st.IsolatedSince, st.Waiting = true, f.ago(time.Minute), 3
-	st.Lockdown = Lockdown{Active: true, Reason: "fight", By: "officer-7", Since: f.ago(time.Minute)}
+	st.Lockdown = wing.Lockdown{Active: true, Reason: "fight", By: "officer-7", Since: f.ago(time.Minute)}
 	f.setSite(st)
 	_, ts := serve(t, f)
 

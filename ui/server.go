@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+
+	"wingnode/appliance/api"
 )
 
 // UnverifiedOfficer is the actor recorded for alarm actions while officers
@@ -106,7 +108,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/v1/site", s.apiSite)
 	s.mux.HandleFunc("POST /api/v1/site/lockdown", s.apiLockdown)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSONError(w, http.StatusNotFound, "There is no such API endpoint: see /api/v1 in docs/openapi.yaml for the ones there are.")
+		api.WriteError(w, http.StatusNotFound, "There is no such API endpoint: see /api/v1 in docs/openapi.yaml for the ones there are.")
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.renderMessage(w, r, http.StatusNotFound, "Page not found", "There is no page at this address. Go back to the wing overview.")

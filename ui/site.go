@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // SiteStatus is this wing's view of its site: which wings exist, whether
@@ -25,27 +29,27 @@ type SiteStatus struct {
 	// Waiting counts local events recorded but not yet committed by the site.
 	Waiting uint64 `json:"waiting"`
 	// Lockdown is the site-wide lockdown state, agreed through the site.
-	Lockdown Lockdown `json:"lockdown"`
+	Lockdown wing.Lockdown `json:"lockdown"`
 	// Wings lists every wing of the site, the local one included, by id.
 	Wings []WingLink `json:"wings"`
 	// Rollout is the site's latest firmware rollout; nil before the first.
-	Rollout *Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 }
 
-// Rollout is a firmware update going round the site, one wing at a time.
-type Rollout struct {
-	Build   uint64   `json:"build"`
-	Display string   `json:"display,omitempty"`
-	Order   []string `json:"order"`
-	Done    []string `json:"done"`
-	// Next is the wing installing it now; empty when it finished or stopped.
-	Next string `json:"next,omitempty"`
-	// Stopped says why it stopped before every wing had it.
-	Stopped string `json:"stopped,omitempty"`
+// MarshalJSON writes the status as GET /api/v1/site answers it: the
+// rollout as where it has got to (see apiRollout), not as the site agrees
+// on it.
+func (s SiteStatus) MarshalJSON() ([]byte, error) {
+	type fields SiteStatus // the same fields, without this method
+	out := struct {
+		fields
+		Rollout *apiRollout `json:"rollout,omitempty"`
+	}{fields: fields(s), Rollout: apiRolloutOf(s.Rollout)}
+	return json.Marshal(out)
 }
 
-// sentence says where the rollout is, for site IT on the Site screen.
-func (r *Rollout) sentence() string {
+// rolloutSentence says where the rollout is, for site IT on the Site screen.
+func rolloutSentence(r *firmware.Rollout) string {
 	if r == nil {
 		return ""
 	}
@@ -54,28 +58,20 @@ func (r *Rollout) sentence() string {
 		name += " (" + r.Display + ")"
 	}
 	done := fmt.Sprintf("%d of %d wings run it", len(r.Done), len(r.Order))
-	switch {
+	switch next := r.Next(); {
 	case r.Stopped != "":
 		return fmt.Sprintf("Firmware %s: rollout stopped, %s. %s.", name, done, r.Stopped)
-	case r.Next != "":
-		return fmt.Sprintf("Firmware %s: rolling out, %s; wing %s is installing it.", name, done, r.Next)
+	case next != "":
+		return fmt.Sprintf("Firmware %s: rolling out, %s; wing %s is installing it.", name, done, next)
 	}
 	return fmt.Sprintf("Firmware %s: every wing runs it.", name)
-}
-
-// Lockdown is a site-wide lockdown or state of emergency.
-type Lockdown struct {
-	Active bool      `json:"active"`
-	Reason string    `json:"reason,omitempty"`
-	By     string    `json:"by,omitempty"` // the officer who declared or ended it
-	Since  time.Time `json:"since,omitzero"`
 }
 
 // WingLink is one wing as seen from here.
 type WingLink struct {
 	Wing string `json:"wing"`
-	// Link is "local" for this wing, "connected" or "unreachable".
-	Link string `json:"link"`
+	// Link is LinkLocal for this wing, LinkConnected or LinkUnreachable.
+	Link Link `json:"link"`
 	// Voter is true for the (at most five) wings that vote in the site's raft.
 	Voter bool `json:"voter"`
 	// Committed is the wing's newest seq committed by the site.
@@ -85,11 +81,16 @@ type WingLink struct {
 	LastEvent time.Time `json:"last_event,omitzero"`
 }
 
-// Link states of a WingLink.
+// Link is the state of a wing's link, as this wing sees it. Its words are
+// those of the site's status (sync/site's WingStatus.Link), which the
+// appliance passes on.
+type Link string
+
+// The link states of a WingLink.
 const (
-	LinkLocal       = "local"
-	LinkConnected   = "connected"
-	LinkUnreachable = "unreachable"
+	LinkLocal       Link = "local"       // this wing
+	LinkConnected   Link = "connected"   // it answered this wing lately
+	LinkUnreachable Link = "unreachable" // it did not, or has not been asked yet
 )
 
 // ErrSiteUnreachable is what Wing.SetLockdown returns, wrapped, when this

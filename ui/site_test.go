@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // setSite replaces what the fake's Site reports.
@@ -190,19 +192,21 @@ func TestSitePageListsEveryWing(t *testing.T) {
 func TestSitePageShowsTheFirmwareRollout(t *testing.T) {
 	f := newFakeWing()
 	st := threeWingSite(f)
-	st.Rollout = &Rollout{Build: 8, Display: "2026.12.1", Order: []string{"A", "B", "C"}, Done: []string{"A"}, Next: "B"}
+	st.Rollout = &firmware.Rollout{Build: 8, Display: "2026.12.1", Digest: "ab", Size: 5, Holder: "A", Order: []string{"A", "B", "C"}, Done: []string{"A"}}
 	f.setSite(st)
 	_, ts := serve(t, f)
 	line := func() string {
 		return strings.TrimSpace(getPage(t, ts, "/site", http.StatusOK).Find(`[data-testid="site-rollout"]`).Text())
 	}
 	assert.Equal(t, "Firmware build 8 (2026.12.1): rolling out, 1 of 3 wings run it; wing B is installing it.", line())
+	assert.Equal(t, map[string]any{"build": 8.0, "display": "2026.12.1", "order": []any{"A", "B", "C"}, "done": []any{"A"}, "next": "B"},
+		getJSON(t, ts, "/api/v1/site", http.StatusOK)["rollout"], "where the rollout is; the bundle's digest, size and holder are site IT's")
 
-	st.Rollout = &Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A"}, Stopped: "wing B: came back on build 7 after trying build 8"}
+	st.Rollout = &firmware.Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A"}, Stopped: "wing B: came back on build 7 after trying build 8"}
 	f.setSite(st)
 	assert.Equal(t, "Firmware build 8: rollout stopped, 1 of 3 wings run it. wing B: came back on build 7 after trying build 8.", line())
 
-	st.Rollout = &Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A", "B", "C"}}
+	st.Rollout = &firmware.Rollout{Build: 8, Order: []string{"A", "B", "C"}, Done: []string{"A", "B", "C"}}
 	f.setSite(st)
 	assert.Equal(t, "Firmware build 8: every wing runs it.", line())
 	assert.Equal(t, []any{"A", "B", "C"}, getJSON(t, ts, "/api/v1/site", http.StatusOK)["rollout"].(map[string]any)["done"])
@@ -240,7 +244,7 @@ func TestLockdownFromTheScreen(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "/site", resp.Header.Get("Location"))
 	ld := f.Site().Lockdown
-	assert.Equal(t, Lockdown{Active: true, Reason: "fight on B2 landing", By: testOfficer, Since: f.ago(0)}, ld,
+	assert.Equal(t, wing.Lockdown{Active: true, Reason: "fight on B2 landing", By: testOfficer, Since: f.ago(0)}, ld,
 		"the configured officer, not anything the browser says")
 
 	for _, path := range []string{"/", "/events", "/walktest", "/site"} {
@@ -265,7 +269,7 @@ func TestLockdownFromTheScreen(t *testing.T) {
 
 	resp = postForm(t, ts, "/site/lockdown/end", url.Values{"reason": {"all clear"}, "confirm": {"yes"}}, nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	assert.Equal(t, Lockdown{Active: false, Reason: "all clear", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
+	assert.Equal(t, wing.Lockdown{Active: false, Reason: "all clear", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
 	banner := getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="lockdown-banner"]`)
 	assert.Equal(t, "false", banner.AttrOr("data-active", ""))
 	assert.Empty(t, strings.TrimSpace(banner.Text()))
@@ -336,7 +340,7 @@ func TestAPISite(t *testing.T) {
 	f := newFakeWing()
 	st := threeWingSite(f)
 	st.Isolated, st.IsolatedSince, st.Waiting, st.Leader = true, f.ago(time.Hour), 312, ""
-	st.Lockdown = Lockdown{Active: true, Reason: "fight", By: "officer-7", Since: f.ago(2 * time.Hour)}
+	st.Lockdown = wing.Lockdown{Active: true, Reason: "fight", By: "officer-7", Since: f.ago(2 * time.Hour)}
 	f.setSite(st)
 	_, ts := serve(t, f)
 
@@ -389,7 +393,7 @@ func TestAPILockdown(t *testing.T) {
 
 	status, got := postNoContent(t, ts, "/api/v1/site/lockdown", `{"active": true, "reason": "fire alarm, east block", "officer": "`+testOfficer+`"}`, nil)
 	require.Equal(t, http.StatusNoContent, status, got)
-	assert.Equal(t, Lockdown{Active: true, Reason: "fire alarm, east block", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
+	assert.Equal(t, wing.Lockdown{Active: true, Reason: "fire alarm, east block", By: testOfficer, Since: f.ago(0)}, f.Site().Lockdown)
 	lockdown := getJSON(t, ts, "/api/v1/site", http.StatusOK)["lockdown"]
 	assert.Equal(t, map[string]any{"active": true, "reason": "fire alarm, east block", "by": testOfficer, "since": f.ago(0).Format(time.RFC3339)}, lockdown)
 

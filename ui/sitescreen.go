@@ -129,7 +129,7 @@ type siteWingRow struct {
 
 // linkLabel is the wing's link in words.
 func (r siteWingRow) linkLabel() string {
-	switch r.Link {
+	switch Link(r.Link) {
 	case LinkLocal:
 		return "this wing"
 	case LinkConnected:
@@ -278,10 +278,10 @@ func (v view) siteFrame() siteFrame {
 // by id.
 func (v view) siteStatus() siteStatusPanel {
 	st := v.site
-	p := siteStatusPanel{Site: st.Site, Wing: cmp.Or(st.Wing, v.layout.ID), Leader: st.Leader, Isolated: st.Isolated, Rollout: st.Rollout.sentence()}
+	p := siteStatusPanel{Site: st.Site, Wing: cmp.Or(st.Wing, v.layout.ID), Leader: st.Leader, Isolated: st.Isolated, Rollout: rolloutSentence(st.Rollout)}
 	for _, w := range st.Wings {
 		p.Rows = append(p.Rows, siteWingRow{
-			Wing: w.Wing, Local: w.Wing == p.Wing || w.Link == LinkLocal, Link: w.Link, Voter: w.Voter,
+			Wing: w.Wing, Local: w.Wing == p.Wing || w.Link == LinkLocal, Link: string(w.Link), Voter: w.Voter,
 			Leader: w.Wing != "" && w.Wing == st.Leader, Committed: w.Committed, Data: sinceOf(w.LastEvent, v.now),
 		})
 	}

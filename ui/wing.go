@@ -6,7 +6,6 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 )
 
@@ -18,10 +17,12 @@ type Wing interface {
 	Layout() config.Wing
 	// State is a snapshot of the folded picture, safe to read.
 	State() *wing.State
-	// Query reads recorded events, newest first.
-	Query(ctx context.Context, q store.Query) (store.Page, error)
+	// Query reads recorded events, newest first. A cursor that is not one
+	// of its own for the same filters gives an error wrapping
+	// event.ErrBadCursor.
+	Query(ctx context.Context, q event.Query) (event.Page, error)
 	// Tail reads events in store order after the position after.
-	Tail(ctx context.Context, after uint64, limit int) ([]store.Record, error)
+	Tail(ctx context.Context, after uint64, limit int) ([]event.Record, error)
 	// Acknowledge records that officer acknowledged the alarm. It returns
 	// an error wrapping wing.ErrNoSuchAlarm, wing.ErrNotRaised or
 	// wing.ErrAlarmCleared when the alarm cannot be acknowledged.

@@ -139,14 +139,7 @@ func (c Command) siteStatus(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WING\tLINK\tVOTER\tCOMMITTED\tHELD")
 	for _, w := range st.Wings {
-		link := "unreachable"
-		switch {
-		case w.Local:
-			link = "local"
-		case w.Reachable:
-			link = "connected"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\n", w.Wing, link, w.Voter, w.Committed, w.Held)
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\n", w.Wing, w.Link, w.Voter, w.Committed, w.Held)
 	}
 	return tw.Flush()
 }

@@ -2,6 +2,10 @@
 // (wing, seq), stamped with a hybrid logical clock and the wall time, and
 // sealed into a per-wing hash chain over a canonical, versioned encoding.
 //
+// Readers ask for events with a Query and get Records (an event with its
+// position in one store) a Page at a time; those types live here, not in
+// the store, so that readers need not link it.
+//
 // Events are immutable once sealed. Every wing of a site holds every wing's
 // events, so nothing here may depend on arrival order: ordering between
 // events is given by Key (HLC, then wing, then seq), which is total and the

@@ -13,7 +13,6 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 	"wingnode/sync/site"
 )
@@ -21,7 +20,7 @@ import (
 // Store is the event store as officers' actions use it (*store.Store).
 type Store interface {
 	// Append records a draft and returns once it is on disk.
-	Append(ctx context.Context, d event.Draft) (store.Record, error)
+	Append(ctx context.Context, d event.Draft) (event.Record, error)
 }
 
 // Site is the wing's site membership as the lockdown uses it (sync/member).
@@ -116,7 +115,7 @@ func (p *Panel) SetLockdown(ctx context.Context, officer string, active bool, re
 	if m == nil {
 		return errors.New("officer: the site is not running yet")
 	}
-	l := site.Lockdown{Active: active, Reason: reason, By: officer, Since: p.cfg.Clock.Now().UTC()}
+	l := wing.Lockdown{Active: active, Reason: reason, By: officer, Since: p.cfg.Clock.Now().UTC()}
 	if err := m.Propose(ctx, site.Command{Op: site.OpLockdown, Lockdown: &l}); err != nil {
 		if errors.Is(err, site.ErrNoSite) {
 			return err

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 )
 
@@ -23,7 +22,7 @@ type Store interface {
 	// SaveCheckpoint saves a checkpoint folded to pos.
 	SaveCheckpoint(pos uint64, data []byte) error
 	// Scan calls fn with every event after the position after, in order.
-	Scan(after uint64, fn func(store.Record) error) error
+	Scan(after uint64, fn func(event.Record) error) error
 }
 
 // Picture is the wing's folded state and its subscribers.
@@ -59,7 +58,7 @@ func Rebuild(st Store, checkpointEvery int, log *slog.Logger) (*Picture, error) 
 		}
 	}
 	n := 0
-	err = st.Scan(pos, func(r store.Record) error {
+	err = st.Scan(pos, func(r event.Record) error {
 		state.Fold(r.Event)
 		pos = r.Pos
 		n++
@@ -75,7 +74,7 @@ func Rebuild(st Store, checkpointEvery int, log *slog.Logger) (*Picture, error) 
 // Fold is the picture's step of the store's commit hook: it folds the
 // batch into the state, hands each event to every subscriber, and saves a
 // checkpoint (in the background) when enough events have passed.
-func (p *Picture) Fold(batch []store.Record) {
+func (p *Picture) Fold(batch []event.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, r := range batch {

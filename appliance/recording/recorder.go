@@ -22,7 +22,7 @@ type Store interface {
 	// by one goroutine are recorded in that order.
 	Submit(ctx context.Context, d event.Draft) (*store.Pending, error)
 	// Append records a draft and returns once it is on disk.
-	Append(ctx context.Context, d event.Draft) (store.Record, error)
+	Append(ctx context.Context, d event.Draft) (event.Record, error)
 }
 
 // Config configures a Recorder.
@@ -128,7 +128,7 @@ func (r *Recorder) await(ctx context.Context) {
 // Committed is the recording's step of the store's commit hook: a folded
 // raise is no longer pending, and a store that commits with nothing held
 // records again.
-func (r *Recorder) Committed(batch []store.Record) {
+func (r *Recorder) Committed(batch []event.Record) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rec := range batch {

@@ -17,6 +17,6 @@
 // # Caveats
 //
 // A Store holds an exclusive lock on its file: a second process opening the
-// same file gets ErrLocked. Positions (Record.Pos) are local to one file;
-// events are identified across the site by (wing, seq).
+// same file gets ErrLocked. Positions (event.Record.Pos) are local to one
+// file; events are identified across the site by (wing, seq).
 package store

@@ -85,11 +85,11 @@ func (s *Store) Ingest(ctx context.Context, b Batch) (refused []error, err error
 
 // ingest writes one request inside the writer's transaction and returns
 // the events it stored.
-func (w *writeState) ingest(tx *bolt.Tx, b txBuckets, req *ingestRequest) ([]Record, error) {
+func (w *writeState) ingest(tx *bolt.Tx, b txBuckets, req *ingestRequest) ([]event.Record, error) {
 	site := tx.Bucket(siteBucket)
 	commits := tx.Bucket(commitsBucket)
 	req.refused = make([]error, len(req.Entries))
-	var stored []Record
+	var stored []event.Record
 	for i, entry := range req.Entries {
 		fresh, err := checkEntry(b, entry.Events)
 		if err != nil {
@@ -101,7 +101,7 @@ func (w *writeState) ingest(tx *bolt.Tx, b txBuckets, req *ingestRequest) ([]Rec
 			if err := b.put(w.pos, e); err != nil {
 				return nil, err
 			}
-			stored = append(stored, Record{Pos: w.pos, Event: e})
+			stored = append(stored, event.Record{Pos: w.pos, Event: e})
 			// Local events after these get later clock readings.
 			w.clock.Observe(e.HLC)
 			if e.Wing == w.local && e.Seq > w.seq {

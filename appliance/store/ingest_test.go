@@ -19,19 +19,19 @@ import (
 // recorder collects what the Committed hook sees.
 type recorder struct {
 	mu      sync.Mutex
-	batches [][]Record
+	batches [][]event.Record
 }
 
-func (r *recorder) hook(b []Record) {
+func (r *recorder) hook(b []event.Record) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.batches = append(r.batches, append([]Record(nil), b...))
+	r.batches = append(r.batches, append([]event.Record(nil), b...))
 }
 
-func (r *recorder) records() []Record {
+func (r *recorder) records() []event.Record {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []Record
+	var out []event.Record
 	for _, b := range r.batches {
 		out = append(out, b...)
 	}
@@ -551,7 +551,7 @@ func TestIngestHonoursACancelledContext(t *testing.T) {
 	// A store whose queue is full: the writer is held inside the hook.
 	release := make(chan struct{})
 	held := make(chan struct{}, 1)
-	a, _ := openTemp(t, Options{MaxBatch: 1, Committed: func([]Record) {
+	a, _ := openTemp(t, Options{MaxBatch: 1, Committed: func([]event.Record) {
 		select {
 		case held <- struct{}{}:
 		default:

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -14,7 +12,7 @@ import (
 )
 
 // Get returns the event with the given id, or an error wrapping ErrNotFound.
-func (s *Store) Get(id event.ID) (rec Record, err error) {
+func (s *Store) Get(id event.ID) (rec event.Record, err error) {
 	defer recoverDamage(s.path, &err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		pv := tx.Bucket(idsBucket).Get(idKey(id.Wing, id.Seq))
@@ -27,23 +25,23 @@ func (s *Store) Get(id event.ID) (rec Record, err error) {
 	return rec, err
 }
 
-func readRecord(events *bolt.Bucket, pos uint64) (Record, error) {
+func readRecord(events *bolt.Bucket, pos uint64) (event.Record, error) {
 	v := events.Get(posKey(pos))
 	if v == nil {
-		return Record{}, fmt.Errorf("store: position %d: %w: an index names an event that is not there", pos, ErrDamaged)
+		return event.Record{}, fmt.Errorf("store: position %d: %w: an index names an event that is not there", pos, ErrDamaged)
 	}
 	e, err := event.Unmarshal(v)
 	if err != nil {
-		return Record{}, fmt.Errorf("store: position %d: %w: %v", pos, ErrDamaged, err)
+		return event.Record{}, fmt.Errorf("store: position %d: %w: %w", pos, ErrDamaged, err)
 	}
-	return Record{Pos: pos, Event: e}, nil
+	return event.Record{Pos: pos, Event: e}, nil
 }
 
 // Tail returns up to limit events after position after, in store order.
 // A reader that keeps the last position it saw resumes from it.
-func (s *Store) Tail(after uint64, limit int) (recs []Record, err error) {
+func (s *Store) Tail(after uint64, limit int) (recs []event.Record, err error) {
 	limit = clampLimit(limit)
-	err = s.Scan(after, func(r Record) error {
+	err = s.Scan(after, func(r event.Record) error {
 		recs = append(recs, r)
 		if len(recs) == limit {
 			return errStop
@@ -57,16 +55,16 @@ var errStop = fmt.Errorf("stop")
 
 // Scan calls fn for every event after position after, in store order,
 // until fn returns an error. It reads in one read transaction.
-func (s *Store) Scan(after uint64, fn func(Record) error) (err error) {
+func (s *Store) Scan(after uint64, fn func(event.Record) error) (err error) {
 	defer recoverDamage(s.path, &err)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(eventsBucket).Cursor()
 		for k, v := c.Seek(posKey(after + 1)); k != nil; k, v = c.Next() {
 			e, err := event.Unmarshal(v)
 			if err != nil {
-				return fmt.Errorf("store: position %d: %w: %v", binary.BigEndian.Uint64(k), ErrDamaged, err)
+				return fmt.Errorf("store: position %d: %w: %w", binary.BigEndian.Uint64(k), ErrDamaged, err)
 			}
-			if err := fn(Record{Pos: binary.BigEndian.Uint64(k), Event: e}); err != nil {
+			if err := fn(event.Record{Pos: binary.BigEndian.Uint64(k), Event: e}); err != nil {
 				return err
 			}
 		}
@@ -104,8 +102,10 @@ func clampLimit(limit int) int {
 // and a cursor instead of reading the whole file.
 const scanBudget = 50_000
 
-// Query answers q newest first, one page at a time.
-func (s *Store) Query(q Query) (page Page, err error) {
+// Query answers q newest first, one page at a time. A cursor that is not
+// one of its own for the same filters gives an error wrapping
+// event.ErrBadCursor.
+func (s *Store) Query(q event.Query) (page event.Page, err error) {
 	defer recoverDamage(s.path, &err)
 	limit := clampLimit(q.Limit)
 	ix := chooseIndex(q)
@@ -113,7 +113,7 @@ func (s *Store) Query(q Query) (page Page, err error) {
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor, ix.id)
 		if err != nil {
-			return Page{}, err
+			return event.Page{}, err
 		}
 		upper = c
 	}
@@ -137,7 +137,7 @@ func (s *Store) Query(q Query) (page Page, err error) {
 			if err != nil {
 				return err
 			}
-			if q.matches(rec.Event) {
+			if q.Matches(rec.Event) {
 				page.Records = append(page.Records, rec)
 			}
 		}
@@ -146,44 +146,24 @@ func (s *Store) Query(q Query) (page Page, err error) {
 	return page, err
 }
 
-func (q Query) matches(e event.Event) bool {
-	if q.Subject != "" && e.Subject != q.Subject {
-		return false
-	}
-	if q.Wing != "" && e.Wing != q.Wing {
-		return false
-	}
-	if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, e.Kind) {
-		return false
-	}
-	t := e.HLC.WallNanos
-	if !q.From.IsZero() && t < q.From.UnixNano() {
-		return false
-	}
-	if !q.To.IsZero() && t >= q.To.UnixNano() {
-		return false
-	}
-	return true
-}
-
 // index is one way to walk the events newest first.
 type index struct {
 	id     byte
 	bucket []byte
-	bounds func(Query) (upper, lower []byte) // upper exclusive, lower inclusive
+	bounds func(event.Query) (upper, lower []byte) // upper exclusive, lower inclusive
 	pos    func(k []byte) uint64
 }
 
-func chooseIndex(q Query) index {
+func chooseIndex(q event.Query) index {
 	switch {
 	case q.Subject != "":
 		return index{id: 's', bucket: subjectsBucket, pos: func(k []byte) uint64 { return suffixPos(k) },
-			bounds: func(q Query) ([]byte, []byte) {
+			bounds: func(q event.Query) ([]byte, []byte) {
 				return append([]byte(q.Subject), 1), append([]byte(q.Subject), 0)
 			}}
 	case !q.From.IsZero() || !q.To.IsZero():
 		return index{id: 't', bucket: timeBucket, pos: func(k []byte) uint64 { return suffixPos(k) },
-			bounds: func(q Query) ([]byte, []byte) {
+			bounds: func(q event.Query) ([]byte, []byte) {
 				upper := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 				if !q.To.IsZero() {
 					upper = timeKey(q.To.UnixNano(), 0)
@@ -196,7 +176,9 @@ func chooseIndex(q Query) index {
 			}}
 	}
 	return index{id: 'p', bucket: eventsBucket, pos: func(k []byte) uint64 { return binary.BigEndian.Uint64(k) },
-		bounds: func(Query) ([]byte, []byte) { return []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, nil }}
+		bounds: func(event.Query) ([]byte, []byte) {
+			return []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, nil
+		}}
 }
 
 // A cursor is the index id and the key to continue below, exclusive. It
@@ -206,14 +188,10 @@ func encodeCursor(id byte, k []byte) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// ErrBadCursor is returned (wrapped) by Query for a cursor that is not one
-// of its own for the same filters.
-var ErrBadCursor = errors.New("cursor does not belong to this query")
-
 func decodeCursor(s string, id byte) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) < 2 || b[0] != id {
-		return nil, fmt.Errorf("store: %w (%.20q): start again without a cursor", ErrBadCursor, s)
+		return nil, fmt.Errorf("store: %w (%.20q): start again without a cursor", event.ErrBadCursor, s)
 	}
 	return b[1:], nil
 }

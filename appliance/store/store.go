@@ -44,7 +44,7 @@ type Options struct {
 	// Committed, if set, is called from the writer after each batch is
 	// durable and before its appenders return, with the batch in position
 	// order. It must not block and must not call the store's writing methods.
-	Committed func([]Record)
+	Committed func([]event.Record)
 	// MaxBatch caps the events in one transaction; default 2048.
 	MaxBatch int
 	// LockTimeout is how long Open waits for another process to release
@@ -82,7 +82,7 @@ type appendRequest struct {
 }
 
 type appendResult struct {
-	rec Record
+	rec event.Record
 	err error
 }
 
@@ -132,7 +132,7 @@ func openError(path string, err error) error {
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("store: open %s: %w: run wingnode as the user that owns the data folder", path, err)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
-		return fmt.Errorf("store: %s: %w (%v): move the file aside and restore it from a backup or from the site", path, ErrDamaged, err)
+		return fmt.Errorf("store: %s: %w (%w): move the file aside and restore it from a backup or from the site", path, ErrDamaged, err)
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)
 }
@@ -206,8 +206,8 @@ func (s *Store) checkTails(tx *bolt.Tx) (event.HLC, error) {
 	var newest event.HLC
 	ids := tx.Bucket(idsBucket).Cursor()
 	events := tx.Bucket(eventsBucket)
-	damaged := func(what any) error {
-		return fmt.Errorf("store: %s: %w: %v: run 'wingnode verify' for the whole file", s.path, ErrDamaged, what)
+	damaged := func(what error) error {
+		return fmt.Errorf("store: %s: %w: %w: run 'wingnode verify' for the whole file", s.path, ErrDamaged, what)
 	}
 	for first, _ := ids.First(); first != nil; first, _ = ids.Seek(nextWing(first)) {
 		prefix := first[:len(first)-8]
@@ -225,7 +225,7 @@ func (s *Store) checkTails(tx *bolt.Tx) (event.HLC, error) {
 			pos := binary.BigEndian.Uint64(v)
 			e, err := event.Unmarshal(events.Get(posKey(pos)))
 			if err != nil {
-				return newest, damaged(fmt.Sprintf("wing %s seq %d at position %d: %v", prefix[:len(prefix)-1], suffixPos(k), pos, err))
+				return newest, damaged(fmt.Errorf("wing %s seq %d at position %d: %w", prefix[:len(prefix)-1], suffixPos(k), pos, err))
 			}
 			tail = append(tail, e)
 		}
@@ -258,10 +258,10 @@ func nextWing(idKey []byte) []byte {
 
 // Append records a draft for the local wing and returns it sealed, once it
 // is on disk. If ctx ends before the draft is queued, nothing is recorded.
-func (s *Store) Append(ctx context.Context, d event.Draft) (Record, error) {
+func (s *Store) Append(ctx context.Context, d event.Draft) (event.Record, error) {
 	p, err := s.Submit(ctx, d)
 	if err != nil {
-		return Record{}, err
+		return event.Record{}, err
 	}
 	return p.Wait()
 }
@@ -271,7 +271,7 @@ type Pending struct{ result chan appendResult }
 
 // Wait returns the outcome of the append once it is on disk (or failed).
 // Once queued, the write goes ahead: it takes at most a few transactions.
-func (p *Pending) Wait() (Record, error) {
+func (p *Pending) Wait() (event.Record, error) {
 	r := <-p.result
 	return r.rec, r.err
 }
@@ -322,7 +322,7 @@ func (s *Store) writer() {
 
 // commit writes one batch in one transaction and answers every request.
 func (s *Store) commit(batch []*appendRequest) {
-	recs := make([]Record, 0, len(batch))
+	recs := make([]event.Record, 0, len(batch))
 	results := make([]appendResult, len(batch))
 	w := s.writeState()
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -350,7 +350,7 @@ func (s *Store) commit(batch []*appendRequest) {
 			if err := b.put(w.pos, e); err != nil {
 				return err
 			}
-			results[i].rec = Record{Pos: w.pos, Event: e}
+			results[i].rec = event.Record{Pos: w.pos, Event: e}
 			recs = append(recs, results[i].rec)
 		}
 		return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"wingnode/appliance/event"
 )
@@ -82,7 +83,7 @@ func TestAppendIsDurableAcrossReopen(t *testing.T) {
 
 func TestGroupCommitSharesTransactionsAmongWriters(t *testing.T) {
 	var batches, events atomic.Int64
-	s, path := openTemp(t, Options{Committed: func(b []Record) {
+	s, path := openTemp(t, Options{Committed: func(b []event.Record) {
 		batches.Add(1)
 		events.Add(int64(len(b)))
 	}})
@@ -123,7 +124,7 @@ func TestGroupCommitSharesTransactionsAmongWriters(t *testing.T) {
 func TestCommittedSeesBatchesInPositionOrder(t *testing.T) {
 	var mu sync.Mutex
 	var order []uint64
-	s, _ := openTemp(t, Options{Committed: func(b []Record) {
+	s, _ := openTemp(t, Options{Committed: func(b []event.Record) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, r := range b {
@@ -198,6 +199,7 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(garbage, bytes.Repeat([]byte("not a database "), 2000), 0o600))
 	_, err := Open(garbage, Options{Wing: "A"})
 	require.ErrorIs(t, err, ErrDamaged)
+	assert.ErrorIs(t, err, bolterrors.ErrInvalid, "the cause is wrapped too")
 	assert.Contains(t, err.Error(), "restore")
 
 	s, path := openTemp(t, Options{})
@@ -286,8 +288,8 @@ func TestQueryFiltersAndPages(t *testing.T) {
 	}
 
 	// Every page of a subject's history, newest first, with no duplicates.
-	var all []Record
-	q := Query{Subject: "A1-01", Limit: 7}
+	var all []event.Record
+	q := event.Query{Subject: "A1-01", Limit: 7}
 	for {
 		p, err := s.Query(q)
 		require.NoError(t, err)
@@ -306,7 +308,7 @@ func TestQueryFiltersAndPages(t *testing.T) {
 	}
 
 	// Kinds and a time range together: minutes 101..150 hold 50 events.
-	p, err := s.Query(Query{Kinds: []event.Kind{event.DoorOpened}, From: base.Add(101 * time.Minute), To: base.Add(151 * time.Minute), Limit: 1000})
+	p, err := s.Query(event.Query{Kinds: []event.Kind{event.DoorOpened}, From: base.Add(101 * time.Minute), To: base.Add(151 * time.Minute), Limit: 1000})
 	require.NoError(t, err)
 	require.Len(t, p.Records, 25)
 	for _, r := range p.Records {
@@ -314,10 +316,10 @@ func TestQueryFiltersAndPages(t *testing.T) {
 	}
 	assert.Empty(t, p.Next)
 
-	_, err = s.Query(Query{Cursor: "bogus!"})
-	require.ErrorIs(t, err, ErrBadCursor)
-	_, err = s.Query(Query{Subject: "A1-01", Cursor: page1Next(t, s)})
-	require.ErrorIs(t, err, ErrBadCursor, "a cursor of another index")
+	_, err = s.Query(event.Query{Cursor: "bogus!"})
+	require.ErrorIs(t, err, event.ErrBadCursor)
+	_, err = s.Query(event.Query{Subject: "A1-01", Cursor: page1Next(t, s)})
+	require.ErrorIs(t, err, event.ErrBadCursor, "a cursor of another index")
 
 	got, err := s.Get(event.ID{Wing: "A", Seq: 42})
 	require.NoError(t, err)
@@ -454,7 +456,7 @@ func TestSubmitKeepsOneSubmittersOrder(t *testing.T) {
 
 // page1Next returns the cursor after the first page of an unfiltered query.
 func page1Next(t *testing.T, s *Store) string {
-	p, err := s.Query(Query{Limit: 1})
+	p, err := s.Query(event.Query{Limit: 1})
 	require.NoError(t, err)
 	require.NotEmpty(t, p.Next)
 	return p.Next

@@ -39,7 +39,7 @@ func Verify(path string) (rep Report, err error) {
 			return err
 		}
 		for cerr := range tx.Check() {
-			return fmt.Errorf("store: %s: %w: file structure: %v: restore the file from a backup or from the site", path, ErrDamaged, cerr)
+			return fmt.Errorf("store: %s: %w: file structure: %w: restore the file from a backup or from the site", path, ErrDamaged, cerr)
 		}
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {

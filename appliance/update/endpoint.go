@@ -115,7 +115,7 @@ type firmwareStatus struct {
 	Slots       map[firmware.SlotName]firmware.Slot `json:"slots"`
 	Snapshots   []string                            `json:"snapshots"`
 	// Rollout is the site's latest firmware rollout, when there is one.
-	Rollout *site.Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 }
 
 func (u *Updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {

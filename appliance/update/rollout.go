@@ -21,7 +21,7 @@ import (
 	"wingnode/sync/site"
 )
 
-// A firmware rollout (site.Rollout) goes round the site like this: site IT
+// A firmware rollout (firmware.Rollout) goes round the site like this: site IT
 // uploads a signed bundle to one wing (POST /api/v1/firmware/rollout). That
 // wing checks it as an install would, keeps it, and has the site agree on
 // the rollout: itself first, then the other wings in order. Each wing, on
@@ -77,7 +77,7 @@ func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 			order = append(order, id)
 		}
 	}
-	ro := &site.Rollout{Build: man.Version, Display: man.Display, Digest: digest, Size: size, Holder: me, Order: order}
+	ro := &firmware.Rollout{Build: man.Version, Display: man.Display, Digest: digest, Size: size, Holder: me, Order: order}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
 	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStart, Rollout: ro}); err != nil {
@@ -285,7 +285,7 @@ func (u *Updates) rolloutTurn(ctx context.Context, m Site) error {
 
 // fetchBundle returns the path of the rollout's bundle, fetching it from a
 // wing that holds it when this wing does not.
-func (u *Updates) fetchBundle(ctx context.Context, m Site, r *site.Rollout) (string, error) {
+func (u *Updates) fetchBundle(ctx context.Context, m Site, r *firmware.Rollout) (string, error) {
 	path := u.cfg.Data.Bundle(r.Digest)
 	if fi, err := os.Stat(path); err == nil && fi.Size() == r.Size {
 		return path, nil
@@ -307,7 +307,7 @@ func (u *Updates) fetchBundle(ctx context.Context, m Site, r *site.Rollout) (str
 	return "", fmt.Errorf("cannot fetch build %d's bundle: %w", r.Build, errors.Join(errs...))
 }
 
-func (u *Updates) fetchBundleFrom(ctx context.Context, m Site, url string, r *site.Rollout) error {
+func (u *Updates) fetchBundleFrom(ctx context.Context, m Site, url string, r *firmware.Rollout) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

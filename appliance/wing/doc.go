@@ -7,4 +7,8 @@
 // which event arrived last. So every wing of a site, receiving the same
 // events in whatever order, shows the same picture, and folding an event
 // twice changes nothing.
+//
+// Lockdown, the site-wide lockdown, is defined here too, though the site
+// agrees on it rather than folding it from events: the site keeps it and
+// the screens show it as this one type.
 package wing

@@ -1,11 +1,11 @@
 package central
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
 	"wingnode/sync/site"
@@ -36,14 +36,24 @@ type CommittedEvent struct {
 	Body []byte `json:"body"`
 }
 
+// Store is the wing's event store as the pull reads it (*store.Store).
+type Store interface {
+	// CommitsAfter returns up to limit events in commit order after the
+	// place (index, n).
+	CommitsAfter(index uint64, n uint32, limit int) ([]store.Commit, error)
+	// Site returns what the store holds of the site: each wing's
+	// committed seq.
+	Site() (store.SiteState, error)
+}
+
 // Events serves the site's events in commit order from a wing's store:
 // GET ?after=INDEX.N&limit=1..1000. A wing with no site serves an empty
 // order.
-func Events(st *store.Store) http.Handler {
+func Events(st Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			httpError(w, http.StatusMethodNotAllowed, "use GET")
+			api.WriteError(w, http.StatusMethodNotAllowed, "use GET")
 			return
 		}
 		commits, after, ok := readCommits(w, r, st)
@@ -52,7 +62,7 @@ func Events(st *store.Store) http.Handler {
 		}
 		held, err := st.Site()
 		if err != nil {
-			httpError(w, http.StatusServiceUnavailable, err.Error())
+			api.WriteError(w, http.StatusServiceUnavailable, err.Error())
 			return
 		}
 		page := EventPage{Records: make([]CommittedEvent, 0, len(commits)), Next: after.String(), Committed: held.Committed}
@@ -61,40 +71,29 @@ func Events(st *store.Store) http.Handler {
 			page.Records = append(page.Records, CommittedEvent{Cursor: page.Next, Event: c.Event, Body: c.Event.Body()})
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, page)
+		api.WriteJSON(w, http.StatusOK, page)
 	})
 }
 
 // readCommits reads the after and limit parameters and the commits they
 // ask for, answering the request itself when it cannot.
-func readCommits(w http.ResponseWriter, r *http.Request, st *store.Store) ([]store.Commit, site.Cursor, bool) {
+func readCommits(w http.ResponseWriter, r *http.Request, st Store) ([]store.Commit, site.Cursor, bool) {
 	after, err := site.ParseCursor(r.URL.Query().Get("after"))
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+		api.WriteError(w, http.StatusBadRequest, err.Error())
 		return nil, after, false
 	}
 	limit := 100
 	if s := r.URL.Query().Get("limit"); s != "" {
 		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 1000 {
-			httpError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a whole number from 1 to 1000", s))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("limit: %q is not a whole number from 1 to 1000", s))
 			return nil, after, false
 		}
 	}
 	commits, err := st.CommitsAfter(after.Index, after.N, limit)
 	if err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+		api.WriteError(w, http.StatusServiceUnavailable, err.Error())
 		return nil, after, false
 	}
 	return commits, after, true
-}
-
-func httpError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
 }

@@ -238,7 +238,7 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 	}
 	mux.Handle("/", m.node.Handler())
 	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go m.server.Serve(m.listener.HTTP())
+	go m.listener.Serve(m.server)
 	cfg.Log.Info("site port open", "site", m.id.Site(), "addr", advertise)
 	return m, joinAddr, nil
 }

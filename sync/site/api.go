@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"wingnode/appliance/api"
 )
 
 // Handler serves the site API to other wings. Every
@@ -28,7 +30,7 @@ import (
 // address in the Location header, when one is known.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /site/v1/outbox", n.serveOutbox)
+	mux.Handle("GET /site/v1/outbox", n.outbox)
 	mux.HandleFunc("GET /site/v1/heads", n.serveHeads)
 	mux.HandleFunc("GET /site/v1/commits", n.serveCommits)
 	mux.HandleFunc("GET /site/v1/status", n.serveStatus)
@@ -36,53 +38,20 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("POST /site/v1/command", n.serveCommand)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := n.cfg.PeerWing(r); err != nil {
-			httpError(w, http.StatusUnauthorized, "a site certificate is needed: "+err.Error())
+			api.WriteError(w, http.StatusUnauthorized, "a site certificate is needed: "+err.Error())
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
 }
 
-func httpError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"error": msg})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-func (n *Node) serveOutbox(w http.ResponseWriter, r *http.Request) {
-	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, "after: a seq number (0 for the start) is needed")
-		return
-	}
-	wait := time.Duration(0)
-	if s := r.URL.Query().Get("wait"); s != "" {
-		if wait, err = time.ParseDuration(s); err != nil || wait < 0 || wait > 30*time.Second {
-			httpError(w, http.StatusBadRequest, "wait: a duration up to 30s, e.g. 1s")
-			return
-		}
-	}
-	events, err := n.localAfter(r.Context(), after, wait)
-	if err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Write(encodeEvents(events)[1:])
-}
-
 func (n *Node) serveHeads(w http.ResponseWriter, _ *http.Request) {
 	h, err := n.heads()
 	if err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+		api.WriteError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	writeJSON(w, h)
+	api.WriteJSON(w, http.StatusOK, h)
 }
 
 // serveCommits serves the site's events in commit order to a peer
@@ -90,24 +59,26 @@ func (n *Node) serveHeads(w http.ResponseWriter, _ *http.Request) {
 func (n *Node) serveCommits(w http.ResponseWriter, r *http.Request) {
 	after, err := ParseCursor(r.URL.Query().Get("after"))
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+		api.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
 	if err != nil || limit < 1 || limit > 1000 {
-		httpError(w, http.StatusBadRequest, "limit: a whole number from 1 to 1000")
+		api.WriteError(w, http.StatusBadRequest, "limit: a whole number from 1 to 1000")
 		return
 	}
 	commits, err := n.cfg.Store.CommitsAfter(after.Index, after.N, limit)
 	if err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+		api.WriteError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Write(encodeCommits(commits))
 }
 
-func (n *Node) serveStatus(w http.ResponseWriter, _ *http.Request) { writeJSON(w, n.Status()) }
+func (n *Node) serveStatus(w http.ResponseWriter, _ *http.Request) {
+	api.WriteJSON(w, http.StatusOK, n.Status())
+}
 
 // joinRequest asks the leader to add the calling wing.
 type joinRequest struct {
@@ -118,14 +89,14 @@ func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
 	wing, _ := n.cfg.PeerWing(r)
 	var req joinRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.Addr == "" {
-		httpError(w, http.StatusBadRequest, "a JSON body {\"addr\": \"host:port\"} is needed")
+		api.WriteError(w, http.StatusBadRequest, "a JSON body {\"addr\": \"host:port\"} is needed")
 		return
 	}
 	if !n.redirectToLeader(w) {
 		return
 	}
 	if rec, ok := n.fsm.snapshot().Agreed.Wings[wing]; ok && rec.Removed {
-		httpError(w, http.StatusForbidden, "wing "+wing+" was decommissioned")
+		api.WriteError(w, http.StatusForbidden, "wing "+wing+" was decommissioned")
 		return
 	}
 	serial := ""
@@ -134,17 +105,17 @@ func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	cfg, err := n.configuration()
 	if err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+		api.WriteError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	if !slices.ContainsFunc(cfg.Servers, func(s raft.Server) bool { return string(s.ID) == wing && string(s.Address) == req.Addr }) {
 		if err := n.raft.AddNonvoter(raft.ServerID(wing), raft.ServerAddress(req.Addr), 0, 10*time.Second).Error(); err != nil {
-			httpError(w, http.StatusServiceUnavailable, err.Error())
+			api.WriteError(w, http.StatusServiceUnavailable, err.Error())
 			return
 		}
 	}
 	if err := n.apply(Command{Op: OpAddWing, Wing: wing, Addr: req.Addr, Serial: serial}); err != nil {
-		httpError(w, http.StatusConflict, err.Error())
+		api.WriteError(w, http.StatusConflict, err.Error())
 		return
 	}
 	n.log.Info("wing joined the site", "joined", wing, "addr", req.Addr)
@@ -154,22 +125,22 @@ func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
 func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 	var c Command
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&c); err != nil {
-		httpError(w, http.StatusBadRequest, "a JSON command is needed: "+err.Error())
+		api.WriteError(w, http.StatusBadRequest, "a JSON command is needed: "+err.Error())
 		return
 	}
 	if c.Op == OpAddWing {
-		httpError(w, http.StatusBadRequest, "wings join with POST /site/v1/join")
+		api.WriteError(w, http.StatusBadRequest, "wings join with POST /site/v1/join")
 		return
 	}
 	if peer, _ := n.cfg.PeerWing(r); c.Op == OpRemoveWing && c.Wing == peer {
-		httpError(w, http.StatusConflict, errSelfRemoval.Error())
+		api.WriteError(w, http.StatusConflict, errSelfRemoval.Error())
 		return
 	}
 	if !n.redirectToLeader(w) {
 		return
 	}
 	if err := n.commit(c); err != nil {
-		httpError(w, http.StatusConflict, err.Error())
+		api.WriteError(w, http.StatusConflict, err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -199,7 +170,7 @@ func (n *Node) redirectToLeader(w http.ResponseWriter) bool {
 	if addr, _ := n.raft.LeaderWithID(); addr != "" {
 		w.Header().Set("Location", "https://"+string(addr))
 	}
-	httpError(w, http.StatusMisdirectedRequest, "this wing does not lead the site; ask the leader")
+	api.WriteError(w, http.StatusMisdirectedRequest, "this wing does not lead the site; ask the leader")
 	return false
 }
 
@@ -250,3 +221,6 @@ func (n *Node) post(ctx context.Context, u string, body []byte) (leader string, 
 func sortWings(ws []WingStatus) {
 	slices.SortFunc(ws, func(a, b WingStatus) int { return strings.Compare(a.Wing, b.Wing) })
 }
+
+// httpError and writeJSON are what events.go, which is moving out of this
+// package, still calls: they write through package api like the rest.

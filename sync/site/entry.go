@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // A raft log entry is a type byte, then the body.
@@ -48,7 +50,7 @@ func decodeEventList(b []byte) ([]event.Event, error) {
 		}
 		e, err := event.Unmarshal(b[k : k+int(l)])
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadEntry, err)
+			return nil, fmt.Errorf("%w: %w", errBadEntry, err)
 		}
 		out = append(out, e)
 		b = b[k+int(l):]
@@ -70,11 +72,11 @@ type Command struct {
 	// wing's serial is refused from then on.
 	Serial string `json:"serial,omitempty"`
 	// Lockdown is the new lockdown state for OpLockdown.
-	Lockdown *Lockdown `json:"lockdown,omitempty"`
+	Lockdown *wing.Lockdown `json:"lockdown,omitempty"`
 	// Roster is the new officer roster for OpRoster.
 	Roster []string `json:"roster,omitempty"`
 	// Rollout is the firmware rollout OpRolloutStart begins.
-	Rollout *Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 	// Build is the build a wing reports on (OpRolloutReport).
 	Build uint64 `json:"build,omitempty"`
 	// Reason is why a wing's install failed (OpRolloutReport; empty when
@@ -91,7 +93,7 @@ const (
 	OpRemoveWing Op = "wing.remove"
 	OpLockdown   Op = "lockdown"
 	OpRoster     Op = "roster"
-	// Firmware rollouts (see Rollout).
+	// Firmware rollouts (see firmware.Rollout).
 	OpRolloutStart  Op = "rollout.start"
 	OpRolloutReport Op = "rollout.report"
 	OpRolloutStop   Op = "rollout.stop"
@@ -105,7 +107,7 @@ func encodeCommand(c Command) []byte {
 func decodeCommand(b []byte) (Command, error) {
 	var c Command
 	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("%w: %v", errBadEntry, err)
+		return c, fmt.Errorf("%w: %w", errBadEntry, err)
 	}
 	return c, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
 )
 
 // sealedEvents makes n events of one wing, sealed into a chain, without a
@@ -76,7 +77,7 @@ func TestDecodeEventListRejectsMalformedBytes(t *testing.T) {
 }
 
 func TestCommandRoundTrip(t *testing.T) {
-	c := Command{Op: OpLockdown, Lockdown: &Lockdown{Active: true, Reason: "fire", By: "o-1", Since: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}}
+	c := Command{Op: OpLockdown, Lockdown: &wing.Lockdown{Active: true, Reason: "fire", By: "o-1", Since: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}}
 	b := encodeCommand(c)
 	require.Equal(t, entryCommand, b[0])
 	got, err := decodeCommand(b[1:])

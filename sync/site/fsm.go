@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/jonboulle/clockwork"
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
+	"wingnode/firmware"
 )
 
 // Agreed is what the site agrees on through raft, beside the events.
@@ -24,11 +27,11 @@ type Agreed struct {
 	// marked, so their certificates stay refused.
 	Wings map[string]WingRecord `json:"wings"`
 	// Lockdown is the site-wide lockdown.
-	Lockdown Lockdown `json:"lockdown"`
+	Lockdown wing.Lockdown `json:"lockdown"`
 	// Roster lists the officer ids that may sign in on any wing.
 	Roster []string `json:"roster"`
 	// Rollout is the latest firmware rollout, nil before the first.
-	Rollout *Rollout `json:"rollout,omitempty"`
+	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 }
 
 // WingRecord is one wing of the site.
@@ -36,14 +39,6 @@ type WingRecord struct {
 	Addr    string `json:"addr"`
 	Serial  string `json:"serial,omitempty"`
 	Removed bool   `json:"removed,omitempty"`
-}
-
-// Lockdown is a site-wide lockdown or state of emergency.
-type Lockdown struct {
-	Active bool      `json:"active"`
-	Reason string    `json:"reason,omitempty"`
-	By     string    `json:"by,omitempty"`
-	Since  time.Time `json:"since,omitzero"`
 }
 
 // fsmState is the FSM's state as stored beside the events and as a raft
@@ -67,20 +62,21 @@ type ApplyResult struct {
 // the same log gives the same store contents and the same state on every
 // wing.
 type fsm struct {
-	store *store.Store
+	store Store
 	log   *slog.Logger
 	// catchUp fetches committed events from peers until the store holds
 	// everything the snapshot state says is committed.
 	catchUp func(ctx context.Context, st fsmState) error
 	stop    <-chan struct{}
-	applied func() // called after every applied batch
+	applied func()          // called after every applied batch
+	clock   clockwork.Clock // times the retries of a store that refuses committed events
 
 	mu    sync.RWMutex
 	state fsmState
 }
 
-func newFSM(st *store.Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
-	f := &fsm{store: st, log: log, stop: stop, applied: func() {}, catchUp: func(context.Context, fsmState) error {
+func newFSM(st Store, log *slog.Logger, stop <-chan struct{}) (*fsm, error) {
+	f := &fsm{store: st, log: log, stop: stop, applied: func() {}, clock: clockwork.NewRealClock(), catchUp: func(context.Context, fsmState) error {
 		return errors.New("this wing has no way to fetch the events it lacks")
 	}}
 	held, err := st.Site()
@@ -90,7 +86,7 @@ func newFSM(st *store.Store, log *slog.Logger, stop <-chan struct{}) (*fsm, erro
 	f.state = fsmState{Committed: map[string]uint64{}, Agreed: Agreed{Wings: map[string]WingRecord{}}}
 	if len(held.FSM) > 0 {
 		if err := json.Unmarshal(held.FSM, &f.state); err != nil {
-			return nil, fmt.Errorf("site: stored replication state is unreadable (%v): move data/site aside to rejoin the site", err)
+			return nil, fmt.Errorf("site: stored replication state is unreadable (%w): move data/site aside to rejoin the site", err)
 		}
 	}
 	f.state.Applied = held.Applied
@@ -188,8 +184,11 @@ logs:
 			if err == nil {
 				err = checkRun(events)
 			}
-			if err != nil || len(events) == 0 {
-				results[i] = ApplyResult{Err: fmt.Errorf("%w (%v)", errBadEntry, err)}
+			if err == nil && len(events) == 0 {
+				err = errors.New("no events")
+			}
+			if err != nil {
+				results[i] = ApplyResult{Err: fmt.Errorf("%w (%w)", errBadEntry, err)}
 				continue
 			}
 			w := events[0].Wing
@@ -258,7 +257,7 @@ logs:
 				results[i] = ApplyResult{Err: err}
 			}
 			return len(logs)
-		case <-time.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
+		case <-f.clock.After(min(time.Duration(attempt+1)*100*time.Millisecond, 2*time.Second)):
 		}
 	}
 	for j, e := range batch.Entries {

@@ -19,6 +19,7 @@ import (
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
 )
 
 // testWing is one wing's store and FSM, as a node holds them.
@@ -206,7 +207,7 @@ func buildSiteLog(a, b, c []event.Event) siteLog {
 	events(outcome{committed: 2}, b[0:2]...)
 	// 7, 8
 	command(outcome{}, Command{Op: OpAddWing, Wing: "B", Addr: "b:7000", Serial: "22"})
-	command(outcome{}, Command{Op: OpLockdown, Lockdown: &Lockdown{Active: true, Reason: "fire drill", By: "o-1", Since: since}})
+	command(outcome{}, Command{Op: OpLockdown, Lockdown: &wing.Lockdown{Active: true, Reason: "fire drill", By: "o-1", Since: since}})
 	// 9: an altered event refuses the whole entry; 10: the next C entry
 	// starts from C's committed seq before it.
 	events(outcome{err: errAny}, c[0], altered)
@@ -238,7 +239,7 @@ func buildSiteLog(a, b, c []event.Event) siteLog {
 	}
 	s.agreed = Agreed{
 		Wings:    map[string]WingRecord{"A": {Addr: "a:7000", Serial: "11"}, "B": {Addr: "b:7000", Serial: "22", Removed: true}},
-		Lockdown: Lockdown{Active: true, Reason: "fire drill", By: "o-1", Since: since},
+		Lockdown: wing.Lockdown{Active: true, Reason: "fire drill", By: "o-1", Since: since},
 		Roster:   []string{"o-1", "o-2"},
 	}
 	return s
@@ -685,7 +686,7 @@ func TestThreeRaftNodesConverge(t *testing.T) {
 		r, _ = apply(encodeEvents(w.events[:2]))
 		assert.Equal(t, ApplyResult{Committed: n}, r, "a duplicate")
 	}
-	r, _ := apply(encodeCommand(Command{Op: OpLockdown, Lockdown: &Lockdown{Active: true, Reason: "drill"}}))
+	r, _ := apply(encodeCommand(Command{Op: OpLockdown, Lockdown: &wing.Lockdown{Active: true, Reason: "drill"}}))
 	assert.NoError(t, r.Err)
 	r, last := apply(encodeEvents(wings[0].events[5:]))
 	assert.Equal(t, ApplyResult{Committed: 7}, r)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -18,7 +16,7 @@ import (
 // membership, and keep enough voters.
 func (n *Node) lead() {
 	defer n.wg.Done()
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := n.cfg.Clock.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	var term chan struct{} // closed when the term ends
 	defer func() {
@@ -31,7 +29,7 @@ func (n *Node) lead() {
 		case <-n.stop:
 			return
 		case <-n.raft.LeaderCh():
-		case <-tick.C:
+		case <-tick.Chan():
 		}
 		leading := n.raft.State() == raft.Leader
 		switch {
@@ -58,7 +56,7 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 			stop()
 		}
 	}()
-	tick := time.NewTicker(time.Second)
+	tick := n.cfg.Clock.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		cfg, err := n.configuration()
@@ -87,7 +85,7 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 		select {
 		case <-done:
 			return
-		case <-tick.C:
+		case <-tick.Chan():
 		}
 	}
 }
@@ -175,13 +173,7 @@ func (n *Node) pull(ctx context.Context, wing, addr string) {
 		if pending != nil && proposed > after {
 			after, chained = proposed, true
 		}
-		var events []event.Event
-		var err error
-		if wing == n.cfg.Wing {
-			events, err = n.localAfter(ctx, after, time.Second)
-		} else {
-			events, err = n.fetchOutbox(ctx, addr, after)
-		}
+		events, err := n.outbox.read(ctx, wing, addr, after)
 		if err == nil && len(events) > 0 {
 			prev := head
 			if !chained {
@@ -255,43 +247,6 @@ func checkChain(wing string, after uint64, prev event.Hash, events []event.Event
 		prev = e.Hash
 	}
 	return nil
-}
-
-// localAfter returns local events after seq after, waiting up to wait for
-// the first one.
-func (n *Node) localAfter(ctx context.Context, after uint64, wait time.Duration) ([]event.Event, error) {
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for {
-		woken := n.local.wait()
-		events, err := n.cfg.Store.WingAfter(n.cfg.Wing, after, maxBatch)
-		if err != nil || len(events) > 0 {
-			return events, err
-		}
-		select {
-		case <-woken:
-		case <-deadline.C:
-			return nil, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-n.stop:
-			return nil, errStopped
-		}
-	}
-}
-
-var errStopped = errors.New("site: node stopped")
-
-// fetchOutbox asks a wing for its events after seq after.
-func (n *Node) fetchOutbox(ctx context.Context, addr string, after uint64) ([]event.Event, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	u := "https://" + addr + "/site/v1/outbox?" + url.Values{"after": {strconv.FormatUint(after, 10)}, "wait": {"1s"}}.Encode()
-	body, err := n.get(ctx, u, "application/octet-stream")
-	if err != nil {
-		return nil, err
-	}
-	return decodeEventList(body)
 }
 
 // get fetches a site API URL and returns the body of a 200 answer.

@@ -15,8 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-
-	"wingnode/appliance/store"
+	"github.com/jonboulle/clockwork"
 )
 
 // Config configures a Node.
@@ -29,7 +28,7 @@ type Config struct {
 	Dir string
 	// Store is the wing's event store: local events are read from it and
 	// committed events are ingested into it.
-	Store *store.Store
+	Store Store
 	// Stream carries raft between wings (mutual TLS, see sync/trust).
 	Stream raft.StreamLayer
 	// Advertise is this wing's site address (host:port) as other wings
@@ -56,6 +55,11 @@ type Config struct {
 	// IsolatedAfter is how long the wing may go without a leader before
 	// it reports itself isolated. Default 3 s.
 	IsolatedAfter time.Duration
+	// Clock times the node's own work: isolation, watching peers, moving a
+	// lost voter's vote, the leader's rounds and back-offs. Raft keeps real
+	// time, and so do the deadlines of requests to other wings. Default the
+	// real clock.
+	Clock clockwork.Clock
 }
 
 func (c Config) withDefaults() Config {
@@ -70,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IsolatedAfter <= 0 {
 		c.IsolatedAfter = 3 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
 	}
 	return c
 }
@@ -88,7 +95,7 @@ type Node struct {
 	wg      sync.WaitGroup
 	closing sync.Once
 
-	local  *signal // local events recorded
+	outbox *outbox // this wing's, and the leader's reader of every wing's
 	change *signal // the FSM applied entries
 
 	mu         sync.Mutex
@@ -115,13 +122,15 @@ func Start(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("site: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Log.With("wing", cfg.Wing), stop: make(chan struct{}), local: newSignal(), change: newSignal(), links: map[string]*link{}, leaderless: time.Now()}
+	n := &Node{cfg: cfg, log: cfg.Log.With("wing", cfg.Wing), stop: make(chan struct{}), change: newSignal(), links: map[string]*link{}, leaderless: cfg.Clock.Now()}
+	n.outbox = &outbox{wing: cfg.Wing, store: cfg.Store, recorded: newSignal(), stop: n.stop, clock: cfg.Clock, get: n.get}
 	f, err := newFSM(cfg.Store, n.log, n.stop)
 	if err != nil {
 		return nil, err
 	}
 	f.catchUp = n.catchUpTo
 	f.applied = n.change.fire
+	f.clock = cfg.Clock
 	n.fsm = f
 
 	path := filepath.Join(cfg.Dir, "raft.db")
@@ -202,10 +211,7 @@ func (n *Node) Close() error {
 
 // Recorded tells the node that local events were recorded, so a waiting
 // outbox pull answers at once.
-func (n *Node) Recorded() { n.local.fire() }
-
-// Raft exposes the raft node to tests and the bench.
-func (n *Node) Raft() *raft.Raft { return n.raft }
+func (n *Node) Recorded() { n.outbox.recorded.fire() }
 
 // signal wakes every waiter each time it fires.
 type signal struct {
@@ -231,10 +237,10 @@ func (s *signal) wait() <-chan struct{} {
 
 // sleep waits d or until the node stops; it reports whether to go on.
 func (n *Node) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
+	t := n.cfg.Clock.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-t.Chan():
 		return true
 	case <-ctx.Done():
 		return false

@@ -48,7 +48,7 @@ func (n *Node) leader() string {
 // site where to fetch what it lacks.
 func (n *Node) watchPeers() {
 	defer n.wg.Done()
-	tick := time.NewTicker(time.Second)
+	tick := n.cfg.Clock.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		n.noteLeader()
@@ -73,7 +73,7 @@ func (n *Node) watchPeers() {
 		select {
 		case <-n.stop:
 			return
-		case <-tick.C:
+		case <-tick.Chan():
 		case <-n.change.wait():
 			// Membership may have changed: look again promptly, but not
 			// more than every 100 ms.
@@ -114,7 +114,7 @@ func (n *Node) noteLeader() {
 	case has:
 		n.leaderless = time.Time{}
 	case n.leaderless.IsZero():
-		n.leaderless = time.Now()
+		n.leaderless = n.cfg.Clock.Now()
 	}
 }
 
@@ -126,7 +126,7 @@ func (n *Node) probe(wing, addr string) {
 	if err == nil {
 		err = json.Unmarshal(body, &h)
 	}
-	now := time.Now()
+	now := n.cfg.Clock.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	l := n.links[wing]
@@ -153,7 +153,7 @@ func (n *Node) healthy(wing string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	l := n.links[wing]
-	return l != nil && l.up && time.Since(l.lastSeen) < 5*time.Second
+	return l != nil && l.up && n.cfg.Clock.Since(l.lastSeen) < 5*time.Second
 }
 
 // lostFor reports whether a wing has been unreachable for at least d.
@@ -161,7 +161,7 @@ func (n *Node) lostFor(wing string, d time.Duration) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	l := n.links[wing]
-	return l != nil && !l.up && time.Since(l.since) >= d
+	return l != nil && !l.up && n.cfg.Clock.Since(l.since) >= d
 }
 
 // catchUpFromPeers fetches committed events from a peer that has applied
@@ -301,7 +301,7 @@ func decodeCommits(b []byte) ([]store.Commit, error) {
 		}
 		e, err := event.Unmarshal(b[12+k : 12+k+int(l)])
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadEntry, err)
+			return nil, fmt.Errorf("%w: %w", errBadEntry, err)
 		}
 		c.Event = e
 		out = append(out, c)
@@ -343,10 +343,31 @@ type WingStatus struct {
 	Wing      string
 	Local     bool
 	Reachable bool
+	// Link says the same as Local and Reachable in one word: LinkLocal,
+	// LinkConnected or LinkUnreachable.
+	Link      string `json:"link"`
 	Voter     bool
 	Committed uint64
 	Held      uint64
 	LastSeen  time.Time
+}
+
+// The link states of a WingStatus.
+const (
+	LinkLocal       = "local"       // the wing asked
+	LinkConnected   = "connected"   // it answered the last probe
+	LinkUnreachable = "unreachable" // it did not, or has not been probed yet
+)
+
+// linkState is the one place where Local and Reachable become a Link.
+func linkState(local, reachable bool) string {
+	switch {
+	case local:
+		return LinkLocal
+	case reachable:
+		return LinkConnected
+	}
+	return LinkUnreachable
 }
 
 // Status returns this wing's view of its site.
@@ -367,7 +388,7 @@ func (n *Node) Status() Status {
 		s.Waiting = h - c
 	}
 	n.mu.Lock()
-	if !n.leaderless.IsZero() && time.Since(n.leaderless) >= n.cfg.IsolatedAfter {
+	if !n.leaderless.IsZero() && n.cfg.Clock.Since(n.leaderless) >= n.cfg.IsolatedAfter {
 		s.Isolated, s.IsolatedSince = true, n.leaderless
 	}
 	links := make(map[string]link, len(n.links))
@@ -393,6 +414,7 @@ func (n *Node) Status() Status {
 				s.Reachable++
 			}
 		}
+		ws.Link = linkState(ws.Local, ws.Reachable)
 		s.Wings = append(s.Wings, ws)
 	}
 	sortWings(s.Wings)

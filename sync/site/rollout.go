@@ -5,65 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+
+	"wingnode/appliance/api"
+	"wingnode/firmware"
 )
 
-// Rollout is a firmware update going round the site: site IT uploads a
-// signed bundle to one wing, which holds it for the others; the wings
-// install it one at a time in Order, the first alone, each reporting
-// before the next starts; the first failure stops it.
-type Rollout struct {
-	// Build and Display are the bundle's version and its name for people.
-	Build   uint64 `json:"build"`
-	Display string `json:"display,omitempty"`
-	// Digest is the SHA-256 of the whole bundle (hex), and Size its length
-	// in bytes: wings fetch it by digest and check both.
-	Digest string `json:"digest"`
-	Size   int64  `json:"size"`
-	// Holder is the wing site IT uploaded the bundle to.
-	Holder string `json:"holder"`
-	// Order is the wings in the order they install: first one wing on its
-	// own, then the rest.
-	Order []string `json:"order"`
-	// Done lists the wings that run the build, confirmed, in order.
-	Done []string `json:"done"`
-	// Stopped says why the rollout stopped before every wing had the
-	// build: the wing that failed and why, or site IT's stop.
-	Stopped string `json:"stopped,omitempty"`
-}
-
-// Next returns the wing whose turn it is, "" when the rollout finished or
-// stopped.
-func (r *Rollout) Next() string {
-	if r == nil || r.Stopped != "" || len(r.Done) >= len(r.Order) {
-		return ""
-	}
-	return r.Order[len(r.Done)]
-}
-
-// State is "running", "finished" or "stopped".
-func (r *Rollout) State() string {
-	switch {
-	case r.Stopped != "":
-		return "stopped"
-	case len(r.Done) >= len(r.Order):
-		return "finished"
-	}
-	return "running"
-}
-
-// Holders lists the wings that hold the bundle: the one it was uploaded to
-// and those that installed it.
-func (r *Rollout) Holders() []string {
-	out := []string{r.Holder}
-	for _, w := range r.Done {
-		if w != r.Holder {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-func (r *Rollout) clone() *Rollout {
+// cloneRollout copies r, for a command that replaces the agreed rollout.
+func cloneRollout(r *firmware.Rollout) *firmware.Rollout {
 	c := *r
 	c.Order, c.Done = slices.Clone(r.Order), slices.Clone(r.Done)
 	return &c
@@ -92,7 +40,7 @@ func (a *Agreed) applyRollout(c Command) error {
 			}
 			return fmt.Errorf("site: the rollout of build %d is still going (next: wing %s); stop it first", cur.Build, cur.Next())
 		}
-		next := r.clone()
+		next := cloneRollout(r)
 		next.Done, next.Stopped = nil, ""
 		a.Rollout = next
 	case OpRolloutReport:
@@ -103,7 +51,7 @@ func (a *Agreed) applyRollout(c Command) error {
 		if cur.Next() != c.Wing {
 			return fmt.Errorf("site: wing %s reports build %d out of turn (next: %q)", c.Wing, c.Build, cur.Next())
 		}
-		next := cur.clone()
+		next := cloneRollout(cur)
 		if c.Reason == "" {
 			next.Done = append(next.Done, c.Wing)
 		} else {
@@ -115,7 +63,7 @@ func (a *Agreed) applyRollout(c Command) error {
 		if cur.Next() == "" {
 			return fmt.Errorf("site: no rollout is going")
 		}
-		next := cur.clone()
+		next := cloneRollout(cur)
 		next.Stopped = "stopped by site IT"
 		if c.Reason != "" {
 			next.Stopped += ": " + c.Reason
@@ -129,7 +77,7 @@ func (a *Agreed) applyRollout(c Command) error {
 func (n *Node) PeersOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := n.cfg.PeerWing(r); err != nil {
-			httpError(w, http.StatusUnauthorized, "a site certificate is needed: "+err.Error())
+			api.WriteError(w, http.StatusUnauthorized, "a site certificate is needed: "+err.Error())
 			return
 		}
 		h.ServeHTTP(w, r)

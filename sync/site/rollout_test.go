@@ -6,13 +6,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"wingnode/firmware"
 )
 
 func TestRolloutCommands(t *testing.T) {
 	a := Agreed{Wings: map[string]WingRecord{"A": {Addr: "a:1"}, "B": {Addr: "b:1"}, "C": {Addr: "c:1"}, "D": {Addr: "d:1", Removed: true}}}
 	digest := strings.Repeat("ab", 32)
 	start := func(build uint64, digest string, order ...string) error {
-		return a.apply(Command{Op: OpRolloutStart, Rollout: &Rollout{Build: build, Digest: digest, Size: 10, Holder: "A", Order: order}})
+		return a.apply(Command{Op: OpRolloutStart, Rollout: &firmware.Rollout{Build: build, Digest: digest, Size: 10, Holder: "A", Order: order}})
 	}
 	report := func(wing string, build uint64, reason string) error {
 		return a.apply(Command{Op: OpRolloutReport, Wing: wing, Build: build, Reason: reason})

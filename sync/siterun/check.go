@@ -136,7 +136,7 @@ func read(id, path string, upto map[string]uint64) (h held, err error) {
 	defer st.Close()
 	h.events = map[event.ID]event.Event{}
 	state := wing.New()
-	err = st.Scan(0, func(r store.Record) error {
+	err = st.Scan(0, func(r event.Record) error {
 		if _, dup := h.events[r.Event.ID()]; dup {
 			return fmt.Errorf("event %s stored twice", r.Event.ID())
 		}

@@ -253,7 +253,10 @@ func (s *Site) waitLeads(ctx context.Context, id string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("siterun: wing %s does not lead its new site (%v): %w", id, err, ctx.Err())
+			if err == nil {
+				err = fmt.Errorf("it follows %q", st.Leader)
+			}
+			return fmt.Errorf("siterun: wing %s does not lead its new site (%w): %w", id, err, ctx.Err())
 		case <-s.wings[id].Exited():
 			return fmt.Errorf("siterun: wing %s %w", id, errExited)
 		case <-time.After(50 * time.Millisecond):

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 )
 
 // Watcher follows every wing's event log through its API while the site
@@ -41,7 +40,7 @@ func (wt *Watcher) follow(ctx context.Context, w *Wing) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	for ctx.Err() == nil {
 		var page struct {
-			Records []store.Record `json:"records"`
+			Records []event.Record `json:"records"`
 			Next    uint64         `json:"next"`
 		}
 		resp, err := client.Get(fmt.Sprintf("%s/api/v1/events/tail?after=%d&limit=1000", w.Screens, after))

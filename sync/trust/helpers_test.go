@@ -43,7 +43,7 @@ func serve(t *testing.T, id *Identity, enrol http.Handler, dial DialFunc) *wingS
 		io.WriteString(w, wing)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(sl.HTTP())
+	go sl.Serve(srv)
 	t.Cleanup(func() {
 		srv.Close()
 		sl.Close()

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/big"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -38,9 +39,9 @@ func Routes(routes map[string]string) DialFunc {
 
 // SiteListener splits one TCP listener into raft and HTTP by ALPN, after a
 // TLS 1.3 handshake that verifies any client certificate against the site CA
-// and the revocation check. Raft requires a client certificate; HTTP does
-// not, so a new wing can enrol (handlers other than enrolment call
-// PeerWing).
+// and the revocation check. Raft requires a client certificate; HTTP (see
+// Serve) does not, so a new wing can enrol (handlers other than enrolment
+// call PeerWing).
 type SiteListener struct {
 	ln   net.Listener
 	id   *Identity
@@ -91,7 +92,6 @@ func (s *SiteListener) serverConfig() *tls.Config {
 			if _, err := s.id.verify(cs.PeerCertificates, x509.ExtKeyUsageClientAuth); err != nil {
 				return fmt.Errorf("trust: site peer refused: %w", err)
 			}
-			register(cs.PeerCertificates[0], s.id)
 			return nil
 		},
 	}
@@ -166,11 +166,22 @@ func (s *SiteListener) track(c *tls.Conn, serial *big.Int) (*siteConn, bool) {
 // only the raft side (raft's NetworkTransport closes it on shutdown).
 func (s *SiteListener) Raft() raft.StreamLayer { return raftLayer{s} }
 
-// HTTP is the listener for the site HTTP API: connections that negotiated
-// http/1.1 or no ALPN. They are *tls.Conn, so http.Server fills
-// Request.TLS. A client certificate is optional here; see PeerWing. Its
-// Close stops only the HTTP side.
-func (s *SiteListener) HTTP() net.Listener { return s.http }
+// Serve serves the site HTTP API with srv on the SiteListener's HTTP side:
+// connections that negotiated http/1.1 or no ALPN. They are *tls.Conn, so
+// srv fills Request.TLS; a client certificate is optional here (see
+// PeerWing). Serve sets srv.ConnContext, keeping any it had, so that each
+// connection carries the check it passed; it returns when srv is shut down
+// or the SiteListener closed, like http.Server.Serve.
+func (s *SiteListener) Serve(srv *http.Server) error {
+	next := srv.ConnContext
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if next != nil {
+			ctx = next(ctx, c)
+		}
+		return context.WithValue(ctx, checkedBy{}, s.id)
+	}
+	return srv.Serve(s.http)
+}
 
 // Close stops accepting, closes both sides and every open raft connection.
 // It does not close HTTP connections already handed out; the http.Server

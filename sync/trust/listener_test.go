@@ -3,6 +3,7 @@ package trust
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +84,12 @@ func TestOtherCARefused(t *testing.T) {
 	// And a plain request without TLS state at all.
 	if _, err := PeerWing(&http.Request{}); !errors.Is(err, ErrNoPeer) {
 		t.Fatalf("PeerWing without TLS: %v", err)
+	}
+	// A site certificate on a connection that no site listener checked:
+	// the check belongs to the connection, not to the certificate.
+	unchecked := &http.Request{TLS: &tls.ConnectionState{PeerCertificates: []*x509.Certificate{b.id.Certificate()}}}
+	if _, err := PeerWing(unchecked); !errors.Is(err, ErrNoPeer) {
+		t.Fatalf("PeerWing on a connection no site listener accepted: %v", err)
 	}
 }
 
@@ -293,7 +300,7 @@ func TestSiteListenerClose(t *testing.T) {
 	sl := Listen(ln, s.identity(t, "A"), nil)
 	errs := make(chan error, 2)
 	go func() { _, err := sl.Raft().Accept(); errs <- err }()
-	go func() { _, err := sl.HTTP().Accept(); errs <- err }()
+	go func() { _, err := sl.http.Accept(); errs <- err }()
 	if err := sl.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"wingnode/appliance"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wingtest"
 )
 
@@ -49,8 +48,6 @@ var benches = []bench{
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var realClock = clockwork.NewRealClock()
-
-type storeRecord = store.Record
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == rssChildArg {

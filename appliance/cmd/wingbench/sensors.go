@@ -91,7 +91,7 @@ func settled(a *wingtest.Wing, doors int) error {
 
 func doorEvents(a *wingtest.Wing) (int, error) {
 	n := 0
-	err := a.Store().Scan(0, func(r storeRecord) error {
+	err := a.Store().Scan(0, func(r event.Record) error {
 		if r.Event.Kind == event.DoorOpened || r.Event.Kind == event.DoorClosed {
 			n++
 		}
