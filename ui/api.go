@@ -333,7 +333,7 @@ func apiQuery(q url.Values) (event.Query, error) {
 	for _, k := range q["kind"] {
 		kind, err := event.ParseKind(k)
 		if err != nil {
-			return sq, fmt.Errorf("kind: %q is not a kind of event; use one of %v", k, event.Kinds)
+			return sq, fmt.Errorf("kind: %q is not a kind of event; use one of %v", k, event.Kinds())
 		}
 		sq.Kinds = append(sq.Kinds, kind)
 	}

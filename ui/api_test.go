@@ -387,7 +387,7 @@ func TestOpenAPIKeepsInStep(t *testing.T) {
 	b, err := os.ReadFile("../docs/openapi.yaml")
 	require.NoError(t, err)
 	doc := string(b)
-	for _, k := range event.Kinds {
+	for _, k := range event.Kinds() {
 		assert.Contains(t, doc, "\n        - "+string(k)+"\n", "the Kind enum lists %s", k)
 	}
 	for _, p := range []string{

@@ -203,7 +203,7 @@ type lockdownConfirmPage struct {
 // clockTimeNear formats t for a banner: the time of day when t is on the
 // same day as now, and the date too when it is not. Empty when unknown.
 func clockTimeNear(t, now time.Time) string {
-	if t.IsZero() || t.Before(event.TrustFloor) {
+	if !event.Trusted(t) {
 		return ""
 	}
 	lt, ln := t.In(time.Local), now.In(time.Local)

@@ -79,7 +79,7 @@ type since struct {
 func sinceOf(at, now time.Time) since {
 	// A wall time before the trust floor comes from an unset clock: its age
 	// would be decades of nonsense.
-	if at.IsZero() || at.Before(event.TrustFloor) {
+	if !event.Trusted(at) {
 		return since{}
 	}
 	return since{At: at, Text: formatAge(now.Sub(at))}

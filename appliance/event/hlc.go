@@ -33,10 +33,14 @@ func (h HLC) Compare(o HLC) int {
 // Time returns the wall-clock part as a time.
 func (h HLC) Time() time.Time { return time.Unix(0, h.WallNanos).UTC() }
 
-// TrustFloor is the earliest wall time the appliance believes: a board
-// without a real-time clock that boots into 1970 (or into its build date)
-// reads earlier than this until its time is set.
-var TrustFloor = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+// trustFloor is the earliest wall time the appliance believes, in Unix
+// seconds (2026-01-01 UTC): a board without a real-time clock that boots
+// into 1970 (or into its build date) reads earlier until its time is set.
+const trustFloor = 1767225600
+
+// Trusted reports whether t is at or after the earliest wall time the
+// appliance believes; a zero t is not.
+func Trusted(t time.Time) bool { return !t.Before(time.Unix(trustFloor, 0)) }
 
 // untrustedStep is how far the wall clock may stand behind the last reading
 // before the clock is no longer trusted.
@@ -61,7 +65,7 @@ func NewClock(now func() time.Time) *Clock {
 type Reading struct {
 	HLC     HLC
 	Wall    time.Time
-	Trusted bool // false when the wall clock is before TrustFloor or has jumped back
+	Trusted bool // false when the wall clock is before the trust floor (Trusted) or has jumped back
 }
 
 // Now returns a reading later than every reading and every observed HLC before it.
@@ -70,7 +74,7 @@ func (c *Clock) Now() Reading {
 	pt := wall.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	trusted := !wall.Before(TrustFloor) && pt >= c.last.WallNanos-int64(untrustedStep)
+	trusted := Trusted(wall) && pt >= c.last.WallNanos-int64(untrustedStep)
 	if pt > c.last.WallNanos {
 		c.last = HLC{WallNanos: pt}
 	} else {

@@ -55,21 +55,23 @@ const (
 )
 
 // Kinds lists every kind, in a stable order for filters and documentation.
-var Kinds = []Kind{
-	DoorOpened, DoorClosed, DoorLocked, DoorUnlocked,
-	AlarmRaised, AlarmAcknowledged, AlarmCleared,
-	InputFault, InputRestored, InputProven,
-	WalkTestStarted, WalkTestEnded,
-	ClimateCondition,
-	ApplianceStarted, ApplianceStopped,
+func Kinds() []Kind {
+	return []Kind{
+		DoorOpened, DoorClosed, DoorLocked, DoorUnlocked,
+		AlarmRaised, AlarmAcknowledged, AlarmCleared,
+		InputFault, InputRestored, InputProven,
+		WalkTestStarted, WalkTestEnded,
+		ClimateCondition,
+		ApplianceStarted, ApplianceStopped,
+	}
 }
 
 // ParseKind returns the Kind named s, or an error listing the valid kinds.
 func ParseKind(s string) (Kind, error) {
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if string(k) == s {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("event: unknown kind %q (want one of %v)", s, Kinds)
+	return "", fmt.Errorf("event: unknown kind %q (want one of %v)", s, Kinds())
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/datadir"
 	"wingnode/firmware"
 	"wingnode/sync/site"
@@ -123,7 +123,7 @@ func (u *Updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wingnode site IT"`)
 		}
-		writeFirmwareError(w, status, msg)
+		api.WriteError(w, status, msg)
 		return
 	}
 	switch {
@@ -138,9 +138,9 @@ func (u *Updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/api/v1/firmware/rollout/stop" && r.Method == http.MethodPost:
 		u.stopRollout(w, r)
 	case slices.Contains([]string{"/api/v1/firmware", "/api/v1/firmware/reboot", "/api/v1/firmware/rollout", "/api/v1/firmware/rollout/stop"}, r.URL.Path):
-		writeFirmwareError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here; see docs/openapi.yaml")
+		api.WriteError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed here; see docs/openapi.yaml")
 	default:
-		writeFirmwareError(w, http.StatusNotFound, r.URL.Path+" does not exist; see docs/openapi.yaml")
+		api.WriteError(w, http.StatusNotFound, r.URL.Path+" does not exist; see docs/openapi.yaml")
 	}
 }
 
@@ -172,7 +172,7 @@ func (u *Updates) status(w http.ResponseWriter) {
 	if !ok {
 		return
 	}
-	writeFirmwareJSON(w, http.StatusOK, u.view(d, s, ""))
+	api.WriteJSON(w, http.StatusOK, u.view(d, s, ""))
 }
 
 // load loads the device and its slot state, answering 503 when this
@@ -186,7 +186,7 @@ func (u *Updates) load(w http.ResponseWriter) (firmware.Device, firmware.Slots, 
 		}
 	}
 	u.cfg.Log.Warn("firmware endpoint: no update machinery", "err", err)
-	writeFirmwareError(w, http.StatusServiceUnavailable, fmt.Sprintf("this wing cannot install updates: %v (updates are installed on wingnode images only)", err))
+	api.WriteError(w, http.StatusServiceUnavailable, fmt.Sprintf("this wing cannot install updates: %v (updates are installed on wingnode images only)", err))
 	return d, firmware.Slots{}, false
 }
 
@@ -216,7 +216,7 @@ func (u *Updates) view(d firmware.Device, s firmware.Slots, msg string) firmware
 
 func (u *Updates) install(w http.ResponseWriter, r *http.Request) {
 	if !u.installing.TryLock() {
-		writeFirmwareError(w, http.StatusConflict, "another update is being installed; wait for it to finish")
+		api.WriteError(w, http.StatusConflict, "another update is being installed; wait for it to finish")
 		return
 	}
 	defer u.installing.Unlock()
@@ -228,7 +228,7 @@ func (u *Updates) install(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status := installStatus(err)
 		u.cfg.Log.Warn("firmware update refused", "from", r.RemoteAddr, "slot", slot, "status", status, "err", err)
-		writeFirmwareError(w, status, err.Error())
+		api.WriteError(w, status, err.Error())
 		return
 	}
 	sl := s.Slot(slot)
@@ -236,7 +236,7 @@ func (u *Updates) install(w http.ResponseWriter, r *http.Request) {
 	old := running.Slot(running.Active)
 	msg := fmt.Sprintf("installed build %d (%s) into slot %s. POST /api/v1/firmware/reboot to try it: it gets %d boots to pass its health check, else the wing goes back to build %d (%s)",
 		sl.Version, sl.Display, slot, sl.Tries, old.Version, old.Display)
-	writeFirmwareJSON(w, http.StatusOK, u.view(d, s, msg))
+	api.WriteJSON(w, http.StatusOK, u.view(d, s, msg))
 }
 
 // installStatus is the HTTP status for a refused bundle.
@@ -259,11 +259,11 @@ func installStatus(err error) int {
 
 func (u *Updates) rebootNow(w http.ResponseWriter) {
 	if u.cfg.Reboot == nil {
-		writeFirmwareError(w, http.StatusConflict, "this wingnode was not started by a wingnode image's init, so it cannot reboot the machine; restart it yourself")
+		api.WriteError(w, http.StatusConflict, "this wingnode was not started by a wingnode image's init, so it cannot reboot the machine; restart it yourself")
 		return
 	}
 	u.cfg.Log.Info("rebooting at site IT's request")
-	writeFirmwareJSON(w, http.StatusAccepted, map[string]string{"message": "rebooting; the screen answers again in about a minute"})
+	api.WriteJSON(w, http.StatusAccepted, map[string]string{"message": "rebooting; the screen answers again in about a minute"})
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -271,16 +271,4 @@ func (u *Updates) rebootNow(w http.ResponseWriter) {
 	if err := u.cfg.Reboot(); err != nil {
 		u.cfg.Log.Error("reboot", "err", err)
 	}
-}
-
-func writeFirmwareJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	// An error here means the client went away: nothing left to tell it.
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeFirmwareError(w http.ResponseWriter, status int, sentence string) {
-	writeFirmwareJSON(w, status, map[string]string{"error": sentence})
 }

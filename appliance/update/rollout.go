@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
 	"wingnode/firmware"
@@ -42,11 +43,11 @@ func validDigest(s string) bool {
 func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	m := u.cfg.Site()
 	if m == nil {
-		writeFirmwareError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute, or install on this wing alone with POST /api/v1/firmware")
+		api.WriteError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute, or install on this wing alone with POST /api/v1/firmware")
 		return
 	}
 	if !u.installing.TryLock() {
-		writeFirmwareError(w, http.StatusConflict, "another update is being installed or uploaded; wait for it to finish")
+		api.WriteError(w, http.StatusConflict, "another update is being installed or uploaded; wait for it to finish")
 		return
 	}
 	defer u.installing.Unlock()
@@ -60,7 +61,7 @@ func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status := installStatus(err)
 		u.cfg.Log.Warn("firmware rollout refused", "from", r.RemoteAddr, "status", status, "err", err)
-		writeFirmwareError(w, status, err.Error())
+		api.WriteError(w, status, err.Error())
 		return
 	}
 	st := m.Status()
@@ -85,7 +86,7 @@ func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, site.ErrNoSite) || ctx.Err() != nil {
 			status = http.StatusServiceUnavailable
 		}
-		writeFirmwareError(w, status, "the site did not agree to the rollout: "+err.Error())
+		api.WriteError(w, status, "the site did not agree to the rollout: "+err.Error())
 		return
 	}
 	u.cfg.Log.Info("firmware rollout started", "build", man.Version, "display", man.Display, "order", strings.Join(order, ","))
@@ -94,7 +95,7 @@ func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	if len(order) == 1 {
 		msg = fmt.Sprintf("rolling build %d (%s) out to this wing, the only one of its site", man.Version, man.Display)
 	}
-	writeFirmwareJSON(w, http.StatusAccepted, u.view(d, s, msg))
+	api.WriteJSON(w, http.StatusAccepted, u.view(d, s, msg))
 }
 
 // keepBundle writes a bundle from r into the bundles folder under its
@@ -147,28 +148,28 @@ func dropOtherBundles(data datadir.Dir, keep string) {
 func (u *Updates) stopRollout(w http.ResponseWriter, r *http.Request) {
 	m := u.cfg.Site()
 	if m == nil {
-		writeFirmwareError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute")
+		api.WriteError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute")
 		return
 	}
 	var req struct {
 		Reason string `json:"reason"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		writeFirmwareError(w, http.StatusBadRequest, "the body must be empty or {\"reason\": \"...\"}")
+		api.WriteError(w, http.StatusBadRequest, "the body must be empty or {\"reason\": \"...\"}")
 		return
 	}
 	if len(req.Reason) > event.MaxNote {
-		writeFirmwareError(w, http.StatusBadRequest, fmt.Sprintf("reason: at most %d characters", event.MaxNote))
+		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("reason: at most %d characters", event.MaxNote))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
 	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStop, Reason: req.Reason}); err != nil {
-		writeFirmwareError(w, http.StatusConflict, "the site did not stop a rollout: "+err.Error())
+		api.WriteError(w, http.StatusConflict, "the site did not stop a rollout: "+err.Error())
 		return
 	}
 	u.cfg.Log.Info("firmware rollout stopped by site IT")
-	writeFirmwareJSON(w, http.StatusOK, map[string]string{"message": "the rollout is stopped; wings that installed the build keep it"})
+	api.WriteJSON(w, http.StatusOK, map[string]string{"message": "the rollout is stopped; wings that installed the build keep it"})
 }
 
 // ServeBundle serves the kept bundle of a rollout to the other wings, on
