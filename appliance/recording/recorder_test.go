@@ -1,0 +1,106 @@
+package recording
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wingnode/appliance/config"
+	"wingnode/appliance/event"
+	"wingnode/appliance/store"
+	"wingnode/appliance/wing"
+	"wingnode/sensors"
+)
+
+// refusing is a real store that refuses every event while full is set,
+// as a full disk would.
+type refusing struct {
+	*store.Store
+	full atomic.Bool
+}
+
+var errFull = errors.New("no space left on device")
+
+func (r *refusing) Submit(ctx context.Context, d event.Draft) (*store.Pending, error) {
+	if r.full.Load() {
+		return nil, errFull
+	}
+	return r.Store.Submit(ctx, d)
+}
+
+func (r *refusing) Append(ctx context.Context, d event.Draft) (event.Record, error) {
+	if r.full.Load() {
+		return event.Record{}, errFull
+	}
+	return r.Store.Append(ctx, d)
+}
+
+// TestRefusedEventsAreHeldInOrderAndStoredLater: while the store refuses,
+// observed events are held, recording reports that it has stopped, and
+// later events queue behind the held ones; once the store takes events
+// again they are stored in the order observed, with when they were
+// observed, and recording is reported again.
+func TestRefusedEventsAreHeldInOrderAndStoredLater(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "wing.db"), store.Options{Wing: "A"})
+	require.NoError(t, err)
+	defer st.Close()
+	disk := &refusing{Store: st}
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	state := wing.New()
+	var mu sync.Mutex
+	r := New(Config{Wing: config.Wing{ID: "A"}, Store: disk, Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Read: func(f func(*wing.State)) { mu.Lock(); defer mu.Unlock(); f(state) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx, make(chan sensors.Reading)) }()
+	defer func() { cancel(); <-done }()
+
+	disk.full.Store(true)
+	r.Record(ctx, event.Draft{Kind: event.DoorOpened, Subject: "A1-01"})
+	require.Error(t, r.Recording(), "recording has stopped")
+	assert.ErrorIs(t, r.Recording(), errFull, "and says why")
+	assert.Equal(t, 1, r.Held())
+
+	disk.full.Store(false)
+	r.Record(ctx, event.Draft{Kind: event.DoorClosed, Subject: "A1-01"}) // queues behind the held one
+	assert.Equal(t, 2, r.Held(), "a later event waits behind the held one, so the order holds")
+	require.Error(t, r.Recording(), "still stopped until the backlog is stored")
+
+	require.Eventually(t, func() bool {
+		clock.Advance(time.Second) // storeHeld tries each second
+		return r.Held() == 0
+	}, 5*time.Second, 10*time.Millisecond)
+	recs, err := st.Tail(0, 10)
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	assert.Equal(t, event.DoorOpened, recs[0].Event.Kind)
+	assert.Equal(t, event.DoorClosed, recs[1].Event.Kind)
+	assert.Equal(t, "2026-12-01T10:00:00Z", recs[0].Event.Data["observed_at"], "when it was observed, not stored")
+	assert.Equal(t, event.SystemActor, recs[0].Event.Actor)
+	assert.NoError(t, r.Recording(), "recording again")
+}
+
+// TestAPressRaisesOnceUntilFolded: a second press of a point whose raise
+// is on its way to the store raises nothing; once folded, the active
+// alarm holds further presses off.
+func TestAPressRaisesOnceUntilFolded(t *testing.T) {
+	state := wing.New()
+	r := New(Config{Wing: config.Wing{ID: "A"}, Read: func(f func(*wing.State)) { f(state) }})
+	require.True(t, r.claimRaise("A1-01-CALL"))
+	assert.False(t, r.claimRaise("A1-01-CALL"), "pending")
+	raised := event.Event{Wing: "A", Seq: 1, Kind: event.AlarmRaised, Subject: "A1-01-CALL", Data: map[string]string{"priority": "2"}}
+	state.Fold(raised)
+	r.Committed([]event.Record{{Pos: 1, Event: raised}})
+	assert.False(t, r.claimRaise("A1-01-CALL"), "active")
+	assert.True(t, r.claimRaise("A1-02-CALL"), "another point raises")
+}
