@@ -23,8 +23,10 @@ import (
 	"wingnode/appliance/officer"
 	"wingnode/appliance/picture"
 	"wingnode/appliance/recording"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/store"
 	"wingnode/appliance/update"
+	"wingnode/appliance/wing"
 	"wingnode/firmware"
 	"wingnode/sensors"
 	"wingnode/sensors/scenario"
@@ -171,7 +173,7 @@ func New(cfg Config) (*Appliance, error) {
 	a.recording = recording.New(recording.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock, Log: a.log})
 	a.hardware = hardware.New(hardware.Config{Wing: layout, Record: a.recording.Record, Read: a.picture.Read,
 		Clock: cfg.Clock, Log: a.log, PinByName: cfg.PinByName, OpenI2C: cfg.OpenI2C, ClimateInterval: cfg.ClimateInterval})
-	a.panel = officer.New(officer.Config{Wing: layout.ID, Store: st, Read: a.picture.Read, Clock: cfg.Clock,
+	a.panel = officer.New(officer.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock,
 		Site: func() officer.Site {
 			if m := a.member.Load(); m != nil {
 				return m
@@ -238,7 +240,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	guard := a.hardware.Guard // a panic in any of these puts the annunciators in their safe state first
 	if a.sim != nil && a.cfg.SimulatedActivity {
-		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log) }))
+		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log, a.simulatedRegime(ctx)) }))
 	}
 	readings := make(chan sensors.Reading, 1024)
 	wg.Go(func() { a.hardware.Run(ctx, readings) })
@@ -266,6 +268,18 @@ func (a *Appliance) Run(ctx context.Context) error {
 	a.log.Info("wing appliance stopped", "wing", a.layout.ID)
 	return err
 }
+
+// simulatedRegime sets the wing's regime for a scenario, as the simulated
+// wing's supervisor.
+func (a *Appliance) simulatedRegime(ctx context.Context) func(string) error {
+	return func(regime string) error {
+		return a.panel.SetRegime(ctx, roster.Actor{ID: SimulatedSupervisor, Role: roster.Supervisor}, wing.Regime(regime))
+	}
+}
+
+// SimulatedSupervisor is the actor of the regime changes the simulated
+// wing's scenario makes.
+const SimulatedSupervisor = "simulated-supervisor"
 
 func (a *Appliance) memberConfig() member.Config {
 	sc := a.cfg.Site

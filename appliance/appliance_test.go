@@ -15,6 +15,7 @@ import (
 
 	"wingnode/appliance"
 	"wingnode/appliance/event"
+	"wingnode/appliance/officer"
 	"wingnode/appliance/wing"
 	"wingnode/appliance/wingtest"
 )
@@ -73,17 +74,30 @@ func TestCellCallRaisesOnceAndOfficersAcknowledgeAndResolve(t *testing.T) {
 	assert.Equal(t, "cell-call", a.PointKind)
 	assert.Equal(t, 2, a.Priority)
 
-	require.NoError(t, r.Acknowledge(ctx, a.ID, "officer-4471"))
-	require.NoError(t, r.Acknowledge(ctx, a.ID, "officer-9"), "acknowledging twice is harmless")
-	assert.Equal(t, "officer-4471", r.State().Alarms[a.ID].Acknowledged.By)
-	require.NoError(t, r.Clear(ctx, a.ID, "officer-4471", "cell checked, prisoner well"))
-	assert.Empty(t, r.State().ActiveAlarms())
-	require.ErrorIs(t, r.Clear(ctx, a.ID, "officer-4471", ""), wing.ErrAlarmCleared)
-	require.ErrorIs(t, r.Acknowledge(ctx, event.ID{Wing: "A", Seq: 99999}, "officer-1"), wing.ErrNoSuchAlarm)
-	require.Error(t, r.Acknowledge(ctx, a.ID, ""), "an officer must be named")
-
-	// Released and pressed again after clearing: a new alarm.
+	o, other := wingtest.Officer("4471"), wingtest.Officer("9")
+	require.ErrorIs(t, r.Resolve(ctx, a.ID, o, "assistance-given", ""), wing.ErrNotAcknowledged, "acknowledge first")
+	require.NoError(t, r.Acknowledge(ctx, a.ID, o))
+	require.NoError(t, r.Acknowledge(ctx, a.ID, other), "acknowledging twice is harmless")
+	assert.Equal(t, "4471", r.State().Alarms[a.ID].Acknowledged.By)
 	r.Set(t, "A2-03-CALL", false)
+	require.ErrorIs(t, r.Attend(ctx, a.ID, o), wing.ErrAttendAtSource, "a cell call is not attended from the panel")
+	require.ErrorIs(t, r.Resolve(ctx, a.ID, o, "assistance-given", ""), wing.ErrNotAttended, "nor resolved before it is attended at the door")
+	assert.True(t, r.State().Alarms[a.ID].Active(), "the call latches though its button is released")
+
+	r.Set(t, "A2-03-CALL#reset", true) // the officer turns the reset key at the cell door
+	r.Eventually(t, "attended at the door", func(s *wing.State) bool { return s.Alarms[a.ID].Attended != nil })
+	att := r.State().Alarms[a.ID].Attended
+	assert.Equal(t, wing.AttendedAtReset, att.How)
+	assert.Equal(t, "A2-03", att.Where)
+	r.Set(t, "A2-03-CALL#reset", false)
+	require.ErrorIs(t, r.Resolve(ctx, a.ID, o, "cake", ""), officer.ErrBadInput, "an outcome from the wing's list")
+	require.NoError(t, r.Resolve(ctx, a.ID, o, "assistance-given", "cell checked, prisoner well"))
+	assert.Empty(t, r.State().ActiveAlarms())
+	assert.Equal(t, "assistance-given", r.State().Alarms[a.ID].Resolved.Outcome)
+	require.ErrorIs(t, r.Resolve(ctx, a.ID, o, "assistance-given", ""), wing.ErrAlarmResolved)
+	require.ErrorIs(t, r.Acknowledge(ctx, event.ID{Wing: "A", Seq: 99999}, o), wing.ErrNoSuchAlarm)
+
+	// Pressed again after resolving: a new alarm.
 	r.Set(t, "A2-03-CALL", true)
 	r.Eventually(t, "second alarm", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
 	assert.NotEqual(t, a.ID, r.State().ActiveAlarms()[0].ID)

@@ -81,11 +81,11 @@ func TestAnnunciatorsFollowTheAlarms(t *testing.T) {
 	require.Eventually(t, func() bool { return level("OUT_A_SOUNDER") == gpio.High && level("OUT_A_STROBE") == gpio.High },
 		5*time.Second, 5*time.Millisecond, "a staff alarm sounds continuously and strobes")
 	alarm := r.State().ActiveAlarms()[0]
-	require.NoError(t, r.Acknowledge(t.Context(), alarm.ID, "officer-3"))
+	require.NoError(t, r.Acknowledge(t.Context(), alarm.ID, wingtest.Officer("3")))
 	require.Eventually(t, func() bool { return level("OUT_A_SOUNDER") == gpio.Low && level("OUT_A_STROBE") == gpio.High },
 		5*time.Second, 5*time.Millisecond, "acknowledged: silenced, still strobing")
-	require.NoError(t, r.Clear(t.Context(), alarm.ID, "officer-3", ""))
-	require.Eventually(t, func() bool { return level("OUT_A_STROBE") == gpio.Low }, 5*time.Second, 5*time.Millisecond, "cleared: strobe off")
+	require.NoError(t, r.Resolve(t.Context(), alarm.ID, wingtest.Officer("3"), "false-alarm", ""))
+	require.Eventually(t, func() bool { return level("OUT_A_STROBE") == gpio.Low }, 5*time.Second, 5*time.Millisecond, "resolved: strobe off")
 
 	require.NoError(t, r.Stop())
 	for _, pin := range []string{"OUT_A_SOUNDER", "OUT_A_STROBE", "OUT_A_PANEL"} {

@@ -12,6 +12,8 @@ import (
 	"wingnode/appliance"
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/officer"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 	"wingnode/appliance/wingtest"
 )
@@ -69,9 +71,10 @@ func TestDoorOpenWhileLockedRaisesForcedAlarm(t *testing.T) {
 func TestWalkTestProvesInputsWithoutRaisingCellCalls(t *testing.T) {
 	r := startLocked(t)
 	ctx := context.Background()
-	require.Error(t, r.StartWalkTest(ctx, "", 0), "an officer must be named")
-	require.Error(t, r.StartWalkTest(ctx, "officer-1", 5*time.Hour), "too long")
-	require.NoError(t, r.StartWalkTest(ctx, "officer-12", 10*time.Minute))
+	require.ErrorIs(t, r.StartWalkTest(ctx, roster.Actor{}, 0, wing.WalkTestPoints{}), officer.ErrNotAllowed, "a supervisor must be signed in")
+	require.ErrorIs(t, r.StartWalkTest(ctx, wingtest.Officer("12"), 0, wing.WalkTestPoints{}), officer.ErrNotAllowed, "an officer may not")
+	require.ErrorIs(t, r.StartWalkTest(ctx, wingtest.Supervisor("12"), 5*time.Hour, wing.WalkTestPoints{}), officer.ErrBadInput, "too long")
+	require.NoError(t, r.StartWalkTest(ctx, wingtest.Supervisor("officer-12"), 10*time.Minute, wing.WalkTestPoints{}))
 	w := r.State().WalkTests["L"]
 	require.True(t, w.Running(time.Now()))
 	assert.Equal(t, "officer-12", w.By)
@@ -95,7 +98,7 @@ func TestWalkTestProvesInputsWithoutRaisingCellCalls(t *testing.T) {
 	r.Set(t, "L1-01-CALL", true)
 	assert.Equal(t, []event.Kind{event.InputProven}, kindsOf(t, r, "L1-01-CALL"))
 
-	require.NoError(t, r.EndWalkTest(ctx, "officer-12"))
+	require.NoError(t, r.EndWalkTest(ctx, wingtest.Supervisor("officer-12")))
 	require.False(t, r.State().WalkTests["L"].Running(time.Now()))
 	r.Set(t, "L1-01-CALL", false)
 	r.Set(t, "L1-01-CALL", true)

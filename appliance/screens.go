@@ -10,6 +10,7 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 	"wingnode/sync/site"
 	"wingnode/ui"
@@ -37,24 +38,36 @@ func (s screens) Subscribe() (<-chan event.Event, func()) { return s.a.picture.S
 
 func (s screens) Recording() error { return s.a.recording.Recording() }
 
-func (s screens) Acknowledge(ctx context.Context, id event.ID, officer string) error {
-	return s.a.panel.Acknowledge(ctx, id, officer)
+func (s screens) Acknowledge(ctx context.Context, id event.ID, by roster.Actor) error {
+	return s.a.panel.Acknowledge(ctx, id, by)
 }
 
-func (s screens) Clear(ctx context.Context, id event.ID, officer, note string) error {
-	return s.a.panel.Clear(ctx, id, officer, note)
+func (s screens) Attend(ctx context.Context, id event.ID, by roster.Actor) error {
+	return s.a.panel.Attend(ctx, id, by)
 }
 
-func (s screens) StartWalkTest(ctx context.Context, officer string, d time.Duration) error {
-	return s.a.panel.StartWalkTest(ctx, officer, d)
+func (s screens) Resolve(ctx context.Context, id event.ID, by roster.Actor, outcome, note string) error {
+	return s.a.panel.Resolve(ctx, id, by, outcome, note)
 }
 
-func (s screens) EndWalkTest(ctx context.Context, officer string) error {
-	return s.a.panel.EndWalkTest(ctx, officer)
+func (s screens) CloseRemotely(ctx context.Context, id event.ID, by roster.Actor, reason string) error {
+	return s.a.panel.CloseRemotely(ctx, id, by, reason)
 }
 
-func (s screens) SetLockdown(ctx context.Context, officer string, active bool, reason string) error {
-	err := s.a.panel.SetLockdown(ctx, officer, active, reason)
+func (s screens) StartWalkTest(ctx context.Context, by roster.Actor, d time.Duration, points wing.WalkTestPoints) error {
+	return s.a.panel.StartWalkTest(ctx, by, d, points)
+}
+
+func (s screens) EndWalkTest(ctx context.Context, by roster.Actor) error {
+	return s.a.panel.EndWalkTest(ctx, by)
+}
+
+func (s screens) SetRegime(ctx context.Context, by roster.Actor, regime wing.Regime) error {
+	return s.a.panel.SetRegime(ctx, by, regime)
+}
+
+func (s screens) SetLockdown(ctx context.Context, by roster.Actor, active bool, reason string) error {
+	err := s.a.panel.SetLockdown(ctx, by, active, reason)
 	if errors.Is(err, site.ErrNoSite) {
 		return fmt.Errorf("%w: %w", ui.ErrSiteUnreachable, err)
 	}

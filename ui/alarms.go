@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 )
 
@@ -42,13 +43,23 @@ func checkNote(note string) error {
 	return nil
 }
 
-// act records the officer's step. The actor is always the configured
-// officer: a name sent by the browser would be unverified.
-func (s *Server) act(ctx context.Context, action alarmActionKind, id event.ID, note string) error {
+// actor is who acts through the request. Until officers sign in, it is
+// the configured officer, as a supervisor: a name sent by the browser
+// would be unverified.
+func (s *Server) actor(*http.Request) (roster.Actor, bool) {
+	return roster.Actor{ID: s.opt.Officer, Role: roster.Supervisor}, true
+}
+
+// act records the officer's step. Resolving takes the outcome chosen, or
+// the wing's first outcome when none was.
+func (s *Server) act(ctx context.Context, by roster.Actor, action alarmActionKind, id event.ID, outcome, note string) error {
 	if action == actionAcknowledge {
-		return s.wing.Acknowledge(ctx, id, s.opt.Officer)
+		return s.wing.Acknowledge(ctx, id, by)
 	}
-	return s.wing.Clear(ctx, id, s.opt.Officer, note)
+	if outcome == "" && len(s.wing.Layout().Outcomes) > 0 {
+		outcome = s.wing.Layout().Outcomes[0]
+	}
+	return s.wing.Resolve(ctx, id, by, outcome, note)
 }
 
 // actionProblem turns an error from Wing into a status and a sentence that
@@ -59,8 +70,14 @@ func actionProblem(id event.ID, err error) (int, string) {
 		return http.StatusNotFound, fmt.Sprintf("There is no alarm %s on record. Go back to the overview and choose the alarm there.", id)
 	case errors.Is(err, wing.ErrNotRaised):
 		return http.StatusConflict, fmt.Sprintf("Alarm %s has not been raised on this wing yet: its raising has not arrived. Wait a few seconds and try again.", id)
-	case errors.Is(err, wing.ErrAlarmCleared):
+	case errors.Is(err, wing.ErrAlarmResolved):
 		return http.StatusConflict, fmt.Sprintf("Alarm %s has already been resolved, so there is nothing more to do.", id)
+	case errors.Is(err, wing.ErrNotAcknowledged):
+		return http.StatusConflict, fmt.Sprintf("Alarm %s is not acknowledged yet: acknowledge it first, then resolve it.", id)
+	case errors.Is(err, wing.ErrNotAttended):
+		return http.StatusConflict, fmt.Sprintf("Cell call %s has not been attended at the cell door: go to the cell and turn its reset key. A supervisor may close it remotely, with a reason.", id)
+	case errors.Is(err, wing.ErrAttendAtSource):
+		return http.StatusConflict, fmt.Sprintf("Cell call %s is attended at the cell door only: go to the cell and turn its reset key.", id)
 	}
 	return http.StatusInternalServerError, fmt.Sprintf("The action on alarm %s could not be recorded. Try again; if it keeps failing, follow the wing's manual alarm procedure and report the fault.", id)
 }
@@ -86,7 +103,8 @@ func (s *Server) alarmAction(action alarmActionKind) http.HandlerFunc {
 			s.renderMessage(w, r, http.StatusBadRequest, "Note too long", "Nothing was recorded: "+err.Error()+".")
 			return
 		}
-		if err := s.act(r.Context(), action, id, note); err != nil {
+		by, _ := s.actor(r)
+		if err := s.act(r.Context(), by, action, id, r.PostFormValue("outcome"), note); err != nil {
 			status, text := actionProblem(id, err)
 			if status == http.StatusInternalServerError {
 				s.logError(r.Context(), "alarm "+string(action), err, "alarm", id)

@@ -35,7 +35,7 @@ func postForm(t *testing.T, ts *httptest.Server, path string, form url.Values, h
 
 func TestAcknowledgeAndResolveFromTheScreen(t *testing.T) {
 	f := newFakeWing()
-	id := f.raise("A1-01-CALL", "cell-call", 2)
+	id := f.raise("A-STAFF", "staff-alarm", 1)
 	_, ts := serve(t, f)
 
 	resp := postForm(t, ts, "/alarms/A/1/acknowledge", nil, nil)
@@ -51,16 +51,16 @@ func TestAcknowledgeAndResolveFromTheScreen(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "/", resp.Header.Get("Location"))
 	clr := f.lastEvent(t)
-	assert.Equal(t, event.AlarmCleared, clr.Kind)
+	assert.Equal(t, event.AlarmResolved, clr.Kind)
 	assert.Equal(t, testOfficer, clr.Actor)
-	assert.Equal(t, map[string]string{"alarm": "A/1", "note": "pressed by mistake"}, clr.Data)
+	assert.Equal(t, map[string]string{"alarm": "A/1", "outcome": "assistance-given", "note": "pressed by mistake"}, clr.Data)
 	assert.False(t, f.State().Alarms[id].Active())
 }
 
 func TestAlarmActionProblems(t *testing.T) {
 	f := newFakeWing()
 	cleared := f.raise("A1-01-CALL", "cell-call", 2)
-	require.NoError(t, f.Clear(t.Context(), cleared, "officer-7", ""))
+	f.resolve(t, cleared, "officer-7", "")
 	// An acknowledgement replicated before its raising: the alarm exists
 	// but is not raised here yet.
 	f.add(event.Event{Wing: "A", Wall: testNow, ClockTrusted: true, Kind: event.AlarmAcknowledged, Subject: "A1-02-CALL",

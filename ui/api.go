@@ -156,7 +156,8 @@ type (
 		Stopped string   `json:"stopped,omitempty"`
 	}
 	apiActionRequest struct {
-		Note string `json:"note"`
+		Outcome string `json:"outcome"`
+		Note    string `json:"note"`
 	}
 	apiLockdownRequest struct {
 		Active  *bool  `json:"active"`
@@ -426,7 +427,8 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 			api.WriteError(w, http.StatusBadRequest, "note: "+err.Error()+".")
 			return
 		}
-		if err := s.act(r.Context(), action, id, req.Note); err != nil {
+		by, _ := s.actor(r)
+		if err := s.act(r.Context(), by, action, id, req.Outcome, req.Note); err != nil {
 			status, text := actionProblem(id, err)
 			if status == http.StatusInternalServerError {
 				s.logError(r.Context(), "api alarm "+string(action), err, "alarm", id)
@@ -462,13 +464,15 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 				return
 			}
 			result.Action, result.Minutes = "start", minutes
-			err = s.wing.StartWalkTest(r.Context(), s.opt.Officer, time.Duration(minutes)*time.Minute)
+			by, _ := s.actor(r)
+			err = s.wing.StartWalkTest(r.Context(), by, time.Duration(minutes)*time.Minute, wing.WalkTestPoints{})
 		} else {
 			if req.Minutes != 0 {
 				api.WriteError(w, http.StatusBadRequest, "minutes: only starting a walk test takes minutes; send nothing to end it.")
 				return
 			}
-			err = s.wing.EndWalkTest(r.Context(), s.opt.Officer)
+			by, _ := s.actor(r)
+			err = s.wing.EndWalkTest(r.Context(), by)
 		}
 		if err != nil {
 			_, text := walkTestProblem(start)

@@ -66,7 +66,7 @@ func TestAPIState(t *testing.T) {
 	f.record(event.InputFault, "A1-02", event.SystemActor, map[string]string{"fault": "read-error", "detail": "EIO"})            // 10:00:03
 	f.raise("A1-01-CALL", "cell-call", 2)                                                                                        // 10:00:04
 	staff := f.raise("A-STAFF", "staff-alarm", 1)                                                                                // 10:00:05
-	require.NoError(t, f.Acknowledge(t.Context(), staff, "officer-7"))                                                           // 10:00:06
+	f.ack(t, staff, "officer-7")                                                                                                 // 10:00:06
 	f.add(event.Event{Wing: "B", Wall: testNow, ClockTrusted: false, Kind: event.InputFault, Subject: "B1-01", Actor: "system"}) // another wing's input
 	_, ts := serve(t, f)
 
@@ -120,11 +120,11 @@ func TestAPIStateLocksClimateWalkTestAndProofs(t *testing.T) {
 	f.record(event.InputFault, "ENV-2", event.SystemActor, map[string]string{"fault": "silent"})                                                   // 10:00:05
 	f.record(event.ClimateCondition, "ENV-1", event.SystemActor, map[string]string{"condition": "too-hot", "active": "true", "value": "29.100°C"}) // 10:00:06
 	f.record(event.InputProven, "A1-01", "officer-7", nil)                                                                                         // 10:00:07
-	require.NoError(t, f.StartWalkTest(t.Context(), "officer-7", 15*time.Minute))                                                                  // 10:00:08
+	require.NoError(t, f.StartWalkTest(t.Context(), officer("officer-7"), 15*time.Minute, wing.WalkTestPoints{}))                                  // 10:00:08
 	f.record(event.InputProven, "A1-02", "officer-7", nil)                                                                                         // 10:00:09
 	f.advance(8 * 24 * time.Hour)                                                                                                                  // then 10:00:10, 8 days on: later(10)
 	f.record(event.InputProven, "A1-01#lock", "officer-7", nil)
-	require.NoError(t, f.StartWalkTest(t.Context(), "officer-3", 60*time.Minute))
+	require.NoError(t, f.StartWalkTest(t.Context(), officer("officer-3"), 60*time.Minute, wing.WalkTestPoints{}))
 	f.setClimate(
 		ClimateReading{Sensor: "ENV-1", TemperatureC: 29.1, HumidityPct: 50, At: f.ago(5 * time.Second)},
 		ClimateReading{Sensor: "ENV-2", TemperatureC: 20, HumidityPct: 45, At: testNow},
@@ -269,7 +269,7 @@ func TestAPITail(t *testing.T) {
 
 func TestAPIAlarmActions(t *testing.T) {
 	f := newFakeWing()
-	id := f.raise("A1-01-CALL", "cell-call", 2)
+	id := f.raise("A-STAFF", "staff-alarm", 1)
 	_, ts := serve(t, f)
 
 	status, got := postJSON(t, ts, "/api/v1/alarms/A/1/acknowledge", "", nil)
@@ -287,7 +287,7 @@ func TestAPIAlarmActions(t *testing.T) {
 func TestAPIAlarmActionProblems(t *testing.T) {
 	f := newFakeWing()
 	cleared := f.raise("A1-01-CALL", "cell-call", 2)
-	require.NoError(t, f.Clear(t.Context(), cleared, "officer-7", ""))
+	f.resolve(t, cleared, "officer-7", "")
 	f.raise("A-STAFF", "staff-alarm", 1) // A/3
 	_, ts := serve(t, f)
 

@@ -31,7 +31,7 @@ func busyWing() *fakeWing {
 	f.record(event.DoorClosed, "A-GATE1", event.SystemActor, nil)
 	f.raise("A1-02-CALL", "cell-call", 2) // A/6
 	staff := f.raise("A-STAFF", "staff-alarm", 1)
-	if err := f.Acknowledge(context.Background(), staff, "officer-7"); err != nil {
+	if err := f.Acknowledge(context.Background(), staff, officer("officer-7")); err != nil {
 		panic(err)
 	}
 	return f
@@ -175,7 +175,7 @@ func TestBrowserTouchTargetsAtTheSmallestScreen(t *testing.T) {
 		{sts, "/events", "events-site", false},
 	} {
 		if page.walking {
-			require.NoError(t, fitted.StartWalkTest(ctx, testOfficer, 30*time.Minute))
+			require.NoError(t, fitted.StartWalkTest(ctx, officer(testOfficer), 30*time.Minute, wing.WalkTestPoints{}))
 		}
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.Navigate(page.ts.URL+page.path),

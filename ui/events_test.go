@@ -25,7 +25,7 @@ func TestEventLogNewestFirst(t *testing.T) {
 	f := newFakeWing()
 	f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
 	f.raise("A1-01-CALL", "cell-call", 2)
-	require.NoError(t, f.Acknowledge(t.Context(), event.ID{Wing: "A", Seq: 2}, "officer-7"))
+	f.ack(t, event.ID{Wing: "A", Seq: 2}, "officer-7")
 	_, ts := serve(t, f)
 
 	doc := getPage(t, ts, "/events", http.StatusOK)

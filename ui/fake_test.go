@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 )
 
@@ -31,7 +33,7 @@ const testOfficer = "officer-test"
 // points, a gate, an office and a staff alarm.
 func testLayout() config.Wing {
 	return config.Wing{
-		ID: "A", Name: "A wing", Landings: []string{"1", "2"},
+		ID: "A", Name: "A wing", Landings: []string{"1", "2"}, Outcomes: config.DefaultOutcomes(),
 		Doors: []config.Door{
 			{ID: "A1-01", Kind: config.CellDoor, Landing: "1"},
 			{ID: "A1-02", Kind: config.CellDoor, Landing: "1"},
@@ -189,22 +191,35 @@ func (f *fakeWing) Tail(ctx context.Context, after uint64, limit int) ([]event.R
 	return out, nil
 }
 
-func (f *fakeWing) Acknowledge(ctx context.Context, id event.ID, officer string) error {
-	return f.act(event.AlarmAcknowledged, id, officer, nil)
+func (f *fakeWing) Acknowledge(ctx context.Context, id event.ID, by roster.Actor) error {
+	return f.act(event.AlarmAcknowledged, id, by.ID, nil, nil)
 }
 
-func (f *fakeWing) Clear(ctx context.Context, id event.ID, officer, note string) error {
-	data := map[string]string{}
+func (f *fakeWing) Attend(ctx context.Context, id event.ID, by roster.Actor) error {
+	return f.act(event.AlarmAttended, id, by.ID, map[string]string{"how": wing.AttendedFromPanel, "where": "panel"}, wing.Alarm.CanAttendFromPanel)
+}
+
+func (f *fakeWing) Resolve(ctx context.Context, id event.ID, by roster.Actor, outcome, note string) error {
+	data := map[string]string{"outcome": outcome}
 	if note != "" {
 		data["note"] = note
 	}
-	return f.act(event.AlarmCleared, id, officer, data)
+	return f.act(event.AlarmResolved, id, by.ID, data, wing.Alarm.CanResolve)
 }
 
-func (f *fakeWing) act(kind event.Kind, id event.ID, officer string, data map[string]string) error {
+func (f *fakeWing) CloseRemotely(ctx context.Context, id event.ID, by roster.Actor, reason string) error {
+	return f.act(event.AlarmClosedRemotely, id, by.ID, map[string]string{"reason": reason}, nil)
+}
+
+// act records an alarm's step, as the appliance does, when the alarm can
+// take it (and rule, when given, allows it).
+func (f *fakeWing) act(kind event.Kind, id event.ID, officer string, data map[string]string, rule func(wing.Alarm) error) error {
 	f.mu.Lock()
-	a, err := f.state.CanAct(id)
+	a, err := f.state.Actionable(id)
 	f.mu.Unlock()
+	if err == nil && rule != nil {
+		err = rule(a)
+	}
 	if err != nil {
 		return err
 	}
@@ -217,17 +232,17 @@ func (f *fakeWing) act(kind event.Kind, id event.ID, officer string, data map[st
 }
 
 // StartWalkTest records walktest.started, as the appliance does.
-func (f *fakeWing) StartWalkTest(ctx context.Context, officer string, d time.Duration) error {
+func (f *fakeWing) StartWalkTest(ctx context.Context, by roster.Actor, d time.Duration, points wing.WalkTestPoints) error {
 	if f.walkErr != nil {
 		return f.walkErr
 	}
 	until := f.ago(-time.Second - d).UTC().Format(time.RFC3339) // stamped one second on, by record
-	f.record(event.WalkTestStarted, "A", officer, map[string]string{"until": until})
+	f.record(event.WalkTestStarted, "A", by.ID, map[string]string{"until": until})
 	return nil
 }
 
 // EndWalkTest records walktest.ended if a walk test is running.
-func (f *fakeWing) EndWalkTest(ctx context.Context, officer string) error {
+func (f *fakeWing) EndWalkTest(ctx context.Context, by roster.Actor) error {
 	if f.walkErr != nil {
 		return f.walkErr
 	}
@@ -236,8 +251,14 @@ func (f *fakeWing) EndWalkTest(ctx context.Context, officer string) error {
 	running := ok && w.Running(f.now)
 	f.mu.Unlock()
 	if running {
-		f.record(event.WalkTestEnded, "A", officer, nil)
+		f.record(event.WalkTestEnded, "A", by.ID, nil)
 	}
+	return nil
+}
+
+// SetRegime records regime.set, as the appliance does.
+func (f *fakeWing) SetRegime(ctx context.Context, by roster.Actor, regime wing.Regime) error {
+	f.record(event.RegimeSet, "A", by.ID, map[string]string{"regime": string(regime)})
 	return nil
 }
 
@@ -366,7 +387,7 @@ func (f *fakeWing) Site() SiteStatus {
 
 // SetLockdown implements Wing: it sets the lockdown the fake site reports,
 // or returns lockdownErr.
-func (f *fakeWing) SetLockdown(_ context.Context, officer string, active bool, reason string) error {
+func (f *fakeWing) SetLockdown(_ context.Context, by roster.Actor, active bool, reason string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.lockdownErr != nil {
@@ -375,6 +396,32 @@ func (f *fakeWing) SetLockdown(_ context.Context, officer string, active bool, r
 	if f.site == nil {
 		f.site = &SiteStatus{Wing: f.layout.ID, Leader: f.layout.ID, Wings: []WingLink{{Wing: f.layout.ID, Link: LinkLocal, Voter: true}}}
 	}
-	f.site.Lockdown = wing.Lockdown{Active: active, Reason: reason, By: officer, Since: f.now}
+	f.site.Lockdown = wing.Lockdown{Active: active, Reason: reason, By: by.ID, Since: f.now}
 	return nil
+}
+
+// officer is the actor the tests act as.
+func officer(id string) roster.Actor { return roster.Actor{ID: id, Role: roster.Supervisor} }
+
+// ack acknowledges an alarm as officer id.
+func (f *fakeWing) ack(t *testing.T, alarm event.ID, id string) {
+	t.Helper()
+	require.NoError(t, f.Acknowledge(t.Context(), alarm, officer(id)))
+}
+
+// resolve resolves an alarm as officer id with the first outcome, as an
+// officer would: acknowledged first if it is not, and a cell call first
+// attended at its door, as its key switch records it.
+func (f *fakeWing) resolve(t *testing.T, alarm event.ID, id, note string) {
+	t.Helper()
+	f.mu.Lock()
+	a := f.state.Alarms[alarm]
+	f.mu.Unlock()
+	if a.Acknowledged == nil {
+		f.ack(t, alarm, id)
+	}
+	if a.PointKind == wing.CellCall && a.Attended == nil {
+		f.record(event.AlarmAttended, a.Point, event.SystemActor, map[string]string{"alarm": alarm.String(), "how": wing.AttendedAtReset, "where": "cell"})
+	}
+	require.NoError(t, f.Resolve(t.Context(), alarm, officer(id), "assistance-given", note))
 }

@@ -78,7 +78,7 @@ func (c *changes) add(v view, e event.Event) {
 		if _, ok := v.sensorByID(e.Subject); ok {
 			c.climate = true
 		}
-	case event.AlarmRaised, event.AlarmAcknowledged, event.AlarmCleared:
+	case event.AlarmRaised, event.AlarmAcknowledged, event.AlarmAttended, event.AlarmResolved, event.AlarmClosedRemotely, event.AlarmEscalated, event.AlarmCleared:
 		p, ok := v.pointByID(e.Subject)
 		if ok || e.Wing == v.layout.ID {
 			c.panel = true

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 // sseMessage is one server-sent event as the browser sees it.
@@ -170,7 +171,7 @@ func TestLiveSendsAlarmPanelAndCellTile(t *testing.T) {
 	tile := nextMessage(t, stream, "the cell tile", fragmentFor(t, "door-A1-02", "")).fragment(t)
 	assert.Equal(t, 1, tile.Find(`[data-testid="badge-A1-02"]`).Length())
 
-	require.NoError(t, f.Acknowledge(t.Context(), event.ID{Wing: "A", Seq: 1}, "officer-7"))
+	f.ack(t, event.ID{Wing: "A", Seq: 1}, "officer-7")
 	panel = nextMessage(t, stream, "the alarm panel", fragmentFor(t, "alarms", "")).fragment(t)
 	assert.Equal(t, "true", panel.Find(`[data-testid="alarm-A-1"]`).AttrOr("data-acknowledged", ""))
 }
@@ -323,7 +324,7 @@ func TestLiveOverviewFollowsTheWalkTest(t *testing.T) {
 	stream := openLive(t, ts)
 	initialFragments(t, stream)
 
-	require.NoError(t, f.StartWalkTest(t.Context(), "officer-7", 15*time.Minute))
+	require.NoError(t, f.StartWalkTest(t.Context(), officer("officer-7"), 15*time.Minute, wing.WalkTestPoints{}))
 	banner := nextMessage(t, stream, "the banner", fragmentFor(t, "walktest-banner", "")).fragment(t)
 	assert.Equal(t, "true", banner.AttrOr("data-running", ""))
 	assert.Contains(t, banner.Text(), "WALK TEST until")
@@ -344,7 +345,7 @@ func TestLiveWalkTestPage(t *testing.T) {
 		"proof-A1-03", "proof-A2-01", "proof-A-OFFICE", "proof-A-STAFF"},
 		fragmentsUntil(t, stream, "proof-A-STAFF"), "the walk test page's parts, and no door tiles")
 
-	require.NoError(t, f.StartWalkTest(t.Context(), "officer-7", 15*time.Minute))
+	require.NoError(t, f.StartWalkTest(t.Context(), officer("officer-7"), 15*time.Minute, wing.WalkTestPoints{}))
 	nextMessage(t, stream, "the running banner", fragmentFor(t, "walktest-banner", ""))
 	controls := nextMessage(t, stream, "the controls", fragmentFor(t, "walktest-controls", "")).fragment(t)
 	assert.Equal(t, "true", controls.AttrOr("data-running", ""))
@@ -391,7 +392,7 @@ func TestLiveFollowsTheSite(t *testing.T) {
 	banner = nextMessage(t, stream, "the new count", fragmentFor(t, "isolation-banner", "")).fragment(t)
 	assert.Equal(t, "8", banner.AttrOr("data-waiting", ""))
 
-	require.NoError(t, f.SetLockdown(t.Context(), "officer-7", true, "fight"))
+	require.NoError(t, f.SetLockdown(t.Context(), officer("officer-7"), true, "fight"))
 	lockdown := nextMessage(t, stream, "the lockdown banner", fragmentFor(t, "lockdown-banner", "")).fragment(t)
 	assert.Equal(t, "true", lockdown.AttrOr("data-active", ""))
 	assert.Contains(t, lockdown.Text(), "declared by officer-7")
@@ -421,7 +422,7 @@ func TestLiveSitePage(t *testing.T) {
 	assert.Equal(t, "unreachable", status.Find(`[data-testid="site-wing-B"]`).AttrOr("data-link", ""))
 	assert.Contains(t, status.Find(`[data-testid="site-leader"]`).Text(), "No leader known")
 
-	require.NoError(t, f.SetLockdown(t.Context(), "officer-7", true, "fight"))
+	require.NoError(t, f.SetLockdown(t.Context(), officer("officer-7"), true, "fight"))
 	panel := nextMessage(t, stream, "the lockdown panel", fragmentFor(t, "lockdown-panel", "")).fragment(t)
 	assert.Equal(t, "true", panel.AttrOr("data-active", ""))
 	assert.Equal(t, 1, panel.Find(`[data-testid="lockdown-end"]`).Length())
@@ -441,7 +442,7 @@ func TestLiveEventLogFollowsOnlyTheFrame(t *testing.T) {
 	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"},
 		fragmentsUntil(t, stream, "site-alarms"))
 	f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
-	require.NoError(t, f.SetLockdown(t.Context(), "officer-7", true, "fight"))
+	require.NoError(t, f.SetLockdown(t.Context(), officer("officer-7"), true, "fight"))
 	assert.Equal(t, []string{"site-link", "lockdown-banner"}, fragmentsUntil(t, stream, "lockdown-banner"),
 		"the frame's changes, and no door tile: the event log has none")
 }

@@ -22,8 +22,8 @@ func TestOverviewListsActiveAlarmsInOfficerOrder(t *testing.T) {
 	f.raise("A1-02-CALL", "cell-call", 2)
 	gone := f.raise("A1-02-CALL", "cell-call", 2)
 	f.add(event.Event{Wing: "B", Wall: f.ago(0), ClockTrusted: true, Kind: event.AlarmRaised, Subject: "B1-01-CALL", Actor: event.SystemActor})
-	require.NoError(t, f.Acknowledge(t.Context(), staff, "officer-7"))
-	require.NoError(t, f.Clear(t.Context(), gone, "officer-7", ""))
+	f.ack(t, staff, "officer-7")
+	f.resolve(t, gone, "officer-7", "")
 	_, ts := serve(t, f)
 
 	doc := getPage(t, ts, "/", http.StatusOK)
@@ -111,8 +111,8 @@ func TestOverviewBadgesCellWithActiveCall(t *testing.T) {
 	acked := f.raise("A1-02-CALL", "cell-call", 2)
 	cleared := f.raise("A1-02-CALL", "cell-call", 2)
 	f.raise("A-STAFF", "staff-alarm", 1)
-	require.NoError(t, f.Acknowledge(t.Context(), acked, "officer-7"))
-	require.NoError(t, f.Clear(t.Context(), cleared, "officer-7", ""))
+	f.ack(t, acked, "officer-7")
+	f.resolve(t, cleared, "officer-7", "")
 	_, ts := serve(t, f)
 
 	doc := getPage(t, ts, "/", http.StatusOK)
@@ -189,7 +189,7 @@ func TestPagesLoadNothingInlineOrFromOutside(t *testing.T) {
 	f.setSite(st)
 	_, ts := serve(t, f)
 
-	require.NoError(t, f.StartWalkTest(t.Context(), testOfficer, 30*time.Minute))
+	require.NoError(t, f.StartWalkTest(t.Context(), officer(testOfficer), 30*time.Minute, wing.WalkTestPoints{}))
 	for _, path := range []string{"/", "/events", "/walktest", "/site"} {
 		doc := getPage(t, ts, path, http.StatusOK)
 		assert.Zero(t, doc.Find("style, [style]").Length(), "%s: inline style", path)
@@ -344,13 +344,13 @@ func TestOverviewShowsAForcedDoor(t *testing.T) {
 	assert.Equal(t, 1, row.Find(`[data-testid="acknowledge-alarm-A-3"]`).Length())
 	assert.Equal(t, "false", doc.Find(`[data-testid="door-A1-01"]`).AttrOr("data-forced", ""), "a cell call is not a forced door")
 
-	require.NoError(t, f.Acknowledge(t.Context(), forced, "officer-7"))
+	f.ack(t, forced, "officer-7")
 	f.record(event.DoorClosed, "A-GATE1", event.SystemActor, nil)
 	tile = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A-GATE1"]`)
 	assert.Equal(t, "FORCED · ack", strings.TrimSpace(tile.Find(`[data-testid="forced-A-GATE1"]`).Text()), "forced until resolved, even once closed")
 	assert.Equal(t, "closed", tile.AttrOr("data-state", ""))
 
-	require.NoError(t, f.Clear(t.Context(), forced, "officer-7", "contact adjusted"))
+	f.resolve(t, forced, "officer-7", "contact adjusted")
 	tile = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A-GATE1"]`)
 	assert.Equal(t, "false", tile.AttrOr("data-forced", ""))
 	assert.Zero(t, tile.Find(`[data-testid="forced-A-GATE1"]`).Length())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 )
 
@@ -343,7 +344,8 @@ func lockdownProblem(declare bool, err error) string {
 func (s *Server) setLockdown(ctx context.Context, declare bool, reason string) error {
 	ctx, cancel := context.WithTimeout(ctx, lockdownTimeout)
 	defer cancel()
-	err := s.wing.SetLockdown(ctx, s.opt.Officer, declare, reason)
+	by := roster.Actor{ID: s.opt.Officer, Role: roster.Supervisor}
+	err := s.wing.SetLockdown(ctx, by, declare, reason)
 	if err != nil && !errors.Is(err, ErrSiteUnreachable) {
 		s.opt.Logger.WarnContext(ctx, "ui: site lockdown not agreed", "err", err, "declare", declare)
 	}

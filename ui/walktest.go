@@ -312,9 +312,11 @@ func (s *Server) walkTestAction(start bool) http.HandlerFunc {
 					"The duration "+perr.Error()+". Choose one from the list on the walk test page.")
 				return
 			}
-			err = s.wing.StartWalkTest(r.Context(), s.opt.Officer, d)
+			by, _ := s.actor(r)
+			err = s.wing.StartWalkTest(r.Context(), by, d, wing.WalkTestPoints{})
 		} else {
-			err = s.wing.EndWalkTest(r.Context(), s.opt.Officer)
+			by, _ := s.actor(r)
+			err = s.wing.EndWalkTest(r.Context(), by)
 		}
 		if err != nil {
 			title, text := walkTestProblem(start)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 // proveAll records input.proven for every input of f's layout, by officer.
@@ -157,7 +158,7 @@ func TestWalkTestStartAndEndFromTheScreen(t *testing.T) {
 
 func TestWalkTestBannerGoesWhenItRunsOut(t *testing.T) {
 	f := newFakeWing()
-	require.NoError(t, f.StartWalkTest(t.Context(), "officer-7", 30*time.Minute))
+	require.NoError(t, f.StartWalkTest(t.Context(), officer("officer-7"), 30*time.Minute, wing.WalkTestPoints{}))
 	_, ts := serve(t, f)
 	assert.Equal(t, "true", getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="walktest-banner"]`).AttrOr("data-running", ""))
 

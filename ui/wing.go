@@ -6,6 +6,7 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 )
 
@@ -23,18 +24,32 @@ type Wing interface {
 	Query(ctx context.Context, q event.Query) (event.Page, error)
 	// Tail reads events in store order after the position after.
 	Tail(ctx context.Context, after uint64, limit int) ([]event.Record, error)
-	// Acknowledge records that officer acknowledged the alarm. It returns
-	// an error wrapping wing.ErrNoSuchAlarm, wing.ErrNotRaised or
-	// wing.ErrAlarmCleared when the alarm cannot be acknowledged.
-	Acknowledge(ctx context.Context, alarm event.ID, officer string) error
-	// Clear records that officer resolved the alarm, with an optional note.
-	Clear(ctx context.Context, alarm event.ID, officer, note string) error
-	// StartWalkTest starts a walk test run by officer for d (zero: 30
-	// minutes; at most 2 hours). While it runs, inputs seen to work are
-	// recorded as proven and cell calls are proven without raising alarms.
-	StartWalkTest(ctx context.Context, officer string, d time.Duration) error
+	// Acknowledge records that the officer acknowledged the alarm. It
+	// returns an error wrapping wing.ErrNoSuchAlarm, wing.ErrNotRaised or
+	// wing.ErrAlarmResolved when the alarm cannot be acknowledged.
+	Acknowledge(ctx context.Context, alarm event.ID, by roster.Actor) error
+	// Attend records that the officer, at the panel, attends the alarm (a
+	// staff alarm or a door anomaly); a cell call is attended only at its
+	// cell door (wing.ErrAttendAtSource).
+	Attend(ctx context.Context, alarm event.ID, by roster.Actor) error
+	// Resolve records that the officer resolved the alarm with an outcome
+	// from the wing's list (Layout().Outcomes) and an optional note. The
+	// alarm must be acknowledged (wing.ErrNotAcknowledged) and a cell call
+	// attended at its door (wing.ErrNotAttended).
+	Resolve(ctx context.Context, alarm event.ID, by roster.Actor, outcome, note string) error
+	// CloseRemotely records that a supervisor closed the alarm without it
+	// being attended at its source, with a reason: an exception.
+	CloseRemotely(ctx context.Context, alarm event.ID, by roster.Actor, reason string) error
+	// StartWalkTest starts a walk test run by a supervisor for d (zero: 30
+	// minutes; at most 2 hours) over the points chosen (all when none).
+	// While it runs, inputs seen to work are recorded as proven and the
+	// cell calls it covers are proven without raising alarms.
+	StartWalkTest(ctx context.Context, by roster.Actor, d time.Duration, points wing.WalkTestPoints) error
 	// EndWalkTest ends the running walk test, if any.
-	EndWalkTest(ctx context.Context, officer string) error
+	EndWalkTest(ctx context.Context, by roster.Actor) error
+	// SetRegime puts the wing in a regime (unlock, lockup, night) until
+	// its next scheduled change.
+	SetRegime(ctx context.Context, by roster.Actor, regime wing.Regime) error
 	// Climate returns the latest reading of each environment sensor, in
 	// configuration order. Readings are not events: they are not stored.
 	Climate() []ClimateReading
@@ -53,13 +68,13 @@ type Wing interface {
 	// from memory, never waiting on the network.
 	Site() SiteStatus
 	// SetLockdown declares (active) or ends a site-wide lockdown on behalf of
-	// officer. It is agreed through the site, so it fails with a clear error
+	// a supervisor. It is agreed through the site, so it fails with a clear error
 	// when this wing cannot reach a majority of the site: one wrapping
 	// ErrSiteUnreachable. ctx carries a deadline (10 s from the screen and
 	// the API), which it must respect. The text of any other error is shown
 	// to the officer, so it should say what failed in words. Once it returns
 	// nil, Site reports the new lockdown.
-	SetLockdown(ctx context.Context, officer string, active bool, reason string) error
+	SetLockdown(ctx context.Context, by roster.Actor, active bool, reason string) error
 }
 
 // ClimateReading is an environment sensor's latest reading.

@@ -102,7 +102,7 @@ func TestCommandHardwareProbe(t *testing.T) {
 
 	status, out, _ = execute("hw", "probe", "-simulate")
 	assert.Equal(t, 0, status, out)
-	assert.Contains(t, out, "134 checked, 0 not found")
+	assert.Contains(t, out, "257 checked, 0 not found")
 	assert.Contains(t, out, "I2C bus 1: 0x48", "the ADC answers a bare read")
 
 	conf := filepath.Join(t.TempDir(), "h.conf")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 // Problem is one thing wrong with a configuration file.
@@ -128,8 +129,10 @@ func (p *parser) record(text string) {
 		p.sensor(&r)
 	case "output":
 		p.output(&r)
+	case "regime":
+		p.regime(&r)
 	default:
-		p.add("", "unknown record %q (want wing, door, alarm, sensor or output)", kind)
+		p.add("", "unknown record %q (want wing, door, alarm, sensor, output or regime)", kind)
 		return
 	}
 	for _, k := range slices.Sorted(maps.Keys(values)) {
@@ -160,6 +163,55 @@ func (p *parser) wing(r *fieldReader) {
 			p.w.ProveEvery = time.Duration(n) * 24 * time.Hour
 		}
 	}
+	p.w.EscalateUnacknowledged = r.duration("escalate_ack", DefaultEscalateUnacknowledged, 10*time.Second, time.Hour)
+	p.w.EscalateUnattended = r.duration("escalate_attend", DefaultEscalateUnattended, time.Minute, 2*time.Hour)
+	p.w.Outcomes = DefaultOutcomes()
+	if v, ok := r.get("outcomes"); ok {
+		var outs []string
+		for _, o := range strings.Split(v, ",") {
+			switch {
+			case !event.ValidID(o):
+				r.p.add("outcomes", "%q is not an outcome id (letters, digits, '.', '-', '_'; e.g. assistance-given)", o)
+			case slices.Contains(outs, o):
+				r.p.add("outcomes", "%s is listed twice", o)
+			default:
+				outs = append(outs, o)
+			}
+		}
+		if len(outs) > 0 {
+			p.w.Outcomes = outs
+		}
+	}
+}
+
+// regime reads a daily regime change: regime at=HH:MM mode=unlock|lockup|night.
+func (p *parser) regime(r *fieldReader) {
+	var sr wing.ScheduledRegime
+	v, ok := r.get("at")
+	hh, mm, okTime := strings.Cut(v, ":")
+	h, err1 := strconv.Atoi(hh)
+	m, err2 := strconv.Atoi(mm)
+	switch {
+	case !ok || v == "":
+		p.add("at", "missing: the time of day the regime starts, such as 19:45")
+	case !okTime || len(hh) != 2 || len(mm) != 2 || err1 != nil || err2 != nil || h > 23 || m > 59 || h < 0 || m < 0:
+		p.add("at", "%q is not a time of day HH:MM, such as 19:45", v)
+	default:
+		sr.At = time.Duration(h)*time.Hour + time.Duration(m)*time.Minute
+	}
+	names := make([]string, 0, 3)
+	for _, g := range wing.Regimes() {
+		names = append(names, string(g))
+	}
+	sr.Regime = wing.Regime(r.oneOf("mode", "", names))
+	if sr.Regime == "" || !ok {
+		return
+	}
+	if slices.ContainsFunc(p.w.Schedule, func(o wing.ScheduledRegime) bool { return o.At == sr.At }) {
+		p.add("at", "%s already starts another regime", v)
+		return
+	}
+	p.w.Schedule = append(p.w.Schedule, sr).Sorted()
 }
 
 func (p *parser) door(r *fieldReader) {
@@ -181,6 +233,16 @@ func (p *parser) door(r *fieldReader) {
 	} else if _, ok := r.get("lock_active"); ok {
 		p.add("lock_active", "given without a lock contact (lock=PIN)")
 	}
+	d.HeldOpen = DefaultHeldOpen(d.Kind)
+	if v, ok := r.get("held_open"); ok {
+		if v == "off" {
+			d.HeldOpen = 0
+		} else if h, err := time.ParseDuration(v); err != nil || h < 10*time.Second || h > 24*time.Hour {
+			p.add("held_open", "%q must be a duration from 10s to 24h, such as 5m, or off", v)
+		} else {
+			d.HeldOpen = h
+		}
+	}
 	p.landing(d.Landing)
 	p.w.Doors = append(p.w.Doors, d)
 }
@@ -198,6 +260,20 @@ func (p *parser) alarm(r *fieldReader) {
 		p.add("cell", "a cell-call needs the cell door it belongs to")
 	}
 	p.point("alarm point", a.ID, a.Input)
+	if pin, ok := r.get("reset"); ok {
+		reset := Input{Pull: PullUp, Debounce: DefaultButtonDebounce, ActiveLow: true}
+		switch {
+		case a.Kind != CellCall && r.used["kind"]:
+			p.add("reset", "only a cell call has a reset key switch at its cell door")
+		case r.pin("reset", pin):
+			reset.Pin = pin
+			reset.ActiveLow = r.oneOf("reset_active", "low", []string{"high", "low"}) == "low"
+			p.wire("reset", fmt.Sprintf("reset key switch of %s (line %d)", a.ID, p.line), reset)
+			a.Reset = &reset
+		}
+	} else if _, ok := r.get("reset_active"); ok {
+		p.add("reset_active", "given without a reset key switch (reset=PIN)")
+	}
 	p.landing(a.Landing)
 	p.w.AlarmPoints = append(p.w.AlarmPoints, a)
 }
@@ -414,6 +490,20 @@ func (r *fieldReader) oneOf(k, def string, valid []string) string {
 		return v
 	}
 	return ""
+}
+
+// duration reads an optional duration from lo to hi.
+func (r *fieldReader) duration(k string, def, lo, hi time.Duration) time.Duration {
+	v, ok := r.get(k)
+	if !ok || v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		r.p.add(k, "%q must be a duration from %s to %s", v, lo, hi)
+		return def
+	}
+	return d
 }
 
 func (r *fieldReader) priority(def int) int {

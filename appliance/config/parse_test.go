@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"wingnode/appliance/wing"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,7 +30,7 @@ func TestParseReadsEveryField(t *testing.T) {
 	assert.Equal(t, "B wing", w.Name)
 	assert.Equal(t, []string{"1"}, w.Landings)
 	require.Len(t, w.Doors, 3)
-	assert.Equal(t, Door{ID: "B1-GATE", Name: "Landing 1 gate", Kind: LandingGate, Landing: "1", Line: 4,
+	assert.Equal(t, Door{ID: "B1-GATE", Name: "Landing 1 gate", Kind: LandingGate, Landing: "1", Line: 4, HeldOpen: 2 * time.Minute,
 		Input: Input{Pin: "GPIO6", Pull: PullUp, Debounce: 50 * time.Millisecond}}, w.Doors[1])
 	assert.Equal(t, PullNone, w.Doors[2].Input.Pull)
 	require.Len(t, w.AlarmPoints, 2)
@@ -72,7 +74,7 @@ wing id=D
 		`c.conf:6: cell: a cell-call needs the cell door it belongs to`,
 		`c.conf:7: priority: "11" must be a whole number from 1 (most urgent) to 9`,
 		`c.conf:7: cell: no door C9-99 in this file`,
-		`c.conf:8: unknown record "gate" (want wing, door, alarm, sensor or output)`,
+		`c.conf:8: unknown record "gate" (want wing, door, alarm, sensor, output or regime)`,
 		`c.conf:9: debounce: "fast" must be a duration from 1ms to 5s, such as 20ms`,
 		`c.conf:9: colour: unknown field for a door record`,
 		`c.conf:10: unterminated quote`,
@@ -230,4 +232,64 @@ func FuzzParse(f *testing.F) {
 			pins[d.Input.Pin] = true
 		}
 	})
+}
+
+func TestParseAlarmHandling(t *testing.T) {
+	good := `wing id=N escalate_ack=90s escalate_attend=3m outcomes=assistance-given,false-alarm
+door id=N1-01 kind=cell landing=1 pin=P1 held_open=7m
+door id=N-OFFICE kind=office pin=P2
+door id=N-EXIT kind=exit pin=P3 held_open=off
+alarm id=N1-01-CALL kind=cell-call cell=N1-01 pin=P4 reset=P5
+regime at=19:45 mode=night
+regime at=07:30 mode=unlock
+regime at=12:15 mode=lockup
+`
+	w, err := Parse("n.conf", strings.NewReader(good))
+	require.NoError(t, err)
+	assert.Equal(t, 90*time.Second, w.EscalateUnacknowledged)
+	assert.Equal(t, 3*time.Minute, w.EscalateUnattended)
+	assert.Equal(t, []string{"assistance-given", "false-alarm"}, w.Outcomes)
+	assert.Equal(t, 7*time.Minute, w.Doors[0].HeldOpen)
+	assert.Zero(t, w.Doors[1].HeldOpen, "an office door may stand open")
+	assert.Zero(t, w.Doors[2].HeldOpen, "off")
+	require.NotNil(t, w.AlarmPoints[0].Reset)
+	assert.Equal(t, "P5", w.AlarmPoints[0].Reset.Pin)
+	assert.True(t, w.AlarmPoints[0].Reset.ActiveLow)
+	assert.Equal(t, wing.Schedule{{At: 7*time.Hour + 30*time.Minute, Regime: wing.Unlock}, {At: 12*time.Hour + 15*time.Minute, Regime: wing.LockUp},
+		{At: 19*time.Hour + 45*time.Minute, Regime: wing.Night}}, w.Schedule, "in order of time of day")
+	assert.Equal(t, "Assistance given", OutcomeLabel("assistance-given"))
+
+	d, err := Parse("d.conf", strings.NewReader("wing id=D\ndoor id=D1 kind=cell pin=P1\n"))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultOutcomes(), d.Outcomes)
+	assert.Equal(t, time.Minute, d.EscalateUnacknowledged)
+	assert.Equal(t, 5*time.Minute, d.EscalateUnattended)
+
+	bad := `wing id=M escalate_ack=1s outcomes=ok,ok,"no way"
+door id=M1 kind=cell pin=P1 held_open=3s
+alarm id=M-STAFF kind=staff-alarm pin=P2 reset=P3
+alarm id=M1-CALL kind=cell-call cell=M1 pin=P4 reset=P1
+regime at=25:00 mode=night
+regime at=08:00 mode=dusk
+regime at=09:00 mode=unlock
+regime at=09:00 mode=lockup
+`
+	_, err = Parse("m.conf", strings.NewReader(bad))
+	var ps Problems
+	require.True(t, errors.As(err, &ps), "want Problems, got %v", err)
+	got := make([]string, len(ps))
+	for i, p := range ps {
+		got[i] = p.Error()
+	}
+	assert.Equal(t, []string{
+		`m.conf:1: escalate_ack: "1s" must be a duration from 10s to 1h0m0s`,
+		`m.conf:1: outcomes: ok is listed twice`,
+		`m.conf:1: outcomes: "no way" is not an outcome id (letters, digits, '.', '-', '_'; e.g. assistance-given)`,
+		`m.conf:2: held_open: "3s" must be a duration from 10s to 24h, such as 5m, or off`,
+		`m.conf:3: reset: only a cell call has a reset key switch at its cell door`,
+		`m.conf:4: reset: P1 is already wired to door M1 (line 2)`,
+		`m.conf:5: at: "25:00" is not a time of day HH:MM, such as 19:45`,
+		`m.conf:6: mode: unknown mode "dusk" (want one of unlock, lockup, night)`,
+		`m.conf:8: at: 09:00 already starts another regime`,
+	}, got)
 }

@@ -2,7 +2,10 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	"wingnode/appliance/wing"
 )
 
 // Wing is one wing's configuration: its identity, its doors and its alarm
@@ -18,11 +21,43 @@ type Wing struct {
 	// ProveEvery is how often every input must be proven in a walk test;
 	// inputs not proven for longer are flagged on the screen.
 	ProveEvery time.Duration
-	Source     string // file the configuration came from, or "built-in simulated wing"
+	// EscalateUnacknowledged is how long an alarm may go unacknowledged,
+	// and EscalateUnattended how long a cell call may go unattended at its
+	// door, before it escalates: the sounder's escalation pattern, and a
+	// banner on every wing's screens.
+	EscalateUnacknowledged time.Duration
+	EscalateUnattended     time.Duration
+	// Outcomes are the outcomes an officer chooses from when resolving an
+	// alarm, as short ids (e.g. "assistance-given"), in the order shown.
+	Outcomes []string
+	// Schedule is the wing's daily regime changes (unlock, lockup,
+	// night), in order of time of day; a supervisor may set the regime
+	// until the next change.
+	Schedule wing.Schedule
+	Source   string // file the configuration came from, or "built-in simulated wing"
 }
 
-// DefaultProveEvery is used when the wing record does not set prove_days.
-const DefaultProveEvery = 30 * 24 * time.Hour
+// Defaults of the wing record.
+const (
+	DefaultProveEvery             = 30 * 24 * time.Hour
+	DefaultEscalateUnacknowledged = time.Minute
+	DefaultEscalateUnattended     = 5 * time.Minute
+)
+
+// DefaultOutcomes are the outcomes of a wing whose record names none.
+func DefaultOutcomes() []string {
+	return []string{"assistance-given", "no-assistance-needed", "false-alarm", "referred-to-healthcare", "fault-reported"}
+}
+
+// OutcomeLabel is how an outcome id reads on the screen:
+// "assistance-given" is "Assistance given".
+func OutcomeLabel(id string) string {
+	s := strings.ReplaceAll(id, "-", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
 
 // DoorKind says what a door is for. Cells are shown per landing; the
 // others in their own group.
@@ -53,7 +88,24 @@ type Door struct {
 	// means locked. A door open while its lock reads locked is forced or
 	// its contacts are faulty.
 	Lock *Input
-	Line int // line in the configuration file
+	// HeldOpen is how long the door may stand open before it raises a
+	// held-open alarm; zero means never.
+	HeldOpen time.Duration
+	Line     int // line in the configuration file
+}
+
+// DefaultHeldOpen is how long a door of each kind may stand open when its
+// record does not say: an office door may stand open all day.
+func DefaultHeldOpen(k DoorKind) time.Duration {
+	switch k {
+	case CellDoor:
+		return 5 * time.Minute
+	case LandingGate, ServiceDoor:
+		return 2 * time.Minute
+	case ExitDoor:
+		return time.Minute
+	}
+	return 0
 }
 
 // AlarmPointKind says what raises an alarm point.
@@ -86,7 +138,10 @@ type AlarmPoint struct {
 	Cell     string // the cell door id a cell call belongs to
 	Priority int    // 1 is the most urgent
 	Input    Input
-	Line     int
+	// Reset is the cell call's reset key switch at the cell door, where
+	// one is fitted: an officer turning it attends the call at its source.
+	Reset *Input
+	Line  int
 }
 
 // Pull is the input's bias resistor.

@@ -16,17 +16,38 @@ const (
 	DoorLocked Kind = "door.locked"
 	// DoorUnlocked: the door's lock contact reports unlocked. Subject: door id.
 	DoorUnlocked Kind = "door.unlocked"
-	// AlarmRaised: an alarm point was activated, or a door was found open
-	// while its lock reads locked. Subject: alarm point id (or door id).
-	// Data: "point_kind" (cell-call, staff-alarm, door-forced), "priority"
-	// (1 highest).
-	// The alarm is identified by this event's ID.
+	// AlarmRaised: an alarm point was activated, or a door anomaly was
+	// seen. Subject: alarm point id, or door id for a door anomaly. Data:
+	// "point_kind" (cell-call, staff-alarm, door-forced, door-held-open,
+	// door-opened-in-lockdown, door-opened-at-night), "priority" (1
+	// highest). The alarm is identified by this event's ID. It latches: it
+	// stays active, whatever its input does, until it is resolved.
 	AlarmRaised Kind = "alarm.raised"
 	// AlarmAcknowledged: an officer acknowledged an alarm. Subject: alarm
 	// point id. Actor: officer. Data: "alarm" (the raising event's ID).
 	AlarmAcknowledged Kind = "alarm.acknowledged"
-	// AlarmCleared: an officer resolved an alarm. Subject: alarm point id.
-	// Actor: officer. Data: "alarm" (the raising event's ID), "note" (optional).
+	// AlarmAttended: an officer attended the alarm where it was raised.
+	// Subject: alarm point id. Actor: the officer, or system when the
+	// cell door's reset key switch was turned. Data: "alarm", "how"
+	// (reset: at the cell door, by its key switch; panel: reported at the
+	// panel), "where" (the cell door, or the panel's wing).
+	AlarmAttended Kind = "alarm.attended"
+	// AlarmResolved: an officer resolved an alarm. Subject: alarm point id.
+	// Actor: officer. Data: "alarm", "outcome" (one of the wing's
+	// configured outcomes), "note" (optional).
+	AlarmResolved Kind = "alarm.resolved"
+	// AlarmClosedRemotely: a supervisor closed an alarm without it being
+	// attended at its source: an exception, counted in the response
+	// figures. Subject: alarm point id. Actor: supervisor. Data: "alarm",
+	// "reason".
+	AlarmClosedRemotely Kind = "alarm.closed_remotely"
+	// AlarmEscalated: an alarm went unacknowledged, or a cell call
+	// unattended, for longer than the wing allows. Subject: alarm point id.
+	// Data: "alarm", "reason" (unacknowledged, unattended), "after" (the
+	// limit, e.g. "1m0s").
+	AlarmEscalated Kind = "alarm.escalated"
+	// AlarmCleared: an officer resolved an alarm, as recorded before
+	// alarm.resolved existed; folded as alarm.resolved without an outcome.
 	AlarmCleared Kind = "alarm.cleared"
 	// InputFault: an input can no longer be trusted. Subject: input (door,
 	// lock contact "DOOR#lock", alarm point or sensor) id. Data: "fault"
@@ -38,11 +59,23 @@ const (
 	// InputProven: an input was seen to work during a walk test. Subject:
 	// input id. Actor: the officer running the walk test.
 	InputProven Kind = "input.proven"
-	// WalkTestStarted: an officer started a walk test. Subject: wing id.
-	// Data: "until" (RFC 3339: the walk test ends by itself then).
+	// WalkTestStarted: a supervisor started a walk test. Subject: wing id.
+	// Data: "until" (RFC 3339: the walk test ends by itself then),
+	// "points" (the inputs it covers, comma-separated; absent: all),
+	// "landing" (the landing they were chosen by, if so).
 	WalkTestStarted Kind = "walktest.started"
 	// WalkTestEnded: the walk test ended. Subject: wing id.
 	WalkTestEnded Kind = "walktest.ended"
+	// LockdownDeclared: a supervisor declared a site-wide lockdown, agreed
+	// by the site. Subject: site name. Actor: supervisor. Data: "reason".
+	LockdownDeclared Kind = "lockdown.declared"
+	// LockdownEnded: a supervisor ended the site's lockdown. Subject: site
+	// name. Actor: supervisor.
+	LockdownEnded Kind = "lockdown.ended"
+	// RegimeSet: a supervisor put the wing in a regime (unlock, lockup,
+	// night) until the next scheduled change. Subject: wing id. Data:
+	// "regime".
+	RegimeSet Kind = "regime.set"
 	// ClimateCondition: an environment reading crossed a limit, or came back.
 	// Subject: sensor id. Data: "condition" (too-hot, too-cold, too-humid),
 	// "active" ("true" or "false"), "value" (e.g. "31.2°C").
@@ -58,9 +91,10 @@ const (
 func Kinds() []Kind {
 	return []Kind{
 		DoorOpened, DoorClosed, DoorLocked, DoorUnlocked,
-		AlarmRaised, AlarmAcknowledged, AlarmCleared,
+		AlarmRaised, AlarmAcknowledged, AlarmAttended, AlarmResolved, AlarmClosedRemotely, AlarmEscalated, AlarmCleared,
 		InputFault, InputRestored, InputProven,
 		WalkTestStarted, WalkTestEnded,
+		LockdownDeclared, LockdownEnded, RegimeSet,
 		ClimateCondition,
 		ApplianceStarted, ApplianceStopped,
 	}

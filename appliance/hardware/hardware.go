@@ -169,6 +169,9 @@ func points(w config.Wing) []sensors.Point {
 	}
 	for _, p := range w.AlarmPoints {
 		add(p.ID, p.Input)
+		if p.Reset != nil {
+			add(p.ID+wing.ResetSuffix, *p.Reset)
+		}
 	}
 	return out
 }
@@ -420,6 +423,10 @@ func (h *Hardware) summary() annunciate.Summary {
 	h.cfg.Read(func(st *wing.State) {
 		for _, al := range st.ActiveAlarms() {
 			s.Active++
+			unattended := al.PointKind == wing.CellCall && (al.Attended == nil || al.Attended.How != wing.AttendedAtReset)
+			if al.Escalated(wing.EscalatedUnacknowledged) && al.Acknowledged == nil || al.Escalated(wing.EscalatedUnattended) && unattended {
+				s.Escalated++
+			}
 			if al.Acknowledged == nil {
 				s.Unacknowledged++
 				if s.HighestUnacknowledgedPriority == 0 || al.Priority < s.HighestUnacknowledgedPriority {

@@ -129,6 +129,9 @@ func (p *Probe) checkConfig(w config.Wing, answering map[string]map[uint16]bool,
 	}
 	for _, a := range w.AlarmPoints {
 		check("alarm point "+a.ID, a.Input)
+		if a.Reset != nil {
+			check("reset key switch of "+a.ID, *a.Reset)
+		}
 	}
 	for _, o := range w.Outputs {
 		check("output "+o.ID, config.Input{Pin: o.Pin})

@@ -72,6 +72,11 @@ func NewSimulation(w config.Wing, clock clockwork.Clock) (s *Simulation, err err
 		if err := wire(p.ID, p.Input); err != nil {
 			return nil, err
 		}
+		if p.Reset != nil {
+			if err := wire(p.ID+wing.ResetSuffix, *p.Reset); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, sn := range w.Sensors {
 		dev := simulate.NewSHT3x(nil)
@@ -139,15 +144,25 @@ func (s *Simulation) Close() error {
 }
 
 // Play runs the scenario (when sc is nil, the built-in one with the names
-// of wing) until ctx ends.
-func (s *Simulation) Play(ctx context.Context, sc *scenario.Scenario, wing string, clock clockwork.Clock, log *slog.Logger) {
+// of wing) until ctx ends. setRegime sets the wing's regime as a
+// supervisor would, for the scenario's regime steps.
+func (s *Simulation) Play(ctx context.Context, sc *scenario.Scenario, wing string, clock clockwork.Clock, log *slog.Logger, setRegime func(regime string) error) {
 	if sc == nil {
 		sc = scenario.DefaultFor(wing)
 	}
-	if err := sc.Play(ctx, s, clock); err != nil && ctx.Err() == nil {
+	if err := sc.Play(ctx, playing{s, setRegime}, clock); err != nil && ctx.Err() == nil {
 		log.Error("simulated activity stopped", "scenario", sc.Name(), "err", err)
 	}
 }
+
+// playing is the simulated hardware as a scenario plays it, with the
+// regime a simulated supervisor sets.
+type playing struct {
+	*Simulation
+	setRegime func(string) error
+}
+
+func (p playing) SetRegime(regime string) error { return p.setRegime(regime) }
 
 // simInputs lists the GPIO inputs of w for the pin simulator.
 func simInputs(w config.Wing) []simulate.Input {
@@ -163,6 +178,9 @@ func simInputs(w config.Wing) []simulate.Input {
 	for _, p := range w.AlarmPoints {
 		if p.Input.ADC == nil {
 			out = append(out, simulate.Input{Pin: p.Input.Pin, Kind: simulate.Button, ActiveLow: p.Input.ActiveLow})
+		}
+		if p.Reset != nil {
+			out = append(out, simulate.Input{Pin: p.Reset.Pin, Kind: simulate.Button, ActiveLow: p.Reset.ActiveLow})
 		}
 	}
 	return out

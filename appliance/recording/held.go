@@ -57,7 +57,7 @@ func (r *Recorder) holdLocked(d event.Draft) {
 		r.held = r.held[1:]
 		r.heldLost++
 		if lost.draft.Kind == event.AlarmRaised {
-			delete(r.pending, lost.draft.Subject) // a new press raises again
+			delete(r.pending, claim{lost.draft.Subject, lost.draft.Data["point_kind"]}) // a new press raises again
 		}
 		if r.heldLost == 1 || r.heldLost%10_000 == 0 {
 			r.cfg.Log.Error("too many events held while the store refuses them; letting the oldest go", "lost", r.heldLost, "kind", lost.draft.Kind, "subject", lost.draft.Subject)

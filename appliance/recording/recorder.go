@@ -49,7 +49,7 @@ type Recorder struct {
 	waits chan submitted // Record's queued drafts, waited for by Run
 
 	mu         sync.Mutex
-	pending    map[string]bool // alarm points with a raise submitted but not yet folded
+	pending    map[claim]bool // alarms raised on a point, of a kind, submitted but not yet folded
 	fault      error           // the store's last refusal, until it records again
 	faultSince time.Time       // when the store first refused
 	held       []heldDraft     // observed events the store refused, oldest first
@@ -70,7 +70,7 @@ func New(cfg Config) *Recorder {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Recorder{cfg: cfg, waits: make(chan submitted, 1024), pending: map[string]bool{}}
+	return &Recorder{cfg: cfg, waits: make(chan submitted, 1024), pending: map[claim]bool{}}
 }
 
 // Record is the one write path of an event the appliance observed (its
@@ -133,7 +133,7 @@ func (r *Recorder) Committed(batch []event.Record) {
 	defer r.mu.Unlock()
 	for _, rec := range batch {
 		if rec.Event.Kind == event.AlarmRaised {
-			delete(r.pending, rec.Event.Subject)
+			delete(r.pending, claim{rec.Event.Subject, rec.Event.Data["point_kind"]})
 		}
 	}
 	if r.fault != nil && len(r.held) == 0 { // else storeHeld says when the backlog is stored
@@ -153,22 +153,27 @@ func (r *Recorder) Recording() error {
 	return fmt.Errorf("no event stored since %s: %w", r.faultSince.Local().Format("15:04:05"), r.fault)
 }
 
-// claimRaise reports whether a press of point should raise a new alarm:
+// claim is an alarm raised on a point, of a kind: a door may have a
+// forced and a held-open alarm at once.
+type claim struct{ point, kind string }
+
+// claimRaise reports whether an alarm of kind on point should be raised:
 // not while one is active or already on its way to the store. Pending is
 // read before the state, both under the recorder's lock: the commit hook
 // folds a raise before it stops being pending, so no raise in flight is
 // missed by both.
-func (r *Recorder) claimRaise(point string) bool {
+func (r *Recorder) claimRaise(point, kind string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.pending[point] {
+	c := claim{point, kind}
+	if r.pending[c] {
 		return false
 	}
 	active := false
-	r.cfg.Read(func(s *wing.State) { _, active = s.ActiveAlarmOn(point) })
+	r.cfg.Read(func(s *wing.State) { _, active = s.ActiveAlarmOf(point, kind) })
 	if active {
 		return false
 	}
-	r.pending[point] = true
+	r.pending[c] = true
 	return true
 }

@@ -96,11 +96,11 @@ func TestRefusedEventsAreHeldInOrderAndStoredLater(t *testing.T) {
 func TestAPressRaisesOnceUntilFolded(t *testing.T) {
 	state := wing.New()
 	r := New(Config{Wing: config.Wing{ID: "A"}, Read: func(f func(*wing.State)) { f(state) }})
-	require.True(t, r.claimRaise("A1-01-CALL"))
-	assert.False(t, r.claimRaise("A1-01-CALL"), "pending")
-	raised := event.Event{Wing: "A", Seq: 1, Kind: event.AlarmRaised, Subject: "A1-01-CALL", Data: map[string]string{"priority": "2"}}
+	require.True(t, r.claimRaise("A1-01-CALL", "cell-call"))
+	assert.False(t, r.claimRaise("A1-01-CALL", "cell-call"), "pending")
+	raised := event.Event{Wing: "A", Seq: 1, Kind: event.AlarmRaised, Subject: "A1-01-CALL", Data: map[string]string{"point_kind": "cell-call", "priority": "2"}}
 	state.Fold(raised)
 	r.Committed([]event.Record{{Pos: 1, Event: raised}})
-	assert.False(t, r.claimRaise("A1-01-CALL"), "active")
-	assert.True(t, r.claimRaise("A1-02-CALL"), "another point raises")
+	assert.False(t, r.claimRaise("A1-01-CALL", "cell-call"), "active")
+	assert.True(t, r.claimRaise("A1-02-CALL", "cell-call"), "another point raises")
 }

@@ -3,6 +3,7 @@ package recording
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,20 +21,23 @@ const (
 	doorContact inputRole = iota + 1
 	lockContact
 	alarmButton
+	resetSwitch // a cell call's reset key switch at the cell door
 )
 
 // input is what the rules know of one input: its role, and what it
 // last submitted, so that it records changes, not repeats, even before
 // they are folded.
 type input struct {
-	id    string // input id: door id, "DOOR#lock", alarm point id
+	id    string // input id: door id, "DOOR#lock", alarm point id, "POINT#reset"
 	role  inputRole
-	door  string // the door, for door and lock contacts
-	point config.AlarmPoint
+	door  config.Door       // for door and lock contacts
+	point config.AlarmPoint // for alarm buttons and reset switches
 
-	known  bool // a state has been recorded
-	active bool // door open, lock locked, button pressed
-	fault  string
+	known     bool      // a state has been recorded
+	active    bool      // door open, lock locked, button pressed, key turned
+	openSince time.Time // a door contact: when it last opened, as read
+	heldOpen  bool      // a door contact: this opening has raised its held-open alarm
+	fault     string
 
 	chatter *supervise.Chatter // plain GPIO inputs only
 	stuck   *supervise.Stuck   // inputs configured with stuck_after
@@ -46,13 +50,14 @@ type input struct {
 // remember themselves, because what they recorded a moment ago may not be
 // folded yet.
 type rules struct {
-	rec    *Recorder
-	wing   config.Wing
-	inputs map[string]*input
+	rec       *Recorder
+	wing      config.Wing
+	inputs    map[string]*input
+	escalated map[string]bool // "alarm/reason" escalations recorded, before they fold
 }
 
 func newRules(rec *Recorder) *rules {
-	r := &rules{rec: rec, wing: rec.cfg.Wing, inputs: map[string]*input{}}
+	r := &rules{rec: rec, wing: rec.cfg.Wing, inputs: map[string]*input{}, escalated: map[string]bool{}}
 	var s *wing.State
 	rec.cfg.Read(func(st *wing.State) { s = st.Clone() })
 	add := func(in *input, cfg config.Input) {
@@ -68,13 +73,17 @@ func newRules(rec *Recorder) *rules {
 		r.inputs[in.id] = in
 	}
 	for _, d := range r.wing.Doors {
-		in := &input{id: d.ID, role: doorContact, door: d.ID}
+		in := &input{id: d.ID, role: doorContact, door: d}
 		if st, ok := s.Doors[d.ID]; ok {
 			in.known, in.active = true, st.Open
+			if st.Open {
+				in.openSince = st.Since
+				_, in.heldOpen = s.ActiveAlarmOf(d.ID, wing.DoorHeldOpen)
+			}
 		}
 		add(in, d.Input)
 		if d.Lock != nil {
-			lock := &input{id: d.ID + wing.LockSuffix, role: lockContact, door: d.ID}
+			lock := &input{id: d.ID + wing.LockSuffix, role: lockContact, door: d}
 			if st, ok := s.Locks[d.ID]; ok {
 				lock.known, lock.active = true, st.Locked
 			}
@@ -83,6 +92,9 @@ func newRules(rec *Recorder) *rules {
 	}
 	for _, p := range r.wing.AlarmPoints {
 		add(&input{id: p.ID, role: alarmButton, point: p, known: true}, p.Input) // buttons rest released
+		if p.Reset != nil {
+			add(&input{id: p.ID + wing.ResetSuffix, role: resetSwitch, point: p, known: true}, *p.Reset)
+		}
 	}
 	return r
 }
@@ -106,6 +118,15 @@ func (r *rules) run(ctx context.Context, readings <-chan sensors.Reading) {
 
 func (r *rules) submit(ctx context.Context, d event.Draft) { r.rec.Record(ctx, d) }
 
+// raise raises an alarm of kind on point with priority, unless one is
+// active or on its way.
+func (r *rules) raise(ctx context.Context, point, kind string, priority int) {
+	if r.rec.claimRaise(point, kind) {
+		r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: point,
+			Data: map[string]string{"point_kind": kind, "priority": strconv.Itoa(priority)}})
+	}
+}
+
 func (r *rules) reading(ctx context.Context, in *input, rd sensors.Reading) {
 	if rd.Fault != "" {
 		r.setFault(ctx, in, rd.Fault, rd.Detail)
@@ -126,32 +147,54 @@ func (r *rules) reading(ctx context.Context, in *input, rd sensors.Reading) {
 		}
 	}
 	changed := !in.known || in.active != rd.Active
-	pressed := in.role == alarmButton && rd.Active && !in.active
+	pressed := (in.role == alarmButton || in.role == resetSwitch) && rd.Active && !in.active
 	in.known, in.active = true, rd.Active
 	walk, walking := r.walkTest(r.rec.cfg.Clock.Now())
-	if walking && (changed && in.role != alarmButton || pressed) && in.proven != walk.Key {
+	covered := walking && walk.Covers(in.id)
+	if covered && (changed && in.role != alarmButton && in.role != resetSwitch || pressed) && in.proven != walk.Key {
 		in.proven = walk.Key
 		r.submit(ctx, event.Draft{Kind: event.InputProven, Subject: in.id, Actor: walk.By})
 	}
 	switch in.role {
 	case doorContact:
 		if changed {
-			r.submit(ctx, event.Draft{Kind: map[bool]event.Kind{true: event.DoorOpened, false: event.DoorClosed}[rd.Active], Subject: in.door})
-			r.checkForced(ctx, in.door)
+			r.submit(ctx, event.Draft{Kind: map[bool]event.Kind{true: event.DoorOpened, false: event.DoorClosed}[rd.Active], Subject: in.door.ID})
+			if rd.Active {
+				in.openSince, in.heldOpen = rd.At, false
+				r.checkOpenedWhenShut(ctx, in.door)
+			}
+			r.checkForced(ctx, in.door.ID)
 		}
 	case lockContact:
 		if changed {
-			r.submit(ctx, event.Draft{Kind: map[bool]event.Kind{true: event.DoorLocked, false: event.DoorUnlocked}[rd.Active], Subject: in.door})
-			r.checkForced(ctx, in.door)
+			r.submit(ctx, event.Draft{Kind: map[bool]event.Kind{true: event.DoorLocked, false: event.DoorUnlocked}[rd.Active], Subject: in.door.ID})
+			r.checkForced(ctx, in.door.ID)
 		}
 	case alarmButton:
-		// A walk test proves cell calls without raising them; a staff
-		// alarm always raises: duress is never suppressed.
-		if pressed && !(walking && in.point.Kind == config.CellCall) && r.rec.claimRaise(in.id) {
-			r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: in.id,
-				Data: map[string]string{"point_kind": string(in.point.Kind), "priority": strconv.Itoa(in.point.Priority)}})
+		// A walk test proves the cell calls it covers without raising
+		// them; a staff alarm always raises: duress is never suppressed.
+		if pressed && !(covered && in.point.Kind == config.CellCall) {
+			r.raise(ctx, in.id, string(in.point.Kind), in.point.Priority)
+		}
+	case resetSwitch:
+		if pressed {
+			r.attendAtSource(ctx, in.point)
 		}
 	}
+}
+
+// attendAtSource records that the cell call's alarm was attended at the
+// cell door: its reset key switch was turned. A turn with no call active
+// records nothing but the proof (in a walk test).
+func (r *rules) attendAtSource(ctx context.Context, p config.AlarmPoint) {
+	var alarm wing.Alarm
+	active := false
+	r.rec.cfg.Read(func(s *wing.State) { alarm, active = s.ActiveAlarmOf(p.ID, string(config.CellCall)) })
+	if !active || alarm.Attended != nil && alarm.Attended.How == wing.AttendedAtReset {
+		return
+	}
+	r.submit(ctx, event.Draft{Kind: event.AlarmAttended, Subject: p.ID,
+		Data: map[string]string{"alarm": alarm.ID.String(), "how": wing.AttendedAtReset, "where": p.Cell}})
 }
 
 // checkForced raises a door-forced alarm when a door reads open while its
@@ -161,9 +204,25 @@ func (r *rules) checkForced(ctx context.Context, door string) {
 	if lock == nil || !d.known || !lock.known || !d.active || !lock.active {
 		return
 	}
-	if r.rec.claimRaise(door) {
-		r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: door,
-			Data: map[string]string{"point_kind": wing.DoorForced, "priority": "1"}})
+	r.raise(ctx, door, wing.DoorForced, 1)
+}
+
+// checkOpenedWhenShut raises an alarm when a door opens while the site is
+// locked down (any door but an office's) or, for a cell or the exit, while
+// the wing is in its night regime.
+func (r *rules) checkOpenedWhenShut(ctx context.Context, d config.Door) {
+	var lockdown bool
+	var regime wing.Regime
+	now := r.rec.cfg.Clock.Now()
+	r.rec.cfg.Read(func(s *wing.State) {
+		lockdown = s.Lockdown.Active
+		regime = s.RegimeAt(r.wing.ID, r.wing.Schedule, now)
+	})
+	switch {
+	case lockdown && d.Kind != config.OfficeDoor:
+		r.raise(ctx, d.ID, wing.DoorOpenedInLockdown, 1)
+	case regime == wing.Night && (d.Kind == config.CellDoor || d.Kind == config.ExitDoor):
+		r.raise(ctx, d.ID, wing.DoorOpenedAtNight, 1)
 	}
 }
 
@@ -195,7 +254,9 @@ func (r *rules) health(ctx context.Context, in *input, fault, detail string) {
 	}
 }
 
-// tick runs the checks that depend on time passing rather than on edges.
+// tick runs the checks that depend on time passing rather than on edges:
+// flapping and stuck inputs, doors held open, alarms that escalate, and a
+// walk test running out.
 func (r *rules) tick(ctx context.Context, now time.Time) {
 	for _, in := range r.inputs {
 		if in.chatter != nil {
@@ -208,15 +269,64 @@ func (r *rules) tick(ctx context.Context, now time.Time) {
 				r.health(ctx, in, fault, fmt.Sprintf("no change for longer than %s: check the contact", in.stuck.MaxQuiet))
 			}
 		}
+		if in.role == doorContact && in.known && in.active && in.fault == "" && !in.heldOpen &&
+			in.door.HeldOpen > 0 && !in.openSince.IsZero() && now.Sub(in.openSince) >= in.door.HeldOpen {
+			in.heldOpen = true
+			r.raise(ctx, in.door.ID, wing.DoorHeldOpen, 2)
+		}
 	}
+	r.escalate(ctx, now)
 	if w, ok := r.walkTestRecord(); ok && w.Active && !now.Before(w.Until) {
 		r.submit(ctx, event.Draft{Kind: event.WalkTestEnded, Subject: r.wing.ID})
 	}
 }
 
+// escalate records the escalation of each of this wing's alarms that has
+// gone unacknowledged, or (a cell call) unattended at its door, for longer
+// than the wing allows.
+func (r *rules) escalate(ctx context.Context, now time.Time) {
+	type due struct {
+		alarm  wing.Alarm
+		reason string
+		after  time.Duration
+	}
+	var dues []due
+	r.rec.cfg.Read(func(s *wing.State) {
+		for _, a := range s.ActiveAlarms() {
+			if a.ID.Wing != r.wing.ID {
+				continue
+			}
+			if lim := r.wing.EscalateUnacknowledged; lim > 0 && a.Acknowledged == nil && now.Sub(a.RaisedAt) >= lim && !a.Escalated(wing.EscalatedUnacknowledged) {
+				dues = append(dues, due{a, wing.EscalatedUnacknowledged, lim})
+			}
+			attended := a.Attended != nil && a.Attended.How == wing.AttendedAtReset
+			if lim := r.wing.EscalateUnattended; lim > 0 && a.PointKind == wing.CellCall && !attended && now.Sub(a.RaisedAt) >= lim && !a.Escalated(wing.EscalatedUnattended) {
+				dues = append(dues, due{a, wing.EscalatedUnattended, lim})
+			}
+		}
+	})
+	for _, d := range dues {
+		key := d.alarm.ID.String() + "/" + d.reason
+		if r.escalated[key] {
+			continue
+		}
+		r.escalated[key] = true
+		r.submit(ctx, event.Draft{Kind: event.AlarmEscalated, Subject: d.alarm.Point,
+			Data: map[string]string{"alarm": d.alarm.ID.String(), "reason": d.reason, "after": d.after.String()}})
+	}
+	if len(r.escalated) > 1000 { // forget what has long been folded
+		for key := range r.escalated {
+			delete(r.escalated, key)
+		}
+	}
+}
+
 // walkTestRecord returns this wing's walk test as folded, if there was one.
 func (r *rules) walkTestRecord() (w wing.WalkTest, ok bool) {
-	r.rec.cfg.Read(func(s *wing.State) { w, ok = s.WalkTests[r.wing.ID] })
+	r.rec.cfg.Read(func(s *wing.State) {
+		w, ok = s.WalkTests[r.wing.ID]
+		w.Points = slices.Clone(w.Points)
+	})
 	return w, ok
 }
 

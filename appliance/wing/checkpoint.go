@@ -9,7 +9,7 @@ import (
 
 // checkpointVersion changes whenever State's stored form does; an older
 // or newer checkpoint is ignored and the state is folded from the events.
-const checkpointVersion = 2
+const checkpointVersion = 3
 
 // ErrCheckpointVersion is returned by UnmarshalCheckpoint for a checkpoint
 // of another version: fold from the events instead.
@@ -44,5 +44,7 @@ func UnmarshalCheckpoint(b []byte) (*State, error) {
 	maps.Copy(s.Alarms, c.State.Alarms)
 	maps.Copy(s.Inputs, c.State.Inputs)
 	maps.Copy(s.Wings, c.State.Wings)
+	maps.Copy(s.Regimes, c.State.Regimes)
+	s.Lockdown = c.State.Lockdown
 	return s, nil
 }

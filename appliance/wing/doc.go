@@ -3,12 +3,14 @@
 //
 // The fold is deterministic and independent of arrival order: a field is
 // decided by the event with the greatest (for door and input state) or the
-// least (for an alarm's acknowledgement and clearing) event.Key, never by
+// least (for each step of an alarm's lifecycle: acknowledged, attended,
+// resolved, escalated) event.Key, never by
 // which event arrived last. So every wing of a site, receiving the same
 // events in whatever order, shows the same picture, and folding an event
 // twice changes nothing.
 //
-// Lockdown, the site-wide lockdown, is defined here too, though the site
-// agrees on it rather than folding it from events: the site keeps it and
-// the screens show it as this one type.
+// Lockdown, the site-wide lockdown, is agreed by the site (sync/site
+// commits it through raft) and recorded in the chain of the wing that
+// declared it; both use this one type. A wing's regime (unlock, lockup,
+// night) follows its daily schedule unless a supervisor sets it.
 package wing

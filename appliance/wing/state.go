@@ -1,12 +1,10 @@
 package wing
 
 import (
-	"cmp"
-	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"wingnode/appliance/event"
@@ -23,6 +21,11 @@ type State struct {
 	Conditions map[string]Condition `json:"conditions"` // by "sensor/condition"
 	WalkTests  map[string]WalkTest  `json:"walk_tests"` // by wing
 	Wings      map[string]WingClock `json:"wings"`
+	// Lockdown is the site's lockdown as its declarations and ends were
+	// recorded: the latest wins.
+	Lockdown SiteLockdown `json:"lockdown"`
+	// Regimes is each wing's latest regime set by a supervisor, by wing.
+	Regimes map[string]RegimeSet `json:"regimes"`
 }
 
 // Lock is a door's last reported lock (bolt) position.
@@ -58,11 +61,33 @@ type WalkTest struct {
 	By     string    `json:"by"`
 	Since  time.Time `json:"since"`
 	Until  time.Time `json:"until"` // when a running walk test ends by itself
-	Key    event.Key `json:"key"`
+	// Points are the inputs it covers (a door's id covers its lock
+	// contact too); none means every input of the wing.
+	Points []string `json:"points,omitempty"`
+	// Landing names the landing the points were chosen by, if so.
+	Landing string    `json:"landing,omitempty"`
+	Key     event.Key `json:"key"`
+}
+
+// WalkTestPoints chooses what a walk test covers: the whole wing (zero),
+// one landing, or a list of inputs (a door's id covers its lock contact).
+type WalkTestPoints struct {
+	Landing string
+	Points  []string
 }
 
 // Running reports whether the walk test is on at now.
 func (w WalkTest) Running(now time.Time) bool { return w.Active && now.Before(w.Until) }
+
+// Covers reports whether the walk test covers the input id (a door's
+// lock contact, "DOOR#lock", is covered with its door).
+func (w WalkTest) Covers(input string) bool {
+	if len(w.Points) == 0 {
+		return true
+	}
+	door, _ := strings.CutSuffix(input, LockSuffix)
+	return slices.Contains(w.Points, input) || slices.Contains(w.Points, door)
+}
 
 // Door is a door's last reported position.
 type Door struct {
@@ -73,28 +98,34 @@ type Door struct {
 	Key   event.Key `json:"key"`
 }
 
-// Action is an officer's step in an alarm's lifecycle.
-type Action struct {
-	By  string    `json:"by"`
-	At  time.Time `json:"at"`
-	Key event.Key `json:"key"`
-}
-
-// Alarm is one raising of an alarm point, from raised to cleared.
+// Alarm is one raising of an alarm point, from raised to resolved:
+// raised, acknowledged (who, when), attended (who, when, where), resolved
+// with an outcome, or closed remotely by a supervisor with a reason.
+// Each step's first record wins, wherever and in whatever order the
+// records arrive.
 type Alarm struct {
-	ID           event.ID  `json:"id"`
-	Point        string    `json:"point"`
-	PointKind    string    `json:"point_kind"`
-	Priority     int       `json:"priority"`
-	Raised       bool      `json:"raised"` // false while only later steps have arrived
-	RaisedAt     time.Time `json:"raised_at"`
-	RaisedKey    event.Key `json:"raised_key"`
-	Acknowledged *Action   `json:"acknowledged,omitempty"`
-	Cleared      *Action   `json:"cleared,omitempty"`
+	ID           event.ID    `json:"id"`
+	Point        string      `json:"point"`
+	PointKind    string      `json:"point_kind"`
+	Priority     int         `json:"priority"`
+	Raised       bool        `json:"raised"` // false while only later steps have arrived
+	RaisedAt     time.Time   `json:"raised_at"`
+	RaisedKey    event.Key   `json:"raised_key"`
+	Acknowledged *Action     `json:"acknowledged,omitempty"`
+	Attended     *Attendance `json:"attended,omitempty"`
+	Resolved     *Resolution `json:"resolved,omitempty"`
+	// Escalations are the alarm's escalations, at most one of each
+	// reason, by reason.
+	Escalations []Escalation `json:"escalations,omitempty"`
 }
 
-// Active reports whether the alarm has been raised and not yet cleared.
-func (a Alarm) Active() bool { return a.Raised && a.Cleared == nil }
+// Active reports whether the alarm has been raised and not yet resolved.
+func (a Alarm) Active() bool { return a.Raised && a.Resolved == nil }
+
+// Escalated reports whether the alarm has escalated for reason.
+func (a Alarm) Escalated(reason string) bool {
+	return slices.ContainsFunc(a.Escalations, func(e Escalation) bool { return e.Reason == reason })
+}
 
 // Input is the health of one input (door contact or alarm point).
 type Input struct {
@@ -131,6 +162,7 @@ func New() *State {
 		Conditions: map[string]Condition{},
 		WalkTests:  map[string]WalkTest{},
 		Wings:      map[string]WingClock{},
+		Regimes:    map[string]RegimeSet{},
 	}
 }
 
@@ -150,23 +182,8 @@ func (s *State) Fold(e event.Event) {
 		a.PointKind = e.Data["point_kind"]
 		a.Priority, _ = strconv.Atoi(e.Data["priority"])
 		s.Alarms[a.ID] = a
-	case event.AlarmAcknowledged, event.AlarmCleared:
-		id, err := event.ParseID(e.Data["alarm"])
-		if err != nil {
-			return
-		}
-		a := s.Alarms[id]
-		a.ID = id
-		if a.Point == "" {
-			a.Point = e.Subject
-		}
-		step := &Action{By: e.Actor, At: e.Wall, Key: k}
-		if e.Kind == event.AlarmAcknowledged {
-			a.Acknowledged = earliest(a.Acknowledged, step)
-		} else {
-			a.Cleared = earliest(a.Cleared, step)
-		}
-		s.Alarms[id] = a
+	case event.AlarmAcknowledged, event.AlarmAttended, event.AlarmResolved, event.AlarmClosedRemotely, event.AlarmCleared, event.AlarmEscalated:
+		s.foldAlarmStep(e, k)
 	case event.DoorLocked, event.DoorUnlocked:
 		if l, ok := s.Locks[e.Subject]; !ok || k.Compare(l.Key) > 0 {
 			s.Locks[e.Subject] = Lock{Door: e.Subject, Locked: e.Kind == event.DoorLocked, Since: e.Wall, Key: k}
@@ -186,8 +203,22 @@ func (s *State) Fold(e event.Event) {
 			w := WalkTest{Wing: e.Wing, Active: e.Kind == event.WalkTestStarted, By: e.Actor, Since: e.Wall, Key: k}
 			if w.Active {
 				w.Until, _ = time.Parse(time.RFC3339, e.Data["until"])
+				if p := e.Data["points"]; p != "" {
+					w.Points = strings.Split(p, ",")
+				}
+				w.Landing = e.Data["landing"]
 			}
 			s.WalkTests[e.Wing] = w
+		}
+	case event.LockdownDeclared, event.LockdownEnded:
+		if k.Compare(s.Lockdown.Key) > 0 {
+			s.Lockdown = SiteLockdown{Lockdown: Lockdown{Active: e.Kind == event.LockdownDeclared, Reason: e.Data["reason"], By: e.Actor, Since: e.Wall}, Key: k}
+		}
+	case event.RegimeSet:
+		if r, ok := s.Regimes[e.Wing]; !ok || k.Compare(r.Key) > 0 {
+			if regime, err := ParseRegime(e.Data["regime"]); err == nil {
+				s.Regimes[e.Wing] = RegimeSet{Wing: e.Wing, Regime: regime, By: e.Actor, Since: e.Wall, Key: k}
+			}
 		}
 	case event.InputFault, event.InputRestored:
 		if in, ok := s.Inputs[e.Subject]; !ok || k.Compare(in.Key) > 0 {
@@ -216,13 +247,6 @@ func (s *State) foldWing(e event.Event, k event.Key) {
 	s.Wings[e.Wing] = w
 }
 
-func earliest(have, step *Action) *Action {
-	if have == nil || step.Key.Compare(have.Key) < 0 {
-		return step
-	}
-	return have
-}
-
 // Clone returns a deep copy, safe to read while s goes on folding.
 func (s *State) Clone() *State {
 	c := &State{
@@ -234,73 +258,24 @@ func (s *State) Clone() *State {
 		Conditions: maps.Clone(s.Conditions),
 		WalkTests:  maps.Clone(s.WalkTests),
 		Wings:      maps.Clone(s.Wings),
+		Lockdown:   s.Lockdown,
+		Regimes:    maps.Clone(s.Regimes),
 	}
 	for id, a := range s.Alarms {
 		if a.Acknowledged != nil {
 			ack := *a.Acknowledged
 			a.Acknowledged = &ack
 		}
-		if a.Cleared != nil {
-			clr := *a.Cleared
-			a.Cleared = &clr
+		if a.Attended != nil {
+			att := *a.Attended
+			a.Attended = &att
 		}
+		if a.Resolved != nil {
+			res := *a.Resolved
+			a.Resolved = &res
+		}
+		a.Escalations = slices.Clone(a.Escalations)
 		c.Alarms[id] = a
 	}
 	return c
-}
-
-// ActiveAlarms returns the alarms raised and not cleared, in the order an
-// officer must deal with them: unacknowledged before acknowledged, then by
-// priority (1 first), then oldest first.
-func (s *State) ActiveAlarms() []Alarm {
-	var out []Alarm
-	for _, a := range s.Alarms {
-		if a.Active() {
-			out = append(out, a)
-		}
-	}
-	slices.SortFunc(out, func(a, b Alarm) int {
-		if (a.Acknowledged == nil) != (b.Acknowledged == nil) {
-			if a.Acknowledged == nil {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), a.RaisedKey.Compare(b.RaisedKey))
-	})
-	return out
-}
-
-// ActiveAlarmOn returns the active alarm on an alarm point, if there is one.
-func (s *State) ActiveAlarmOn(point string) (Alarm, bool) {
-	var found Alarm
-	ok := false
-	for _, a := range s.Alarms {
-		if a.Point == point && a.Active() && (!ok || a.RaisedKey.Compare(found.RaisedKey) < 0) {
-			found, ok = a, true
-		}
-	}
-	return found, ok
-}
-
-// Errors returned when an officer's action does not fit the alarm's lifecycle.
-var (
-	ErrNoSuchAlarm  = errors.New("no such alarm")
-	ErrAlarmCleared = errors.New("alarm already cleared")
-	ErrNotRaised    = errors.New("alarm not yet raised")
-)
-
-// CanAct reports whether an officer may acknowledge or clear the alarm id
-// now, and if not, why: ErrNoSuchAlarm, ErrNotRaised or ErrAlarmCleared.
-func (s *State) CanAct(id event.ID) (Alarm, error) {
-	a, ok := s.Alarms[id]
-	switch {
-	case !ok:
-		return Alarm{}, fmt.Errorf("alarm %s: %w", id, ErrNoSuchAlarm)
-	case !a.Raised:
-		return a, fmt.Errorf("alarm %s: %w", id, ErrNotRaised)
-	case a.Cleared != nil:
-		return a, fmt.Errorf("alarm %s: %w (by %s)", id, ErrAlarmCleared, a.Cleared.By)
-	}
-	return a, nil
 }

@@ -33,7 +33,7 @@ func site(r *rand.Rand, n int) []event.Event {
 	for range n {
 		w := wings[r.IntN(len(wings))]
 		var d event.Draft
-		switch x := r.IntN(15); {
+		switch x := r.IntN(16); {
 		case x >= 10:
 			d = otherDraft(r, w, x)
 		case x < 5:
@@ -48,7 +48,16 @@ func site(r *rand.Rand, n int) []event.Event {
 			id := raised[r.IntN(len(raised))]
 			d = event.Draft{Kind: event.AlarmAcknowledged, Subject: "point", Actor: fmt.Sprintf("officer-%d", r.IntN(3)),
 				Data: map[string]string{"alarm": id.String()}}
-			if r.IntN(2) == 0 {
+			switch r.IntN(6) {
+			case 0:
+				d.Kind, d.Data["outcome"] = event.AlarmResolved, "assistance-given"
+			case 1:
+				d.Kind, d.Data["how"], d.Data["where"] = event.AlarmAttended, []string{"reset", "panel"}[r.IntN(2)], "A1-01"
+			case 2:
+				d.Kind, d.Data["reason"] = event.AlarmClosedRemotely, "bell stuck"
+			case 3:
+				d.Kind, d.Data["reason"], d.Data["after"] = event.AlarmEscalated, []string{"unacknowledged", "unattended"}[r.IntN(2)], "1m0s"
+			case 4:
 				d.Kind = event.AlarmCleared
 			}
 		default:
@@ -88,7 +97,19 @@ func otherDraft(r *rand.Rand, w string, x int) event.Draft {
 		return event.Draft{Kind: event.ClimateCondition, Subject: "ENV-" + w, Actor: event.SystemActor,
 			Data: map[string]string{"condition": []string{"too-hot", "too-humid"}[r.IntN(2)], "active": fmt.Sprint(r.IntN(2) == 0), "value": fmt.Sprint(r.IntN(40))}}
 	case 13:
-		return event.Draft{Kind: event.WalkTestStarted, Subject: w, Actor: "officer-1", Data: map[string]string{"until": "2026-11-25T10:00:00Z"}}
+		d := event.Draft{Kind: event.WalkTestStarted, Subject: w, Actor: "officer-1", Data: map[string]string{"until": "2026-11-25T10:00:00Z"}}
+		if r.IntN(2) == 0 {
+			d.Data["points"], d.Data["landing"] = w+"1-01,"+w+"1-02-CALL", "1"
+		}
+		return d
+	case 14:
+		switch r.IntN(3) {
+		case 0:
+			return event.Draft{Kind: event.LockdownDeclared, Subject: "site", Actor: "sup-1", Data: map[string]string{"reason": "fire"}}
+		case 1:
+			return event.Draft{Kind: event.LockdownEnded, Subject: "site", Actor: "sup-1"}
+		}
+		return event.Draft{Kind: event.RegimeSet, Subject: w, Actor: "sup-1", Data: map[string]string{"regime": string(Regimes()[r.IntN(3)])}}
 	}
 	return event.Draft{Kind: event.WalkTestEnded, Subject: w, Actor: event.SystemActor}
 }
@@ -170,19 +191,20 @@ func TestAlarmLifecycleAndOfficerOrder(t *testing.T) {
 	a, ok := s.ActiveAlarmOn("A1-01-CALL")
 	require.True(t, ok)
 	assert.Equal(t, call.ID(), a.ID)
-	s.Fold(mk(event.AlarmCleared, "A1-01-CALL", "officer-7", map[string]string{"alarm": call.ID().String()}))
+	s.Fold(mk(event.AlarmResolved, "A1-01-CALL", "officer-7", map[string]string{"alarm": call.ID().String(), "outcome": "false-alarm"}))
 	_, ok = s.ActiveAlarmOn("A1-01-CALL")
 	assert.False(t, ok)
-	_, err := s.CanAct(call.ID())
-	assert.ErrorIs(t, err, ErrAlarmCleared)
-	_, err = s.CanAct(event.ID{Wing: "A", Seq: 999})
+	assert.Equal(t, "false-alarm", s.Alarms[call.ID()].Resolved.Outcome)
+	_, err := s.Actionable(call.ID())
+	assert.ErrorIs(t, err, ErrAlarmResolved)
+	_, err = s.Actionable(event.ID{Wing: "A", Seq: 999})
 	assert.ErrorIs(t, err, ErrNoSuchAlarm)
 
 	// An acknowledgement that arrives before its raise does not make an alarm active.
 	early := New()
 	early.Fold(mk(event.AlarmAcknowledged, "B1-01-CALL", "officer-1", map[string]string{"alarm": "B/5"}))
 	assert.Empty(t, early.ActiveAlarms())
-	_, err = early.CanAct(event.ID{Wing: "B", Seq: 5})
+	_, err = early.Actionable(event.ID{Wing: "B", Seq: 5})
 	assert.ErrorIs(t, err, ErrNotRaised)
 }
 

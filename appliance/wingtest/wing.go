@@ -22,6 +22,7 @@ import (
 	"wingnode/appliance"
 	"wingnode/appliance/config"
 	"wingnode/appliance/datadir"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 	"wingnode/sync/member"
 	"wingnode/sync/site"
@@ -233,3 +234,7 @@ func (w *Wing) Status() site.Status {
 	st, _ := w.SiteStatus()
 	return st
 }
+
+// Officer and Supervisor are signed-in actors for tests.
+func Officer(id string) roster.Actor    { return roster.Actor{ID: id, Role: roster.Officer} }
+func Supervisor(id string) roster.Actor { return roster.Actor{ID: id, Role: roster.Supervisor} }

@@ -60,8 +60,12 @@ type Summary struct {
 	// Unacknowledged > 0; zero or less counts as 1, so an alarm of unknown
 	// priority sounds as the most urgent.
 	HighestUnacknowledgedPriority int
-	Active                        int // alarms not yet cleared, acknowledged or not
+	Active                        int // alarms not yet resolved, acknowledged or not
 	Faults                        int // equipment faults
+	// Escalated counts the alarms escalated and still waiting for what
+	// they escalated for: an acknowledgement, or a cell call attended at
+	// its door. They sound the escalation pattern, acknowledged or not.
+	Escalated int
 }
 
 // Options configures an Annunciator. The zero value works.

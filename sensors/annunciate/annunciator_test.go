@@ -220,6 +220,30 @@ func TestAcknowledgeSilencesSounderButNotStrobe(t *testing.T) {
 	p.expectNoErrors()
 }
 
+// TestEscalatedAlarmSoundsAgain: an acknowledged alarm that escalates
+// (a cell call unattended at its door) sounds the rapid escalation
+// pattern until it is attended; an unacknowledged priority-1 alarm's
+// continuous tone stays louder.
+func TestEscalatedAlarmSoundsAgain(t *testing.T) {
+	p := newPanel(t)
+	p.run()
+	p.a.Show(Summary{Active: 1})
+	p.expect(false, true, true, "acknowledged, not yet escalated")
+	p.advanceTo(time.Second)
+	p.a.Show(Summary{Active: 1, Escalated: 1})
+	p.expect(true, true, true, "escalated")
+	p.advanceTo(time.Second + 200*ms)
+	p.expect(false, true, true, "rapid pattern: off after 150 ms")
+	p.advanceTo(time.Second + 350*ms)
+	p.expect(true, true, true, "rapid pattern: on again at 300 ms")
+	p.a.Show(Summary{Unacknowledged: 1, HighestUnacknowledgedPriority: 1, Active: 2, Escalated: 1})
+	p.advanceTo(time.Second + 500*ms)
+	p.expect(true, true, true, "a priority-1 alarm sounds continuously")
+	p.a.Show(Summary{Active: 1})
+	p.expect(false, true, true, "attended: silent again")
+	p.expectNoErrors()
+}
+
 func TestNewAlarmRestartsChirp(t *testing.T) {
 	p := newPanel(t)
 	p.run()

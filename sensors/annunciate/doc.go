@@ -17,9 +17,13 @@
 //     priority 2, and a 0.2 s chirp every 5 s for any lower priority.
 //     Acknowledging every alarm silences it; a new unacknowledged alarm
 //     sounds it again, restarting its pattern so the first pulse or chirp
-//     comes at once.
+//     comes at once. An escalated alarm (unacknowledged, or a cell call
+//     unattended at its door, for longer than the wing allows) sounds a
+//     rapid 0.15 s on, 0.15 s off pattern, acknowledged or not, until it
+//     gets the response it waits for; only an unacknowledged priority-1
+//     alarm's continuous tone is louder.
 //   - A strobe is on while any alarm is active, acknowledged or not, until
-//     the alarms are cleared.
+//     the alarms are resolved.
 //   - An LED is steadily on while any alarm is active, and otherwise
 //     flashes slowly (1 s on, 1 s off) while there are faults.
 //

@@ -24,6 +24,7 @@ var (
 	patternPulse     = pattern{on: 500 * time.Millisecond, period: time.Second}
 	patternChirp     = pattern{on: 200 * time.Millisecond, period: 5 * time.Second}
 	patternSlowFlash = pattern{on: time.Second, period: 2 * time.Second}
+	patternEscalated = pattern{on: 150 * time.Millisecond, period: 300 * time.Millisecond}
 )
 
 // at says whether the pattern is on at d after it began, and when, counted
@@ -44,6 +45,10 @@ func patternFor(k OutputKind, s Summary) pattern {
 	switch k {
 	case Sounder:
 		switch {
+		case s.Unacknowledged > 0 && s.HighestUnacknowledgedPriority <= 1:
+			return patternOn
+		case s.Escalated > 0:
+			return patternEscalated
 		case s.Unacknowledged <= 0:
 			return patternOff
 		case s.HighestUnacknowledgedPriority <= 1:

@@ -13,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpioreg"
 
 	"wingnode/appliance/config"
+	"wingnode/appliance/wing"
 	"wingnode/sensors/scenario"
 	"wingnode/sensors/simulate"
 )
@@ -26,6 +27,7 @@ type builtIn struct {
 	*simulate.Wiring
 	adc     *simulate.ADS1115
 	sensors map[string]*simulate.SHT3x
+	regimes []string // set by the scenario, in order
 }
 
 func newBuiltIn(t *testing.T, clock clockwork.Clock) *builtIn {
@@ -39,10 +41,18 @@ func newBuiltIn(t *testing.T, clock clockwork.Clock) *builtIn {
 			inputs = append(inputs, simulate.Input{Pin: d.Input.Pin, Kind: simulate.DoorContact, ActiveLow: d.Input.ActiveLow})
 			pins[d.ID] = d.Input.Pin
 		}
+		if d.Lock != nil {
+			inputs = append(inputs, simulate.Input{Pin: d.Lock.Pin, Kind: simulate.DoorContact, ActiveLow: d.Lock.ActiveLow})
+			pins[d.ID+wing.LockSuffix] = d.Lock.Pin
+		}
 	}
 	for _, p := range w.AlarmPoints {
 		inputs = append(inputs, simulate.Input{Pin: p.Input.Pin, Kind: simulate.Button, ActiveLow: p.Input.ActiveLow})
 		pins[p.ID] = p.Input.Pin
+		if p.Reset != nil {
+			inputs = append(inputs, simulate.Input{Pin: p.Reset.Pin, Kind: simulate.Button, ActiveLow: p.Reset.ActiveLow})
+			pins[p.ID+wing.ResetSuffix] = p.Reset.Pin
+		}
 	}
 	sim, err := simulate.New(inputs, simulate.Options{Clock: clock})
 	require.NoError(t, err)
@@ -62,6 +72,13 @@ func newBuiltIn(t *testing.T, clock clockwork.Clock) *builtIn {
 		require.NoError(t, b.Sensor(id, b.sensors[id]))
 	}
 	return b
+}
+
+// SetRegime takes the scenario's regime steps, as the appliance's
+// simulated supervisor would.
+func (b *builtIn) SetRegime(regime string) error {
+	b.regimes = append(b.regimes, regime)
+	return nil
 }
 
 // celsius reads a sensor's temperature as a driver would.
@@ -107,6 +124,10 @@ func TestDefaultOnTheBuiltInWing(t *testing.T) {
 			err := b.sensors["ENV-A2"].Tx([]byte{0x24, 0x00}, nil)
 			require.ErrorIs(t, err, simulate.ErrNACK, "ENV-A2 is silent")
 		},
+		9 * time.Minute: func() {
+			require.Equal(t, []string{"unlock", "night"}, b.regimes, "a supervisor sets the night regime")
+			require.Equal(t, gpio.High, gpioreg.ByName("LOCK_A1_04").Read(), "A1-04 unlocked again after it was forced (the bolt contact is active low)")
+		},
 		10*time.Minute + 10*time.Second: func() { // the second round
 			require.InDelta(t, 22.0, celsius(t, b.sensors["ENV-A3"]), 0.01)
 			require.NoError(t, b.sensors["ENV-A2"].Tx([]byte{0x24, 0x00}, nil))
@@ -130,11 +151,12 @@ func TestDefaultNamesOnlyTheBuiltInWing(t *testing.T) {
 	require.NoError(t, err)
 	var p scenario.Points
 	for _, d := range w.Doors {
-		p.Inputs = append(p.Inputs, d.ID)
+		p.Inputs = append(p.Inputs, d.ID, d.ID+wing.LockSuffix)
 	}
 	for _, a := range w.AlarmPoints {
-		p.Inputs = append(p.Inputs, a.ID)
+		p.Inputs = append(p.Inputs, a.ID, a.ID+wing.ResetSuffix)
 	}
+	p.Regimes = true
 	require.ErrorContains(t, scenario.Default().Check(p), "no supervised line A2-11")
 	p.Lines = []string{"A2-11"}
 	p.Sensors = []string{"ENV-A1", "ENV-A2", "ENV-A3"}
@@ -178,10 +200,17 @@ func pointsOfSimulated(t *testing.T, id string) scenario.Points {
 		if d.Input.ADC != nil {
 			p.Lines = append(p.Lines, d.ID) // a supervised line is also a door
 		}
+		if d.Lock != nil {
+			p.Inputs = append(p.Inputs, d.ID+wing.LockSuffix)
+		}
 	}
 	for _, a := range w.AlarmPoints {
 		p.Inputs = append(p.Inputs, a.ID)
+		if a.Reset != nil {
+			p.Inputs = append(p.Inputs, a.ID+wing.ResetSuffix)
+		}
 	}
+	p.Regimes = true
 	for _, s := range w.Sensors {
 		p.Sensors = append(p.Sensors, s.ID)
 	}

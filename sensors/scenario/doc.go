@@ -22,6 +22,10 @@
 //	00:12 bounce A1-04 open 5      # opens with 5 contact bounces (open|close|press|release, 1 to 100)
 //	00:13 bounce A1-04 close 2
 //	00:20 storm all 50/s for 10s   # every door and alarm point toggles 50 times a second (0.01/s to 1000/s)
+//	00:30 lock A1-03               # the door's lock (bolt) contact reads locked ...
+//	00:31 unlock A1-03             # ... and unlocked; lock DOOR for DURATION unlocks by itself
+//	00:32 reset A1-03-CALL         # the cell call's reset key switch at the door is turned
+//	00:33 regime night             # a supervisor puts the wing in its night regime (unlock, lockup, night)
 //	00:41 answer ENV-A1            # ... and answers again
 //	00:42 open A1-05
 //	00:50 release A1-05            # as close

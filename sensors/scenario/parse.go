@@ -13,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 	"wingnode/sensors/simulate"
 )
 
@@ -29,6 +30,10 @@ const (
 	verbSilent  = "silent"
 	verbAnswer  = "answer"
 	verbStorm   = "storm"
+	verbLock    = "lock"
+	verbUnlock  = "unlock"
+	verbReset   = "reset"
+	verbRegime  = "regime"
 	verbRepeat  = "repeat"
 )
 
@@ -176,8 +181,30 @@ func parseStep(verb string, args []string) (*step, error) {
 		if err == nil {
 			err = st.parseStorm(args[1], args[2:])
 		}
+	case verbLock:
+		err = st.parseArgs(args, "lock DOOR [for DURATION]", 1, 3)
+		st.point += wing.LockSuffix
+		st.active = true
+		if err == nil && len(args) > 1 {
+			st.hold, err = parseFor(args[1:])
+		}
+	case verbUnlock:
+		err = st.parseArgs(args, "unlock DOOR", 1, 1)
+		st.point += wing.LockSuffix
+	case verbReset:
+		err = st.parseArgs(args, "reset CELL-CALL", 1, 1)
+		st.point += wing.ResetSuffix
+		st.active, st.hold = true, PressTime
+	case verbRegime:
+		if len(args) != 1 {
+			return nil, errors.New("want regime unlock|lockup|night")
+		}
+		if _, err := wing.ParseRegime(args[0]); err != nil {
+			return nil, err
+		}
+		st.point = args[0]
 	default:
-		return nil, fmt.Errorf("unknown verb (want open, close, press, hold, release, bounce, fault, climate, silent, answer, storm or repeat)")
+		return nil, fmt.Errorf("unknown verb (want open, close, press, hold, release, bounce, fault, climate, silent, answer, storm, lock, unlock, reset, regime or repeat)")
 	}
 	if err != nil {
 		return nil, err

@@ -139,6 +139,8 @@ func (c *changes) make(i int, t Target) error {
 		return t.SetClimate(st.point, st.temp, st.rh)
 	case verbSilent, verbAnswer:
 		return t.SetSilent(st.point, st.silent)
+	case verbRegime:
+		return t.(RegimeTarget).SetRegime(st.point)
 	}
 	return t.SetInput(st.point, st.active && i == 0)
 }

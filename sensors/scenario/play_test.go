@@ -287,3 +287,41 @@ func TestPlayStopsAtATargetError(t *testing.T) {
 	require.ErrorContains(t, err, "t.scenario:2: silent:")
 	require.Equal(t, []string{"00:01 input A1-01 true", "00:02 silent ENV-A1 true"}, r.Calls())
 }
+
+// regimeRecorder is a recorder that can also set the wing's regime.
+type regimeRecorder struct{ *recorder }
+
+func (r regimeRecorder) SetRegime(regime string) error { return r.record(regime, "regime %s", regime) }
+
+func TestPlayLocksResetsAndRegimes(t *testing.T) {
+	s := parse(t, `
+00:01 lock A1-01 for 2s
+00:02 reset A1-01-CALL
+00:04 regime night
+00:05 unlock A1-02
+`)
+	points := Points{Inputs: []string{"A1-01", "A1-01#lock", "A1-02", "A1-02#lock", "A1-01-CALL", "A1-01-CALL#reset"}}
+	clock := clockwork.NewFakeClockAt(testStart)
+	r := regimeRecorder{newRecorder(clock, points)}
+	require.NoError(t, play(t, s, r, clock, 100*time.Millisecond, time.Minute))
+	require.Equal(t, []string{
+		"00:01 input A1-01#lock true",
+		"00:02 input A1-01-CALL#reset true",
+		"00:02.500 input A1-01-CALL#reset false",
+		"00:03 input A1-01#lock false",
+		"00:04 regime night",
+		"00:05 input A1-02#lock false",
+	}, r.Calls())
+
+	// A wing without the lock contact, or a simulation that cannot set
+	// regimes, plays nothing and says why.
+	plain := newRecorder(clock, testPoints)
+	err := s.Play(t.Context(), plain, clock)
+	require.ErrorContains(t, err, "lock A1-01#lock: no lock contact A1-01#lock on this wing")
+	require.ErrorContains(t, err, "regime night: this wing's simulation cannot set a regime")
+	require.Empty(t, plain.Calls())
+
+	_, err = Parse("t.scenario", strings.NewReader("00:01 regime dusk\n00:02 reset\n"))
+	require.ErrorContains(t, err, `t.scenario:1: regime: "dusk" is not a regime`)
+	require.ErrorContains(t, err, "t.scenario:2: reset: want reset CELL-CALL")
+}

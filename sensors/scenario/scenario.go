@@ -42,17 +42,27 @@ type Target interface {
 	SetSilent(sensor string, silent bool) error
 }
 
+// RegimeTarget is a Target that can also put the wing in a regime
+// (unlock, lockup, night), as a supervisor would: the regime step needs
+// one.
+type RegimeTarget interface {
+	Target
+	SetRegime(regime string) error
+}
+
 // Points are the ids a scenario may name, by what it may do with them;
 // see Target.
 type Points struct {
 	Inputs  []string
 	Lines   []string
 	Sensors []string
+	Regimes bool // the target is a RegimeTarget
 }
 
 // pointsOf returns the target's points.
 func pointsOf(t Target) Points {
-	return Points{Inputs: t.Inputs(), Lines: t.Lines(), Sensors: t.Sensors()}
+	_, regimes := t.(RegimeTarget)
+	return Points{Inputs: t.Inputs(), Lines: t.Lines(), Sensors: t.Sensors(), Regimes: regimes}
 }
 
 // Scenario is a parsed scenario: steps at offsets from the start of play.
@@ -107,6 +117,12 @@ func (st *step) kind(p Points) (string, []string) {
 		return "supervised line", p.Lines
 	case verbClimate, verbSilent, verbAnswer:
 		return "environment sensor", p.Sensors
+	case verbLock, verbUnlock:
+		return "lock contact", p.Inputs
+	case verbReset:
+		return "reset key switch", p.Inputs
+	case verbRegime:
+		return "", nil
 	}
 	return "door or alarm point", p.Inputs
 }
@@ -118,6 +134,12 @@ func (s *Scenario) Check(p Points) error {
 	var errs []error
 	for _, st := range s.steps {
 		noun, known := st.kind(p)
+		if st.verb == verbRegime {
+			if !p.Regimes {
+				errs = append(errs, fmt.Errorf("%s:%d: regime %s: this wing's simulation cannot set a regime", s.name, st.line, st.point))
+			}
+			continue
+		}
 		var ids []string
 		switch {
 		case st.storm != nil:

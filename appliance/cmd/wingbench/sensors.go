@@ -9,6 +9,7 @@ import (
 	"wingnode/appliance"
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wingtest"
 	"wingnode/sensors/scenario"
 )
@@ -151,7 +152,7 @@ func inputToEvent(ctx context.Context, dir string) ([]figure, error) {
 			}
 		}
 		for _, al := range a.State().ActiveAlarms() {
-			if err := a.Clear(ctx, al.ID, "bench", ""); err != nil {
+			if err := a.CloseRemotely(ctx, al.ID, roster.Actor{ID: "bench", Role: roster.Supervisor}, "the bench presses the buttons again"); err != nil {
 				return nil, err
 			}
 		}
