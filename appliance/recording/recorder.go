@@ -50,11 +50,11 @@ type Recorder struct {
 
 	mu         sync.Mutex
 	pending    map[claim]bool // alarms raised on a point, of a kind, submitted but not yet folded
-	fault      error           // the store's last refusal, until it records again
-	faultSince time.Time       // when the store first refused
-	held       []heldDraft     // observed events the store refused, oldest first
-	heldN      uint64          // events ever held, numbering them
-	heldLost   int             // held events let go past maxHeld
+	fault      error          // the store's last refusal, until it records again
+	faultSince time.Time      // when the store first refused
+	held       []heldDraft    // observed events the store refused, oldest first
+	heldN      uint64         // events ever held, numbering them
+	heldLost   int            // held events let go past maxHeld
 }
 
 type submitted struct {
