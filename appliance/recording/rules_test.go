@@ -162,7 +162,10 @@ func TestForcedDoor(t *testing.T) {
 	r := newRig(t)
 	r.set("R1-01#lock", true)
 	r.set("R1-01", true)
-	r.eventually("forced", func(s *wing.State) bool { a, ok := s.ActiveAlarmOf("R1-01", wing.DoorForced); return ok && a.Priority == 1 })
+	r.eventually("forced", func(s *wing.State) bool {
+		a, ok := s.ActiveAlarmOf("R1-01", wing.DoorForced)
+		return ok && a.Priority == 1
+	})
 }
 
 // TestCellCallEscalatesAndIsAttendedAtTheDoor: an unacknowledged call
