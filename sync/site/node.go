@@ -252,8 +252,19 @@ func (n *Node) sleep(ctx context.Context, d time.Duration) bool {
 // raftLog passes raft's own warnings on to the wing's log.
 type raftLog struct{ log *slog.Logger }
 
+// routineRaft are raft warnings that every normal start gives (a wing
+// holds an election when it finds no leader): logged as information.
+var routineRaft = []string{"heartbeat timeout reached, starting election", "entering candidate state"}
+
 func (l raftLog) Write(p []byte) (int, error) {
-	l.log.Warn(strings.TrimSpace(string(p)))
+	msg := strings.TrimSpace(string(p))
+	for _, r := range routineRaft {
+		if strings.Contains(msg, r) {
+			l.log.Info(strings.TrimSpace(strings.TrimPrefix(msg, "[WARN]")))
+			return len(p), nil
+		}
+	}
+	l.log.Warn(msg)
 	return len(p), nil
 }
 
