@@ -11,9 +11,13 @@ GOTEST_FLAGS ?= -count=1
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
+# The addresses of `make run`'s screens and site port.
+SCREENS ?= 127.0.0.1:8080
+SITE_PORT ?= 127.0.0.1:8443
+
 .PHONY: run
-run: build ## run a simulated wing appliance with its screen on http://localhost:8080
-	./bin/wingnode run -simulate -data data -listen 127.0.0.1:8080
+run: build ## run a simulated wing appliance with its screen on http://localhost:8080 (SCREENS=ADDR SITE_PORT=ADDR to move them)
+	./bin/wingnode run -simulate -data data -listen $(SCREENS) -site-listen $(SITE_PORT)
 
 .PHONY: site
 site: build ## run a three-wing simulated site on loopback (screens on http://localhost:8081-8083) until Ctrl-C

@@ -140,11 +140,7 @@ func (c Command) Execute(ctx context.Context) int {
 				}
 				return 0
 			case "firmware":
-				fmt.Fprintln(c.Stdout, firmwareUsage)
-				for _, verb := range []string{"keygen", "sign", "verify", "install", "siteit-token"} {
-					fmt.Fprintln(c.Stdout)
-					Command{Args: []string{"firmware", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
-				}
+				c.helpFirmware()
 				return 0
 			}
 			return Command{Args: topic, Stdout: c.Stdout, Stderr: c.Stdout, Version: c.Version}.Execute(ctx)

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,8 @@ func (c Command) firmwareCmd(args []string) error {
 		return usageError{status: 2, msg: firmwareUsage}
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		return c.helpFirmware()
 	case "keygen":
 		fs := c.flags("keygen", "firmware keygen -key FILE -public FILE\n\nMakes a signing key pair. Keep the private key off the wings; put the\npublic key in each wing's trust file.")
 		key := fs.String("key", "", "private key `file` to write (mode 0600; never overwritten)")
@@ -194,3 +197,14 @@ type keyFlags []string
 
 func (k *keyFlags) String() string     { return strings.Join(*k, ",") }
 func (k *keyFlags) Set(v string) error { *k = append(*k, v); return nil }
+
+// helpFirmware prints what 'wingnode help firmware' prints, and ends with
+// status 0.
+func (c Command) helpFirmware() error {
+	fmt.Fprintln(c.Stdout, firmwareUsage)
+	for _, verb := range []string{"keygen", "sign", "verify", "install", "siteit-token"} {
+		fmt.Fprintln(c.Stdout)
+		Command{Args: []string{"firmware", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(context.Background())
+	}
+	return usageError{status: 0}
+}

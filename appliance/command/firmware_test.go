@@ -112,3 +112,14 @@ func TestCommandFirmwareSiteITToken(t *testing.T) {
 	status, _, _ = execute("firmware", "siteit-token", "-data", data, "-out", filepath.Join(data, "x"))
 	assert.Equal(t, 2, status, "one of -data and -out")
 }
+
+func TestCommandFirmwareHelp(t *testing.T) {
+	for _, args := range [][]string{{"firmware", "--help"}, {"firmware", "-h"}, {"help", "firmware"}} {
+		status, out, _ := execute(args...)
+		assert.Equal(t, 0, status, "%v", args)
+		assert.Contains(t, out, "Usage: wingnode firmware sign", "%v", args)
+	}
+	status, _, errs := execute("firmware")
+	assert.Equal(t, 2, status)
+	assert.Contains(t, errs, "usage: wingnode firmware keygen|sign")
+}

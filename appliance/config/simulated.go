@@ -36,7 +36,7 @@ func SimulatedText(wing string, landings, cells int) string {
 			} else {
 				fmt.Fprintf(&b, "door id=%s kind=cell landing=%d pin=DOOR_%s lock=LOCK_%s\n", cell, l, pin, pin)
 			}
-			fmt.Fprintf(&b, "alarm id=%s-CALL kind=cell-call cell=%s landing=%d pin=CALL_%s reset=RESET_%s\n", cell, cell, l, pin, pin)
+			fmt.Fprintf(&b, "alarm id=%s-CALL kind=cell-call cell=%s landing=%d pin=CALL_%s reset=RESET_%s name=\"Cell %s call\"\n", cell, cell, l, pin, pin, cell)
 		}
 	}
 	fmt.Fprintf(&b, "\n# Ground floor\n")

@@ -52,7 +52,9 @@ const (
 	// InputFault: an input can no longer be trusted. Subject: input (door,
 	// lock contact "DOOR#lock", alarm point or sensor) id. Data: "fault"
 	// (pin-missing, pin-setup, open-circuit, short-circuit, tamper,
-	// adc-error, flapping, stuck, silent), "detail".
+	// adc-error, flapping, stuck, silent), "detail", and for a silent
+	// sensor "last_reading" (RFC 3339: its last good reading, so silent
+	// since then).
 	InputFault Kind = "input.fault"
 	// InputRestored: a faulted input reads normally again. Subject: input id.
 	InputRestored Kind = "input.restored"

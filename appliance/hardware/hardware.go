@@ -318,8 +318,13 @@ func (h *Hardware) watchClimate(ctx context.Context, b *buses) {
 			switch {
 			case ev.Kind == climate.ConditionSilent && ev.Active && !silent[ev.Sensor]:
 				silent[ev.Sensor] = true
-				h.cfg.Record(ctx, event.Draft{Kind: event.InputFault, Subject: ev.Sensor,
-					Data: map[string]string{"fault": climate.ConditionSilent, "detail": "the sensor does not answer: check its cable and address"}})
+				data := map[string]string{"fault": climate.ConditionSilent, "detail": "the sensor does not answer: check its cable and address"}
+				h.mu.Lock()
+				if last := h.climate[ev.Sensor].At; !last.IsZero() {
+					data["last_reading"] = last.UTC().Format(time.RFC3339Nano) // silent since then, not since the fault was seen
+				}
+				h.mu.Unlock()
+				h.cfg.Record(ctx, event.Draft{Kind: event.InputFault, Subject: ev.Sensor, Data: data})
 			case ev.Kind == climate.ConditionSilent && !ev.Active && silent[ev.Sensor]:
 				silent[ev.Sensor] = false
 				h.cfg.Record(ctx, event.Draft{Kind: event.InputRestored, Subject: ev.Sensor})
