@@ -50,20 +50,46 @@ func Load(path string) (Wing, error) {
 		return Wing{}, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Wing{}, fmt.Errorf("config: %w", err)
+	}
+	switch {
+	case !fi.Mode().IsRegular():
+		return Wing{}, fmt.Errorf("config: %s is not a regular file: give the wing's configuration file", path)
+	case fi.Size() > maxFile:
+		return Wing{}, fmt.Errorf("config: %s is %d bytes; a wing's configuration is at most %d", path, fi.Size(), maxFile)
+	}
 	return Parse(path, f)
 }
 
-// maxLine bounds one line of a configuration file.
-const maxLine = 4096
+// Limits on what Parse reads: a line, a file, and the problems it lists
+// before it stops.
+const (
+	maxLine     = 4096
+	maxFile     = 4 << 20
+	maxProblems = 100
+)
+
+
 
 // Parse reads a configuration from r; name is used in messages.
 func Parse(name string, r io.Reader) (Wing, error) {
 	p := parser{file: name, w: Wing{Source: name}, ids: map[string]int{}, pins: map[string]string{}, devices: map[string]claimedDevice{}}
-	sc := bufio.NewScanner(r)
+	lr := &io.LimitedReader{R: r, N: maxFile + 1}
+	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 1024), maxLine)
 	for sc.Scan() {
 		p.line++
 		p.record(sc.Text())
+		if len(p.problems) >= maxProblems {
+			p.add("", "stopped after %d problems: is this a wing configuration file?", maxProblems)
+			return Wing{}, p.problems
+		}
+	}
+	if lr.N <= 0 {
+		p.add("", "more than %d bytes: a wing's configuration is smaller; is this the right file?", maxFile)
+		return Wing{}, p.problems
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,4 +293,23 @@ regime at=09:00 mode=lockup
 		`m.conf:6: mode: unknown mode "dusk" (want one of unlock, lockup, night)`,
 		`m.conf:8: at: 09:00 already starts another regime`,
 	}, got)
+}
+
+// TestParseStopsOnNonsense: a file that is not a configuration (random
+// bytes, a device, something huge) is refused quickly, with a sentence,
+// however long it would go on.
+func TestParseStopsOnNonsense(t *testing.T) {
+	_, err := Load("/dev/urandom")
+	require.ErrorContains(t, err, "is not a regular file")
+
+	garbage := strings.Repeat("gate id=X\n", 10_000)
+	_, err = Parse("g.conf", strings.NewReader(garbage))
+	var ps Problems
+	require.True(t, errors.As(err, &ps))
+	assert.LessOrEqual(t, len(ps), 101)
+	assert.Contains(t, ps[len(ps)-1].Error(), "stopped after 100 problems")
+
+	endless := io.MultiReader(strings.NewReader("wing id=E\n"), strings.NewReader(strings.Repeat("# a comment\n", maxFile/12+1000)))
+	_, err = Parse("e.conf", endless)
+	require.ErrorContains(t, err, "more than 4194304 bytes")
 }
