@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -77,7 +78,8 @@ type Config struct {
 // it is checked against the hash in the data folder and never logged.
 type Updates struct {
 	cfg        Config
-	installing sync.Mutex // one install at a time
+	guesses    *api.Guesses // wrong site IT tokens, by client
+	installing sync.Mutex   // one install at a time
 }
 
 // New returns the updates of a wing.
@@ -100,7 +102,7 @@ func New(cfg Config) *Updates {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Updates{cfg: cfg}
+	return &Updates{cfg: cfg, guesses: api.NewGuesses(cfg.Clock.Now)}
 }
 
 // firmwareStatus is the answer of GET /api/v1/firmware, and of a POST with
@@ -119,6 +121,11 @@ type firmwareStatus struct {
 }
 
 func (u *Updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	client := api.Client(r)
+	if wait := u.guesses.Wait(client); wait > 0 {
+		api.WriteTooMany(w, wait, fmt.Sprintf("too many wrong site IT tokens from %s: wait %s, then send the right one", client, wait.Round(time.Second)))
+		return
+	}
 	if status, msg := u.authenticate(r); status != http.StatusOK {
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wingnode site IT"`)
@@ -161,9 +168,12 @@ func (u *Updates) authenticate(r *http.Request) (int, string) {
 	sum := sha256.Sum256(token)
 	got := []byte(hex.EncodeToString(sum[:]))
 	if subtle.ConstantTimeCompare(got, bytes.TrimSpace(want)) != 1 {
-		u.cfg.Log.Warn("firmware endpoint: wrong site IT token", "from", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		if n, log := u.guesses.Wrong(api.Client(r)); log {
+			u.cfg.Log.Warn("firmware endpoint: wrong site IT token (logged once a minute per client)", "from", api.Client(r), "wrong_this_minute", n, "method", r.Method, "path", r.URL.Path)
+		}
 		return http.StatusUnauthorized, "the site IT token is wrong"
 	}
+	u.guesses.Right(api.Client(r))
 	return http.StatusOK, ""
 }
 

@@ -3,12 +3,14 @@ package update_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -193,4 +195,20 @@ func TestUpdateEndpointOffAnImage(t *testing.T) {
 	status, body = r.do(t, http.MethodPost, "/api/v1/firmware/reboot", r.token, nil)
 	assert.Equal(t, http.StatusConflict, status)
 	assert.Contains(t, body["error"], "restart it yourself")
+}
+
+// TestWrongTokensAreRateLimited: after five wrong tokens from a client,
+// its next requests are refused with 429 whatever they carry, and the log
+// has one line for the burst, never the token.
+func TestWrongTokensAreRateLimited(t *testing.T) {
+	r := newUpdateRig(t)
+	for i := range 5 {
+		status, _ := r.do(t, http.MethodGet, "/api/v1/firmware", fmt.Sprintf("guess-%d", i), nil)
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	status, body := r.do(t, http.MethodGet, "/api/v1/firmware", r.token, nil)
+	assert.Equal(t, http.StatusTooManyRequests, status, "even the right token waits out the window")
+	assert.Contains(t, body["error"], "too many wrong site IT tokens")
+	assert.Equal(t, 1, strings.Count(r.log.String(), "wrong site IT token"), "one log line for the burst")
+	assert.NotContains(t, r.log.String(), "guess-")
 }
