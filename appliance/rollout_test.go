@@ -99,6 +99,8 @@ func TestRolloutGoesRoundTheSiteOneWingAtATime(t *testing.T) {
 	status, body := firmwareCall(t, a, boards["A"].Token, http.MethodPost, "/api/v1/firmware/rollout", wingtest.Bundle(t, stranger, "amd64-uefi", 6))
 	assert.Equal(t, http.StatusForbidden, status, body)
 	assert.Nil(t, a.Status().Agreed.Rollout)
+	kept, _ := os.ReadDir(a.Data.Bundles())
+	assert.Empty(t, kept, "nothing of a forged upload is kept")
 	status, _ = firmwareCall(t, a, "wrong", http.MethodPost, "/api/v1/firmware/rollout", wingtest.Bundle(t, key, "amd64-uefi", 6))
 	assert.Equal(t, http.StatusUnauthorized, status)
 

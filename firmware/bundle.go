@@ -246,3 +246,49 @@ func (pr *payloadReader) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Copy copies a bundle from r to dst while it verifies it, as an upload
+// that must be kept arrives: the manifest's signatures and its target are
+// checked before any payload byte is read, each payload against its size
+// and SHA-256 as it passes, and no more is read than the manifest's sizes
+// and the tar framing allow, so a forged or oversized upload costs at most
+// the manifest's bytes. It returns the manifest; on an error, what dst got
+// must be thrown away.
+func Copy(dst io.Writer, r io.Reader, trust Trust, target Target) (Manifest, error) {
+	// Before the manifest is known: the two small entries and their tar
+	// headers.
+	lr := &io.LimitedReader{R: r, N: MaxManifestSize + maxSignatureLen + 4*512}
+	b, err := Open(io.TeeReader(lr, dst), trust, target)
+	if err != nil {
+		return Manifest{}, err
+	}
+	// Now the payloads and their framing: a header and padding each, and
+	// the end of the archive.
+	more := int64(len(b.Manifest.Payloads)+1)*1024 + 10240
+	for _, p := range b.Manifest.Payloads {
+		more += p.Size
+	}
+	lr.N = more
+	for {
+		_, pr, err := b.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Manifest{}, err
+		}
+		if _, err := io.Copy(io.Discard, pr); err != nil {
+			return Manifest{}, err
+		}
+	}
+	// What the tar reader left of the end of the archive, within the bound.
+	if _, err := io.Copy(dst, lr); err != nil {
+		return Manifest{}, corrupt("the end of the bundle", err)
+	}
+	if lr.N <= 0 {
+		if n, _ := r.Read(make([]byte, 1)); n > 0 {
+			return Manifest{}, fmt.Errorf("%w: data follows the end of the bundle: rebuild it", ErrCorrupt)
+		}
+	}
+	return b.Manifest, nil
+}

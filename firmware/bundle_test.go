@@ -151,3 +151,56 @@ func TestWriteBundleRechecksPayloads(t *testing.T) {
 		}
 	}
 }
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// TestCopyChecksBeforeItKeeps: a good bundle is copied byte for byte; a
+// forged one is refused having read no more than its manifest, however
+// large; what follows a bundle, or a payload longer than its manifest
+// says, is refused.
+func TestCopyChecksBeforeItKeeps(t *testing.T) {
+	key, stranger := testKey(t, 1), testKey(t, 3)
+	payload := pseudoRandom(200_000, 1)
+	m := testManifest(t, 8, 5, payload)
+	target := Target{Hardware: "amd64-uefi", Version: 7, Floor: 5}
+	good := testBundle(t, m, [][]byte{payload}, key)
+
+	var out bytes.Buffer
+	got, err := Copy(&out, bytes.NewReader(good), testTrust(t, key), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != 8 || !bytes.Equal(out.Bytes(), good) {
+		t.Fatalf("Copy kept %d bytes of version %d, want the bundle's %d bytes of version 8", out.Len(), got.Version, len(good))
+	}
+
+	forged := &countingReader{r: io.MultiReader(bytes.NewReader(testBundle(t, m, [][]byte{payload}, stranger)), bytes.NewReader(make([]byte, 50<<20)))}
+	out.Reset()
+	if _, err := Copy(&out, forged, testTrust(t, key), target); !errors.Is(err, ErrSignature) && !errors.Is(err, ErrKey) {
+		t.Fatalf("a bundle signed by a stranger: %v, want a signature error", err)
+	}
+	if forged.n > MaxManifestSize+maxSignatureLen+4*512 || int64(out.Len()) > forged.n {
+		t.Fatalf("a forged bundle read %d bytes and kept %d before it was refused: the payload was read", forged.n, out.Len())
+	}
+
+	trailing := &countingReader{r: io.MultiReader(bytes.NewReader(good), bytes.NewReader(make([]byte, 1<<20)))}
+	if _, err := Copy(io.Discard, trailing, testTrust(t, key), target); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a bundle followed by a megabyte: %v, want ErrCorrupt", err)
+	}
+	if trailing.n > int64(len(good))+20<<10 {
+		t.Fatalf("read %d bytes of a %d-byte bundle with data after it", trailing.n, len(good))
+	}
+	if _, err := Copy(io.Discard, bytes.NewReader(good[:len(good)/2]), testTrust(t, key), target); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("half a bundle: %v, want ErrCorrupt", err)
+	}
+}

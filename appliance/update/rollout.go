@@ -55,9 +55,10 @@ func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	digest, size, man, err := keepBundle(u.cfg.Data, http.MaxBytesReader(w, r.Body, maxBundle), func(f *os.File, _ string, _ int64) (firmware.Manifest, error) {
-		return firmware.Verify(f, d.Trust, s.Target(d.Hardware))
-	})
+	body := http.MaxBytesReader(w, r.Body, maxBundle)
+	digest, size, man, err := keepBundle(u.cfg.Data, func(dst io.Writer) (firmware.Manifest, error) {
+		return firmware.Copy(dst, body, d.Trust, s.Target(d.Hardware)) // the signed manifest first; nothing past what it pins
+	}, nil)
 	if err != nil {
 		status := installStatus(err)
 		u.cfg.Log.Warn("firmware rollout refused", "from", r.RemoteAddr, "status", status, "err", err)
@@ -98,11 +99,12 @@ func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusAccepted, u.view(d, s, msg))
 }
 
-// keepBundle writes a bundle from r into the bundles folder under its
-// SHA-256, once check accepts it (the file, rewound, with its digest and
-// size; it returns the manifest it read), and removes the bundles of
-// earlier rollouts. Nothing is kept when anything fails.
-func keepBundle(data datadir.Dir, r io.Reader, check func(f *os.File, digest string, size int64) (firmware.Manifest, error)) (digest string, size int64, m firmware.Manifest, err error) {
+// keepBundle keeps a bundle in the bundles folder under its SHA-256:
+// write copies it into the file it is given (checking it as it goes, and
+// returning its manifest), check may refuse it by its digest and size, and
+// the bundles of earlier rollouts are removed. Nothing is kept when
+// anything fails.
+func keepBundle(data datadir.Dir, write func(dst io.Writer) (firmware.Manifest, error), check func(digest string, size int64) error) (digest string, size int64, m firmware.Manifest, err error) {
 	dir := data.Bundles()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", 0, m, err
@@ -114,15 +116,15 @@ func keepBundle(data datadir.Dir, r io.Reader, check func(f *os.File, digest str
 	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
 	defer f.Close()
 	h := sha256.New()
-	if size, err = io.Copy(io.MultiWriter(f, h), r); err != nil {
+	cw := &countingWriter{w: io.MultiWriter(f, h)}
+	if m, err = write(cw); err != nil {
 		return "", 0, m, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", 0, m, err
-	}
-	digest = hex.EncodeToString(h.Sum(nil))
-	if m, err = check(f, digest, size); err != nil {
-		return "", 0, m, err
+	digest, size = hex.EncodeToString(h.Sum(nil)), cw.n
+	if check != nil {
+		if err := check(digest, size); err != nil {
+			return "", 0, m, err
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return "", 0, m, err
@@ -132,6 +134,18 @@ func keepBundle(data datadir.Dir, r io.Reader, check func(f *os.File, digest str
 	}
 	dropOtherBundles(data, digest)
 	return digest, size, m, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }
 
 func dropOtherBundles(data datadir.Dir, keep string) {
@@ -323,11 +337,14 @@ func (u *Updates) fetchBundleFrom(ctx context.Context, m Site, url string, r *fi
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s", resp.Status)
 	}
-	_, _, _, err = keepBundle(u.cfg.Data, io.LimitReader(resp.Body, r.Size+1), func(_ *os.File, digest string, size int64) (firmware.Manifest, error) {
+	_, _, _, err = keepBundle(u.cfg.Data, func(dst io.Writer) (firmware.Manifest, error) {
+		_, err := io.Copy(dst, io.LimitReader(resp.Body, r.Size+1))
+		return firmware.Manifest{}, err
+	}, func(digest string, size int64) error {
 		if size != r.Size || digest != r.Digest {
-			return firmware.Manifest{}, fmt.Errorf("%w: the bundle fetched is not the one the site agreed on (%d bytes)", firmware.ErrCorrupt, size)
+			return fmt.Errorf("%w: the bundle fetched is not the one the site agreed on (%d bytes)", firmware.ErrCorrupt, size)
 		}
-		return firmware.Manifest{}, nil
+		return nil
 	})
 	return err
 }
