@@ -170,7 +170,7 @@ func New(cfg Config) (*Appliance, error) {
 			cfg.OpenI2C = a.sim.OpenBus
 		}
 	}
-	a.recording = recording.New(recording.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock, Log: a.log})
+	a.recording = recording.New(recording.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock, Log: a.log, Spool: data.HeldSpool()})
 	a.hardware = hardware.New(hardware.Config{Wing: layout, Record: a.recording.Record, Read: a.picture.Read,
 		Clock: cfg.Clock, Log: a.log, PinByName: cfg.PinByName, OpenI2C: cfg.OpenI2C, ClimateInterval: cfg.ClimateInterval})
 	a.panel = officer.New(officer.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock,
@@ -230,11 +230,10 @@ func (a *Appliance) Run(ctx context.Context) error {
 		return fmt.Errorf("appliance: screens on %s: %w (is another wingnode running? choose another address with -listen)", a.cfg.Listen, err)
 	}
 	a.addr <- ln.Addr().String()
-	if _, err := a.store.Append(ctx, event.Draft{Kind: event.ApplianceStarted, Subject: a.layout.ID, Actor: event.SystemActor,
-		Data: map[string]string{"version": a.cfg.Version}}); err != nil {
-		ln.Close()
-		return err
-	}
+	// Through the recording's write path, first in the store's queue: a
+	// store that refuses it (a full disk) holds it, and the wing runs and
+	// says that recording has stopped.
+	a.recording.Record(ctx, event.Draft{Kind: event.ApplianceStarted, Subject: a.layout.ID, Data: map[string]string{"version": a.cfg.Version}})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -312,9 +311,9 @@ func (a *Appliance) Addr(ctx context.Context) (string, error) {
 // pins. Call it after Run has returned.
 func (a *Appliance) Close() error {
 	a.picture.Close()
-	var err error
+	err := a.recording.Close()
 	if a.sim != nil {
-		err = a.sim.Close()
+		err = errors.Join(err, a.sim.Close())
 	}
 	return errors.Join(err, a.store.Close())
 }

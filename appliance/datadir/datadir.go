@@ -6,6 +6,7 @@
 // A data folder holds:
 //
 //	wing.db                 the event store (appliance/store)
+//	held.spool              observed events the store refused, kept across a restart (appliance/recording)
 //	siteit.sha256           SHA-256 of site IT's token, in hex; never the token
 //	site/identity/          this wing's site certificate and key (sync/trust)
 //	site/ca/                the site CA, on the wing that formed the site
@@ -28,6 +29,7 @@ import (
 // data partition without mounting it.
 const (
 	StoreFile      = "wing.db"
+	HeldSpoolFile  = "held.spool"
 	SiteITHashFile = "siteit.sha256"
 	SiteFolder     = "site"
 	IdentityFolder = "site/identity"
@@ -50,6 +52,9 @@ func (d Dir) join(name string) string { return filepath.Join(string(d), filepath
 
 // Store is the event store's file.
 func (d Dir) Store() string { return d.join(StoreFile) }
+
+// HeldSpool is the file that keeps observed events the store refused.
+func (d Dir) HeldSpool() string { return d.join(HeldSpoolFile) }
 
 // SiteITHash is the file holding the SHA-256 of site IT's token.
 func (d Dir) SiteITHash() string { return d.join(SiteITHashFile) }

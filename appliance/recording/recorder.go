@@ -23,6 +23,10 @@ type Store interface {
 	Submit(ctx context.Context, d event.Draft) (*store.Pending, error)
 	// Append records a draft and returns once it is on disk.
 	Append(ctx context.Context, d event.Draft) (event.Record, error)
+	// Heads returns the newest seq of each wing the store holds.
+	Heads() (map[string]uint64, error)
+	// Get returns the event id.
+	Get(id event.ID) (event.Record, error)
 }
 
 // Config configures a Recorder.
@@ -39,6 +43,11 @@ type Config struct {
 	Clock clockwork.Clock
 	// Log receives operational messages; default slog.Default().
 	Log *slog.Logger
+	// Spool is the file that keeps held events across a restart
+	// (spool.go), reserved at start with SpoolSize bytes (default
+	// DefaultSpoolSize); empty holds them in memory only.
+	Spool     string
+	SpoolSize int64
 }
 
 // Recorder is the wing's recording: the one write path of every event the
@@ -55,6 +64,10 @@ type Recorder struct {
 	held       []heldDraft    // observed events the store refused, oldest first
 	heldN      uint64         // events ever held, numbering them
 	heldLost   int            // held events let go past maxHeld
+	// spool keeps the held events on disk, when Config.Spool is set.
+	spool           *spool
+	spoolDirty      bool // held events written to the spool since its last sync
+	spoolFullLogged bool
 }
 
 type submitted struct {
@@ -62,7 +75,10 @@ type submitted struct {
 	pending *store.Pending
 }
 
-// New returns the recording of a wing. Nothing is recorded until Run runs.
+// New returns the recording of a wing. With a spool, the events it held
+// before a restart are held again, to be stored once Run runs; a spool
+// that cannot be opened or reserved (a full disk at start) is logged and
+// done without. Nothing is recorded until Run runs.
 func New(cfg Config) *Recorder {
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
@@ -70,7 +86,64 @@ func New(cfg Config) *Recorder {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Recorder{cfg: cfg, waits: make(chan submitted, 1024), pending: map[claim]bool{}}
+	if cfg.SpoolSize <= 0 {
+		cfg.SpoolSize = DefaultSpoolSize
+	}
+	r := &Recorder{cfg: cfg, waits: make(chan submitted, 1024), pending: map[claim]bool{}}
+	if cfg.Spool != "" {
+		sp, held, err := openSpool(cfg.Spool, cfg.SpoolSize)
+		if err != nil {
+			cfg.Log.Error("observed events the store refuses will be held in memory only: a restart before it takes them loses them", "err", err)
+			return r
+		}
+		r.spool = sp
+		r.restore(held)
+	}
+	return r
+}
+
+// restore holds again the events the spool kept from before a restart,
+// but the first of them when the store already has it (a crash after
+// storing it, before the spool counted it).
+func (r *Recorder) restore(held []heldDraft) {
+	if len(held) == 0 {
+		return
+	}
+	first := held[0]
+	for i := range held {
+		held[i].spooled = true
+		r.heldN = max(r.heldN, held[i].n)
+	}
+	if r.alreadyStored(first) {
+		held = held[1:]
+		if err := r.spool.markStored(1, len(held)); err != nil {
+			r.cfg.Log.Error("held-event spool: cannot count an event stored", "err", err)
+		}
+	}
+	r.held = held
+	if len(held) > 0 {
+		r.fault, r.faultSince = errFromBeforeRestart, r.cfg.Clock.Now()
+		r.cfg.Log.Warn("observed events held before the restart wait for the store", "events", len(held))
+	}
+}
+
+// alreadyStored reports whether the wing's newest event is h, stored.
+func (r *Recorder) alreadyStored(h heldDraft) bool {
+	heads, err := r.cfg.Store.Heads()
+	if err != nil || heads[r.cfg.Wing.ID] == 0 {
+		return false
+	}
+	last, err := r.cfg.Store.Get(event.ID{Wing: r.cfg.Wing.ID, Seq: heads[r.cfg.Wing.ID]})
+	e := last.Event
+	return err == nil && e.Kind == h.draft.Kind && e.Subject == h.draft.Subject && e.Data["observed_at"] == h.at.UTC().Format(time.RFC3339Nano)
+}
+
+// Close closes the spool.
+func (r *Recorder) Close() error {
+	if r.spool == nil {
+		return nil
+	}
+	return r.spool.close()
 }
 
 // Record is the one write path of an event the appliance observed (its

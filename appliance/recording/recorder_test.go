@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -103,4 +104,72 @@ func TestAPressRaisesOnceUntilFolded(t *testing.T) {
 	r.Committed([]event.Record{{Pos: 1, Event: raised}})
 	assert.False(t, r.claimRaise("A1-01-CALL", "cell-call"), "active")
 	assert.True(t, r.claimRaise("A1-02-CALL", "cell-call"), "another point raises")
+}
+
+// TestHeldEventsSurviveARestart: events held while the store refuses them
+// are kept in the spool; a recorder started again on it holds them again,
+// says recording has stopped, and stores them once the store takes
+// events, in order, with when they were observed; the spool is empty
+// afterwards. A record torn by a crash is ignored, and an event the store
+// already has (stored just before a crash) is not stored twice.
+func TestHeldEventsSurviveARestart(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "wing.db"), store.Options{Wing: "A"})
+	require.NoError(t, err)
+	defer st.Close()
+	disk := &refusing{Store: st}
+	disk.full.Store(true)
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	state := wing.New()
+	read := func(f func(*wing.State)) { f(state) }
+	spool := filepath.Join(dir, "held.spool")
+	cfg := Config{Wing: config.Wing{ID: "A"}, Store: disk, Clock: clock, Log: quiet, Read: read, Spool: spool, SpoolSize: 64 << 10}
+
+	first := New(cfg)
+	ctx := context.Background()
+	for i, k := range []event.Kind{event.DoorOpened, event.DoorClosed, event.DoorOpened} {
+		first.Record(ctx, event.Draft{Kind: k, Subject: "A1-01"})
+		clock.Advance(time.Duration(i+1) * time.Second)
+	}
+	require.Equal(t, 3, first.Held())
+	first.syncSpool()
+	require.NoError(t, first.Close()) // the process dies with the disk still full
+
+	// The store took the first one just before the crash, and the spool's
+	// last record is torn.
+	_, err = st.Append(ctx, event.Draft{Kind: event.DoorOpened, Subject: "A1-01", Actor: event.SystemActor,
+		Data: map[string]string{"observed_at": "2026-12-01T10:00:00Z"}})
+	require.NoError(t, err)
+	f, err := os.OpenFile(spool, os.O_RDWR, 0)
+	require.NoError(t, err)
+	sp, held, err := openSpool(spool, 64<<10)
+	require.NoError(t, err)
+	require.Len(t, held, 3)
+	_, err = f.WriteAt([]byte{0xff}, sp.off-3) // inside the third record
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.NoError(t, sp.close())
+
+	second := New(cfg)
+	assert.Equal(t, 1, second.Held(), "the first was stored before the crash, the third torn: the second is held again")
+	assert.ErrorIs(t, second.Recording(), errFromBeforeRestart, "recording counts as stopped until it is stored")
+	disk.full.Store(false)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); second.Run(runCtx, make(chan sensors.Reading)) }()
+	require.Eventually(t, func() bool { clock.Advance(time.Second); return second.Held() == 0 }, 5*time.Second, 10*time.Millisecond)
+	cancel()
+	<-done
+	require.NoError(t, second.Close())
+	recs, err := st.Tail(0, 10)
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	assert.Equal(t, event.DoorClosed, recs[1].Event.Kind)
+	assert.Equal(t, "2026-12-01T10:00:01Z", recs[1].Event.Data["observed_at"])
+	assert.NoError(t, second.Recording())
+
+	_, held, err = openSpool(spool, 64<<10)
+	require.NoError(t, err)
+	assert.Empty(t, held, "the spool is empty once everything is stored")
 }

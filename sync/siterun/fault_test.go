@@ -284,9 +284,22 @@ func TestFullDiskOnOneWing(t *testing.T) {
 		st, err := s.Status(ctx, l)
 		return err == nil && st.Applied > before.Applied+20
 	}, 30*time.Second, 200*time.Millisecond)
+	// A restart while the disk is still full loses none of what the wing
+	// held: its spool keeps it.
+	restarted := time.Now()
+	s.Kill(full)
+	require.NoError(t, s.RestartLimited(ctx, full, largest+256<<10))
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(s.Wing(full).Screens + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, 30*time.Second, 100*time.Millisecond, "wing %s, restarted on its full disk, still reports that recording stopped", full)
 	// Space is freed while the wing runs: it records again, first the
-	// events it held while its disk was full, each marked with when it was
-	// observed.
+	// events it held while its disk was full, before the restart and
+	// after, each marked with when it was observed.
 	require.NoError(t, s.Unlimit(full))
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(s.Wing(full).Screens + "/healthz")
@@ -296,8 +309,8 @@ func TestFullDiskOnOneWing(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, 30*time.Second, 100*time.Millisecond, "wing %s records again", full)
-	require.Eventually(t, func() bool { return heldEventsStored(t, s.Wing(full).Screens, full) > 0 }, 10*time.Second, 200*time.Millisecond,
-		"wing %s stored the events it observed while its disk was full", full)
+	require.Eventually(t, func() bool { return heldEventsStored(t, s.Wing(full).Screens, full, restarted) > 0 }, 10*time.Second, 200*time.Millisecond,
+		"wing %s stored the events it observed while its disk was full, before its restart", full)
 	time.Sleep(2 * time.Second)
 	// And after a restart it catches up with the site.
 	s.Kill(full)
@@ -306,8 +319,8 @@ func TestFullDiskOnOneWing(t *testing.T) {
 }
 
 // heldEventsStored counts a wing's newest events that were held while its
-// store refused them (they carry observed_at).
-func heldEventsStored(t *testing.T, screens, wing string) int {
+// store refused them (they carry observed_at) and observed before a time.
+func heldEventsStored(t *testing.T, screens, wing string, before time.Time) int {
 	t.Helper()
 	resp, err := http.Get(screens + "/api/v1/events?limit=1000&wing=" + wing)
 	if err != nil {
@@ -326,7 +339,7 @@ func heldEventsStored(t *testing.T, screens, wing string) int {
 	}
 	n := 0
 	for _, r := range page.Records {
-		if r.Event.Data["observed_at"] != "" {
+		if at, err := time.Parse(time.RFC3339Nano, r.Event.Data["observed_at"]); err == nil && at.Before(before) {
 			n++
 		}
 	}

@@ -279,13 +279,17 @@ func (s *Site) Token(ctx context.Context) (string, error) {
 }
 
 // WaitReady waits until the wing's screens answer and its site port is open.
-func (w *Wing) WaitReady(ctx context.Context) error {
+func (w *Wing) WaitReady(ctx context.Context) error { return w.waitAnswers(ctx, true) }
+
+// waitAnswers waits until the wing's screens answer (with 200, when
+// healthy) and its site port is open.
+func (w *Wing) waitAnswers(ctx context.Context, healthy bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
 		if resp, err := http.Get(w.Screens + "/healthz"); err == nil {
 			resp.Body.Close()
-			if _, err := os.Stat(datadir.Dir(w.Data).SiteAddr()); err == nil && resp.StatusCode == http.StatusOK {
+			if _, err := os.Stat(datadir.Dir(w.Data).SiteAddr()); err == nil && (resp.StatusCode == http.StatusOK || !healthy) {
 				return nil
 			}
 		}
@@ -362,7 +366,7 @@ func (s *Site) RestartLimited(ctx context.Context, id string, fileLimit int64) e
 	if err := s.runWith(s.wings[id], []string{"prlimit", "--fsize=" + strconv.FormatInt(fileLimit, 10) + ":"}, nil, nil); err != nil {
 		return err
 	}
-	return s.wings[id].WaitReady(ctx)
+	return s.wings[id].waitAnswers(ctx, false)
 }
 
 // Unlimit lifts the file size limit of a wing started by RestartLimited,
