@@ -224,6 +224,7 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 		m.listener.Close()
 		return nil, "", err
 	}
+	m.listener.SetMembers(m.node.Member) // raft from members of the site only
 	revoked := func(serial *big.Int) bool { return m.node.Revoked(serial.String()) }
 	m.id.SetRevoked(revoked)
 	if m.ca != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -423,6 +424,24 @@ func (n *Node) Status() Status {
 
 // Revoked reports whether a certificate serial (decimal) belongs to a
 // decommissioned wing.
+// Member reports whether wing is a member of the site as this wing knows
+// it: on the agreed wing list and not decommissioned, or in raft's
+// configuration as last read. A wing that has applied nothing of the site
+// yet (it is joining) knows no members, and takes any.
+func (n *Node) Member(wing string) bool {
+	agreed := n.fsm.snapshot().Agreed
+	if rec, ok := agreed.Wings[wing]; ok {
+		return !rec.Removed
+	}
+	n.mu.Lock()
+	cfg := n.members
+	n.mu.Unlock()
+	if slices.ContainsFunc(cfg.Servers, func(s raft.Server) bool { return string(s.ID) == wing }) {
+		return true
+	}
+	return len(agreed.Wings) == 0 && len(cfg.Servers) == 0
+}
+
 func (n *Node) Revoked(serial string) bool {
 	for _, w := range n.fsm.snapshot().Agreed.Wings {
 		if w.Removed && w.Serial == serial {

@@ -50,10 +50,33 @@ type SiteListener struct {
 	raft *subListener
 	http *subListener
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[*siteConn]struct{} // open raft connections, both directions
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	closed  bool
+	conns   map[*siteConn]struct{} // open raft connections, both directions
+	members func(wing string) bool // SetMembers; nil takes any wing of the site
+	wg      sync.WaitGroup
+}
+
+// SetMembers makes the raft side accept only the wings member says are
+// members of the site: a valid, unrevoked certificate of the site is not
+// enough for a wing the site has not taken in (or has let go). HTTP is
+// left alone: a wing joins through it.
+func (s *SiteListener) SetMembers(member func(wing string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members = member
+}
+
+// member reports whether the peer of a raft connection is a member.
+func (s *SiteListener) member(leaf *x509.Certificate) bool {
+	s.mu.Lock()
+	member := s.members
+	s.mu.Unlock()
+	if member == nil {
+		return true
+	}
+	wing, err := wingOf(leaf, s.id.site)
+	return err == nil && member(wing)
 }
 
 // Listen serves the site port on ln for identity id. dial is used by the
@@ -134,6 +157,10 @@ func (s *SiteListener) handshake(raw net.Conn, cfg *tls.Config) {
 	cs := c.ConnectionState()
 	switch cs.NegotiatedProtocol {
 	case ProtoRaft:
+		if !s.member(cs.PeerCertificates[0]) {
+			c.Close()
+			return
+		}
 		sc, ok := s.track(c, cs.PeerCertificates[0].SerialNumber)
 		if !ok || !s.raft.deliver(sc) {
 			sc.Close()

@@ -310,3 +310,34 @@ func TestSiteListenerClose(t *testing.T) {
 		}
 	}
 }
+
+// TestRaftOnlyFromMembers: with SetMembers, a wing holding a valid site
+// certificate that the site has not taken in cannot reach raft; a member
+// can, and HTTP stays open to both (a wing joins through it).
+func TestRaftOnlyFromMembers(t *testing.T) {
+	s := newSite(t)
+	a := serve(t, s.identity(t, "A"), nil, nil)
+	bID, cID := s.identity(t, "B"), s.identity(t, "C")
+	b, c := serve(t, bID, nil, nil), serve(t, cID, nil, nil)
+	a.sl.SetMembers(func(wing string) bool { return wing == "A" || wing == "B" })
+
+	conn, err := b.sl.Raft().Dial(raft.ServerAddress(a.addr), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	inbound, err := a.sl.Raft().Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbound.Close()
+	if conn, err := c.sl.Raft().Dial(raft.ServerAddress(a.addr), 5*time.Second); err == nil {
+		if !refusedByPeer(t, conn) {
+			t.Fatal("A took raft from wing C, which is not a member")
+		}
+		conn.Close()
+	}
+	if wing, code, err := whoami(cID.HTTPClient(nil), a.addr); err != nil || code != 200 || wing != "C" {
+		t.Fatalf("HTTP from a wing not yet a member: %q %d %v", wing, code, err)
+	}
+}
