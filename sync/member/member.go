@@ -232,7 +232,7 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 	}
 	mux := http.NewServeMux()
 	if m.ca != nil {
-		mux.Handle("/site/v1/enrol", m.ca.EnrolHandler())
+		mux.Handle("/site/v1/enrol", m.ca.EnrolHandler(cfg.Log))
 	}
 	if cfg.Bundles != nil {
 		mux.Handle("GET /site/v1/bundle/{digest}", m.node.PeersOnly(cfg.Bundles))

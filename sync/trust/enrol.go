@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -44,12 +45,16 @@ type enrolResponse struct {
 
 // EnrolHandler serves POST /site/v1/enrol: it takes a token secret, a wing
 // id and a certificate request, and answers with the wing certificate and
-// the site CA certificate, consuming the token. It refuses, with a 4xx and a
-// sentence that says what to do: a malformed request or CSR (400), an
-// unknown, used or expired token (403), and a wing id that holds an
-// unrevoked certificate (409; the token is not consumed). It never logs or
-// echoes the token.
-func (a *Authority) EnrolHandler() http.Handler {
+// the site CA certificate, consuming the token. A malformed request or CSR
+// gets 400 and a sentence; an unknown, used or expired token, and a wing
+// id that holds an unrevoked certificate (the token is then not consumed),
+// get 403 "enrolment refused" and no more, so an answer tells a caller
+// nothing of the site's tokens or wings: why is in the CA wing's log
+// (log, nil for slog.Default()). It never logs or echoes the token.
+func (a *Authority) EnrolHandler(log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != EnrolPath {
 			http.NotFound(w, r)
@@ -61,6 +66,11 @@ func (a *Authority) EnrolHandler() http.Handler {
 			return
 		}
 		status, body, err := a.enrol(http.MaxBytesReader(w, r.Body, maxEnrolBody))
+		if status == http.StatusForbidden {
+			log.Warn("enrolment refused", "from", r.RemoteAddr, "why", err)
+			http.Error(w, ErrEnrolmentRefused.Error(), status)
+			return
+		}
 		if err != nil {
 			http.Error(w, err.Error(), status)
 			return
@@ -119,7 +129,7 @@ func (a *Authority) enrol(r io.Reader) (int, *enrolResponse, error) {
 	der, err := a.issue(req.Wing, csr.PublicKey)
 	if err != nil {
 		if errors.Is(err, ErrAlreadyEnrolled) {
-			return http.StatusConflict, nil, err
+			return http.StatusForbidden, nil, err
 		}
 		return http.StatusInternalServerError, nil, fmt.Errorf("could not issue the certificate: %w", err)
 	}
@@ -131,6 +141,10 @@ func (a *Authority) enrol(r io.Reader) (int, *enrolResponse, error) {
 	}
 	return http.StatusOK, &enrolResponse{Cert: string(certPEM(der)), CA: string(certPEM(a.cert.Raw))}, nil
 }
+
+// ErrEnrolmentRefused is the whole answer to an enrolment refused for its
+// token or its wing id.
+var ErrEnrolmentRefused = errors.New("enrolment refused: ask site IT for a new token (the CA wing's log says why)")
 
 // EnrolError is a refusal by the enrolling wing, with its HTTP status and
 // message.

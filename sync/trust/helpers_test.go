@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -119,3 +120,6 @@ func refusedByPeer(t *testing.T, c net.Conn) bool {
 	}
 	return err != nil
 }
+
+// quietLog discards what the code under test logs.
+func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
