@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/config"
 	"wingnode/appliance/datadir"
 	"wingnode/appliance/event"
@@ -245,9 +245,9 @@ func (a *Appliance) Run(ctx context.Context) error {
 	wg.Go(func() { a.hardware.Run(ctx, readings) })
 	wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
-	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+	srv := api.Server(a.routes())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(api.LimitListener(ln, api.MaxConnsPerClient, api.MaxConns)) }()
 	a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
 
 	select {

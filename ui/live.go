@@ -192,6 +192,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), page: page}
+	_ = l.rc.SetReadDeadline(time.Time{})    // a stream outlives the server's read timeout
 	defer l.rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests
 
 	// The page was rendered before this subscription began: send every part

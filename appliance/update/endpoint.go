@@ -224,7 +224,19 @@ func (u *Updates) view(d firmware.Device, s firmware.Slots, msg string) firmware
 	return v
 }
 
+// uploadTime is how long a bundle's upload may take: longer than the
+// server's read timeout, which would cut it off.
+const uploadTime = 10 * time.Minute
+
+// allowUpload lets the request's body take uploadTime.
+func allowUpload(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(uploadTime))
+	_ = rc.SetWriteDeadline(time.Now().Add(uploadTime + time.Minute))
+}
+
 func (u *Updates) install(w http.ResponseWriter, r *http.Request) {
+	allowUpload(w)
 	if !u.installing.TryLock() {
 		api.WriteError(w, http.StatusConflict, "another update is being installed; wait for it to finish")
 		return

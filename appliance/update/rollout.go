@@ -41,6 +41,7 @@ func validDigest(s string) bool {
 // startRollout keeps the uploaded bundle, checked as an install would
 // check it, and has the site agree on its rollout.
 func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
+	allowUpload(w)
 	m := u.cfg.Site()
 	if m == nil {
 		api.WriteError(w, http.StatusServiceUnavailable, "this wing is not running its site yet; try again in a minute, or install on this wing alone with POST /api/v1/firmware")

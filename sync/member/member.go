@@ -20,6 +20,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/datadir"
 	"wingnode/appliance/store"
 	"wingnode/sync/site"
@@ -208,7 +209,7 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 		}
 		advertise = ln.Addr().String()
 	}
-	m.listener = trust.Listen(ln, m.id, dial)
+	m.listener = trust.Listen(api.LimitListener(ln, api.MaxConnsPerClient, api.MaxConns), m.id, dial)
 	if err := datadir.WriteFile(data.SiteAddr(), []byte(advertise+"\n"), 0o600); err != nil {
 		m.listener.Close()
 		return nil, "", err
@@ -238,7 +239,7 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 		mux.Handle("GET /site/v1/bundle/{digest}", m.node.PeersOnly(cfg.Bundles))
 	}
 	mux.Handle("/", m.node.Handler())
-	m.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	m.server = api.Server(mux)
 	go m.listener.Serve(m.server)
 	cfg.Log.Info("site port open", "site", m.id.Site(), "addr", advertise)
 	return m, joinAddr, nil

@@ -18,7 +18,7 @@ import (
 
 // handshakeTimeout bounds the TLS handshake of an accepted connection, so a
 // silent peer cannot hold a goroutine.
-const handshakeTimeout = 10 * time.Second
+const handshakeTimeout = 5 * time.Second
 
 // DialFunc dials a network address, like net.Dialer.DialContext.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
