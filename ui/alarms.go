@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/roster"
@@ -35,13 +34,8 @@ func alarmID(r *http.Request) (event.ID, error) {
 	return event.ID{Wing: r.PathValue("wing"), Seq: seq}, nil
 }
 
-// checkNote refuses a note that the event cannot hold.
-func checkNote(note string) error {
-	if len(note) > event.MaxStringLen || !utf8.ValidString(note) {
-		return fmt.Errorf("the note is too long: keep it to %d characters or fewer", event.MaxStringLen)
-	}
-	return nil
-}
+// checkNote refuses a note that breaks the one rule for text.
+func checkNote(note string) error { return event.CheckText("note", note) }
 
 // actor is who acts through the request. Until officers sign in, it is
 // the configured officer, as a supervisor: a name sent by the browser

@@ -82,7 +82,7 @@ func TestAlarmActionProblems(t *testing.T) {
 		{"already cleared: acknowledge", "/alarms/A/1/acknowledge", nil, nil, http.StatusConflict, "Alarm A/1 has already been resolved"},
 		{"already cleared: clear", "/alarms/A/1/clear", nil, nil, http.StatusConflict, "Alarm A/1 has already been resolved"},
 		{"not raised yet", "/alarms/B/9/acknowledge", nil, nil, http.StatusConflict, "Alarm B/9 has not been raised on this wing yet"},
-		{"note too long", "/alarms/A/4/clear", url.Values{"note": {strings.Repeat("x", 257)}}, nil, http.StatusBadRequest, "keep it to 256 characters"},
+		{"note too long", "/alarms/A/4/clear", url.Values{"note": {strings.Repeat("x", 257)}}, nil, http.StatusBadRequest, "the note has 257 characters; at most 200"},
 		{"cross-site", "/alarms/A/4/clear", nil, http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "came from another site"},
 		{"other origin, no fetch metadata", "/alarms/A/4/acknowledge", nil,
 			http.Header{"Sec-Fetch-Site": nil, "Origin": {"http://evil.example"}}, http.StatusForbidden, "came from another site"},

@@ -303,7 +303,7 @@ func TestAPIAlarmActionProblems(t *testing.T) {
 		{"officer in body", "/api/v1/alarms/A/3/acknowledge", `{"officer": "officer-9"}`, nil, http.StatusBadRequest, "body: "},
 		{"not JSON", "/api/v1/alarms/A/3/clear", `note=hi`, nil, http.StatusBadRequest, "body: "},
 		{"note on acknowledge", "/api/v1/alarms/A/3/acknowledge", `{"note": "hi"}`, nil, http.StatusBadRequest, "note: only resolving"},
-		{"note too long", "/api/v1/alarms/A/3/clear", `{"note": "` + strings.Repeat("x", 300) + `"}`, nil, http.StatusBadRequest, "note: the note is too long"},
+		{"note too long", "/api/v1/alarms/A/3/clear", `{"note": "` + strings.Repeat("x", 300) + `"}`, nil, http.StatusBadRequest, "note: text refused: the note has 300 characters"},
 		{"cross-site", "/api/v1/alarms/A/3/clear", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "This request came from another site's page"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

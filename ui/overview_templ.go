@@ -359,7 +359,7 @@ func alarmPanelView(p alarmPanel) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\" class=\"resolve\"><input type=\"text\" name=\"note\" maxlength=\"256\" placeholder=\"Note\" aria-label=\"Note (optional)\"> <button type=\"submit\" class=\"clear\" data-testid=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\" class=\"resolve\"><input type=\"text\" name=\"note\" maxlength=\"200\" placeholder=\"Note\" aria-label=\"Note (optional)\"> <button type=\"submit\" class=\"clear\" data-testid=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

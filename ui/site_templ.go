@@ -1097,7 +1097,7 @@ func lockdownPanelView(p lockdownPanel, reason string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, "\" maxlength=\"256\" placeholder=\"Note (optional)\" aria-label=\"Note on ending (optional)\"> <button type=\"submit\" class=\"end-lockdown\" data-testid=\"lockdown-end\">End lockdown…</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, "\" maxlength=\"200\" placeholder=\"Note (optional)\" aria-label=\"Note on ending (optional)\"> <button type=\"submit\" class=\"end-lockdown\" data-testid=\"lockdown-end\">End lockdown…</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1115,7 +1115,7 @@ func lockdownPanelView(p lockdownPanel, reason string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "\" maxlength=\"256\" placeholder=\"Reason\" aria-label=\"Reason for the lockdown\" data-testid=\"lockdown-reason-field\"> <button type=\"submit\" class=\"declare-lockdown\" data-testid=\"lockdown-declare\">Declare lockdown…</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "\" maxlength=\"200\" placeholder=\"Reason\" aria-label=\"Reason for the lockdown\" data-testid=\"lockdown-reason-field\"> <button type=\"submit\" class=\"declare-lockdown\" data-testid=\"lockdown-declare\">Declare lockdown…</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1271,7 +1271,7 @@ func lockdownConfirm(p lockdownConfirmPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 107, "\" maxlength=\"256\" placeholder=\"Reason\"></label><div class=\"choices\"><button type=\"submit\" name=\"confirm\" value=\"yes\" class=\"declare-lockdown\" data-testid=\"lockdown-confirm-yes\">Yes, declare site lockdown</button> <a class=\"button\" href=\"/site\" data-testid=\"lockdown-cancel\">Cancel</a></div></form>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 107, "\" maxlength=\"200\" placeholder=\"Reason\"></label><div class=\"choices\"><button type=\"submit\" name=\"confirm\" value=\"yes\" class=\"declare-lockdown\" data-testid=\"lockdown-confirm-yes\">Yes, declare site lockdown</button> <a class=\"button\" href=\"/site\" data-testid=\"lockdown-cancel\">Cancel</a></div></form>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1325,7 +1325,7 @@ func lockdownConfirm(p lockdownConfirmPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 113, "\" maxlength=\"256\" placeholder=\"Note (optional)\"></label><div class=\"choices\"><button type=\"submit\" name=\"confirm\" value=\"yes\" class=\"end-lockdown\" data-testid=\"lockdown-confirm-yes\">Yes, end site lockdown</button> <a class=\"button\" href=\"/site\" data-testid=\"lockdown-cancel\">Cancel</a></div></form>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 113, "\" maxlength=\"200\" placeholder=\"Note (optional)\"></label><div class=\"choices\"><button type=\"submit\" name=\"confirm\" value=\"yes\" class=\"end-lockdown\" data-testid=\"lockdown-confirm-yes\">Yes, end site lockdown</button> <a class=\"button\" href=\"/site\" data-testid=\"lockdown-cancel\">Cancel</a></div></form>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -323,7 +323,7 @@ func TestLockdownProblemsOnTheScreen(t *testing.T) {
 		says   string
 	}{
 		{"cross-site", url.Values{"confirm": {"yes"}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "came from another site"},
-		{"reason too long", url.Values{"confirm": {"yes"}, "reason": {strings.Repeat("x", 257)}}, nil, http.StatusBadRequest, "the reason is too long"},
+		{"reason too long", url.Values{"confirm": {"yes"}, "reason": {strings.Repeat("x", 257)}}, nil, http.StatusBadRequest, "the reason has 257 characters; at most 200"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resp := postForm(t, ts, "/site/lockdown/declare", c.form, c.header)
@@ -412,7 +412,7 @@ func TestAPILockdown(t *testing.T) {
 		{"unknown field", `{"active": true, "minutes": 5}`, nil, http.StatusBadRequest, "body: "},
 		{"no active", `{"reason": "fight"}`, nil, http.StatusBadRequest, "active: "},
 		{"another officer", `{"active": true, "officer": "officer-9"}`, nil, http.StatusBadRequest, "officer: "},
-		{"reason too long", `{"active": true, "reason": "` + strings.Repeat("x", 300) + `"}`, nil, http.StatusBadRequest, "reason: the reason is too long"},
+		{"reason too long", `{"active": true, "reason": "` + strings.Repeat("x", 300) + `"}`, nil, http.StatusBadRequest, "reason: text refused: the reason has 300 characters"},
 		{"cross-site", `{"active": true}`, http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "This request came from another site's page"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

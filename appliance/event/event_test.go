@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +114,15 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("decoded %x but it encodes as %x", b, e.Marshal())
 		}
 	})
+}
+
+func TestCheckText(t *testing.T) {
+	for _, ok := range []string{"", "cell checked, prisoner well", "élève à l'école — 23 °C", strings.Repeat("x", MaxNote)} {
+		assert.NoError(t, CheckText("note", ok), "%q", ok)
+	}
+	for _, bad := range []string{"a\x00b", "line\nbreak", "tab\there", "evil\u202etxt.exe", "iso\u2066late", "zero\u200bwidth", "\xff\xfe", strings.Repeat("x", MaxNote+1)} {
+		err := CheckText("reason", bad)
+		assert.ErrorIs(t, err, ErrText, "%q", bad)
+		assert.Contains(t, err.Error(), "the reason", "%q", bad)
+	}
 }

@@ -1,6 +1,12 @@
 package event
 
-import "regexp"
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"unicode"
+	"unicode/utf8"
+)
 
 // idPattern is the one rule for the ids of wings, sites, doors, alarm
 // points, sensors and outputs (docs/wing-config.md): a letter or digit,
@@ -15,3 +21,28 @@ func ValidID(s string) bool { return idPattern.MatchString(s) }
 // an agreed command: a note on an alarm, a lockdown's reason, why a
 // rollout was stopped.
 const MaxNote = 200
+
+// ErrText is wrapped by CheckText's errors.
+var ErrText = errors.New("text refused")
+
+// CheckText is the one rule for text an officer, site IT or a peer
+// supplies (notes, reasons, names): valid UTF-8, at most MaxNote
+// characters, and no control characters (tabs and newlines included),
+// no NUL, no bidirectional overrides or isolates, and no other invisible
+// format characters that could make a screen show something else than
+// what was recorded. It is enforced where the text enters and again where
+// it is applied.
+func CheckText(what, s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%w: the %s is not valid UTF-8 text", ErrText, what)
+	case utf8.RuneCountInString(s) > MaxNote:
+		return fmt.Errorf("%w: the %s has %d characters; at most %d", ErrText, what, utf8.RuneCountInString(s), MaxNote)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Errorf("%w: the %s holds an invisible or control character (%U): write plain text", ErrText, what, r)
+		}
+	}
+	return nil
+}

@@ -85,13 +85,14 @@ func allow(by roster.Actor, need roster.Role, what string) error {
 	return nil
 }
 
-// text checks an officer's note or reason.
+// text checks an officer's note or reason against the one rule for text
+// (event.CheckText); a required one may not be blank.
 func text(what, s string, required bool) error {
-	switch {
-	case required && strings.TrimSpace(s) == "":
+	if required && strings.TrimSpace(s) == "" {
 		return fmt.Errorf("officer: a %s is needed: %w", what, ErrBadInput)
-	case len(s) > event.MaxNote:
-		return fmt.Errorf("officer: the %s is %d characters; at most %d: %w", what, len(s), event.MaxNote, ErrBadInput)
+	}
+	if err := event.CheckText(what, s); err != nil {
+		return fmt.Errorf("officer: %w: %w", ErrBadInput, err)
 	}
 	return nil
 }
