@@ -71,8 +71,6 @@ const (
 	maxProblems = 100
 )
 
-
-
 // Parse reads a configuration from r; name is used in messages.
 func Parse(name string, r io.Reader) (Wing, error) {
 	p := parser{file: name, w: Wing{Source: name}, ids: map[string]int{}, pins: map[string]string{}, devices: map[string]claimedDevice{}}
