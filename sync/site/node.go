@@ -183,9 +183,10 @@ func Start(cfg Config) (*Node, error) {
 		n.closeFiles()
 		return nil, fmt.Errorf("site: start raft: %w", err)
 	}
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go n.lead()
 	go n.watchPeers()
+	go n.watchLeader()
 	return n, nil
 }
 

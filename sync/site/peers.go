@@ -52,7 +52,6 @@ func (n *Node) watchPeers() {
 	tick := n.cfg.Clock.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		n.noteLeader()
 		peers := n.peers()
 		var wg sync.WaitGroup
 		for w, addr := range peers {
@@ -107,6 +106,24 @@ func (n *Node) peers() map[string]string {
 	return out
 }
 
+// watchLeader notes four times a second whether a leader is known, on its
+// own: the peer watch can be slowed for seconds by a peer that does not
+// answer, and isolation must be seen all the same.
+func (n *Node) watchLeader() {
+	defer n.wg.Done()
+	tick := n.cfg.Clock.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n.noteLeader()
+		select {
+		case <-n.stop:
+			return
+		case <-tick.Chan():
+		}
+	}
+}
+
+// noteLeader records since when no leader is known.
 func (n *Node) noteLeader() {
 	has := n.leader() != ""
 	n.mu.Lock()

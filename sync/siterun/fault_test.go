@@ -322,28 +322,33 @@ func TestFullDiskOnOneWing(t *testing.T) {
 // store refused them (they carry observed_at) and observed before a time.
 func heldEventsStored(t *testing.T, screens, wing string, before time.Time) int {
 	t.Helper()
-	resp, err := http.Get(screens + "/api/v1/events?limit=1000&wing=" + wing)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	var page struct {
-		Records []struct {
-			Event struct {
-				Data map[string]string `json:"data"`
-			} `json:"event"`
-		} `json:"records"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		return 0
-	}
 	n := 0
-	for _, r := range page.Records {
-		if at, err := time.Parse(time.RFC3339Nano, r.Event.Data["observed_at"]); err == nil && at.Before(before) {
-			n++
+	for after := uint64(0); ; {
+		resp, err := http.Get(fmt.Sprintf("%s/api/v1/events/tail?after=%d&limit=1000", screens, after))
+		if err != nil {
+			return n
 		}
+		var page struct {
+			Records []struct {
+				Event struct {
+					Wing string            `json:"wing"`
+					Data map[string]string `json:"data"`
+				} `json:"event"`
+			} `json:"records"`
+			Next uint64 `json:"next"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || len(page.Records) == 0 {
+			return n
+		}
+		for _, r := range page.Records {
+			if at, err := time.Parse(time.RFC3339Nano, r.Event.Data["observed_at"]); r.Event.Wing == wing && err == nil && at.Before(before) {
+				n++
+			}
+		}
+		after = page.Next
 	}
-	return n
 }
 
 func TestClockJumps(t *testing.T) {
