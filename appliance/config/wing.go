@@ -18,11 +18,22 @@ type Wing struct {
 	// ProveEvery is how often every input must be proven in a walk test;
 	// inputs not proven for longer are flagged on the screen.
 	ProveEvery time.Duration
-	Source     string // file the configuration came from, or "built-in simulated wing"
+	// SignOutIdle is how long a signed-in officer may leave the screen
+	// untouched before being signed out.
+	SignOutIdle time.Duration
+	// Hosts are the names and addresses the wing's screens answer to
+	// besides loopback (lower case, no port); a request naming another
+	// host is refused.
+	Hosts  []string
+	Source string // file the configuration came from, or "built-in simulated wing"
 }
 
 // DefaultProveEvery is used when the wing record does not set prove_days.
 const DefaultProveEvery = 30 * 24 * time.Hour
+
+// DefaultSignOutIdle is used when the wing record does not set
+// signout_idle.
+const DefaultSignOutIdle = 2 * time.Minute
 
 // DoorKind says what a door is for. Cells are shown per landing; the
 // others in their own group.
