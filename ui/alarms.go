@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 )
 
@@ -42,13 +43,13 @@ func checkNote(note string) error {
 	return nil
 }
 
-// act records the officer's step. The actor is always the configured
-// officer: a name sent by the browser would be unverified.
-func (s *Server) act(ctx context.Context, action alarmActionKind, id event.ID, note string) error {
+// act records the officer's step. The actor is always the signed-in
+// officer (Server.actor): a name sent by the browser would be unverified.
+func (s *Server) act(ctx context.Context, officer roster.Actor, action alarmActionKind, id event.ID, note string) error {
 	if action == actionAcknowledge {
-		return s.wing.Acknowledge(ctx, id, s.opt.Officer)
+		return s.wing.Acknowledge(ctx, id, officer.ID)
 	}
-	return s.wing.Clear(ctx, id, s.opt.Officer, note)
+	return s.wing.Clear(ctx, id, officer.ID, note)
 }
 
 // actionProblem turns an error from Wing into a status and a sentence that
@@ -65,15 +66,12 @@ func actionProblem(id event.ID, err error) (int, string) {
 	return http.StatusInternalServerError, fmt.Sprintf("The action on alarm %s could not be recorded. Try again; if it keeps failing, follow the wing's manual alarm procedure and report the fault.", id)
 }
 
-// alarmAction handles the overview's Acknowledge and Resolve forms: on
-// success it redirects to the overview, so it works without script.
+// alarmAction handles the overview's Acknowledge and Resolve forms (behind
+// needs): on success it redirects to the overview, so it works without
+// script.
 func (s *Server) alarmAction(action alarmActionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.origin.Check(r); err != nil {
-			s.renderMessage(w, r, http.StatusForbidden, "Action refused",
-				"This request came from another site, so it was refused. Act on alarms from the wing screen itself.")
-			return
-		}
+		officer, _ := s.actor(r)
 		id, err := alarmID(r)
 		if err != nil {
 			s.renderMessage(w, r, http.StatusNotFound, "No such alarm",
@@ -86,7 +84,7 @@ func (s *Server) alarmAction(action alarmActionKind) http.HandlerFunc {
 			s.renderMessage(w, r, http.StatusBadRequest, "Note too long", "Nothing was recorded: "+err.Error()+".")
 			return
 		}
-		if err := s.act(r.Context(), action, id, note); err != nil {
+		if err := s.act(r.Context(), officer, action, id, note); err != nil {
 			status, text := actionProblem(id, err)
 			if status == http.StatusInternalServerError {
 				s.logError(r.Context(), "alarm "+string(action), err, "alarm", id)

@@ -23,9 +23,18 @@ type Site interface {
 	Changed() <-chan struct{}
 }
 
-// ErrNotAllowed is wrapped by the error of a roster change that the
-// officer asking for it may not make.
+// ErrNotAllowed is the error (a *NotAllowedError) of a roster change that
+// the officer asking for it may not make.
 var ErrNotAllowed = errors.New("signin: not allowed")
+
+// NotAllowedError says why an officer may not make a roster change.
+// errors.Is finds ErrNotAllowed in it.
+type NotAllowedError struct{ Reason string }
+
+func (e *NotAllowedError) Error() string { return ErrNotAllowed.Error() + ": " + e.Reason }
+
+// Is reports whether target is ErrNotAllowed.
+func (e *NotAllowedError) Is(target error) bool { return target == ErrNotAllowed }
 
 // ErrNoSite is wrapped by the error of a roster change while the wing has
 // no site membership yet, or cannot reach enough of the site to agree it
@@ -41,7 +50,7 @@ const (
 )
 
 func notAllowed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrNotAllowed, fmt.Sprintf(format, args...))
+	return &NotAllowedError{Reason: fmt.Sprintf(format, args...)}
 }
 
 // AddOfficer adds officer id to the site's roster with role and an
