@@ -237,10 +237,12 @@ func readRoster(name string, r io.Reader) (site.Roster, error) {
 		fields := strings.Fields(line)
 		id := fields[0]
 		switch {
+		case len(fields) > 2:
+			errs = append(errs, fmt.Errorf("%s:%d: %.70q is not \"NUMBER ROLE\": an officer number has no spaces (numbers only, never names)", name, n, line))
 		case !roster.ValidID(id):
-			errs = append(errs, fmt.Errorf("%s:%d: %.70q is not an officer number (letters, digits, '.', '_', '-', at most %d; no names or spaces)", name, n, line, roster.MaxID))
-		case len(fields) != 2:
-			errs = append(errs, fmt.Errorf("%s:%d: want \"NUMBER ROLE\" (role officer, supervisor or siteit), got %d fields", name, n, len(fields)))
+			errs = append(errs, fmt.Errorf("%s:%d: %.70q is not an officer number (letters, digits, '.', '_', '-', at most %d; no names)", name, n, id, roster.MaxID))
+		case len(fields) == 1:
+			errs = append(errs, fmt.Errorf("%s:%d: officer %s has no role: want \"NUMBER ROLE\" (role officer, supervisor or siteit)", name, n, id))
 		case seen[id] > 0:
 			errs = append(errs, fmt.Errorf("%s:%d: %s is already on line %d", name, n, id, seen[id]))
 		default:

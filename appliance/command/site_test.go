@@ -33,17 +33,18 @@ func TestSiteCommands(t *testing.T) {
 	require.NoError(t, os.WriteFile(roster, []byte("# C wing day shift\nOFF-1021 officer\n\nOFF-1022 supervisor\nJohn Smith officer\nOFF-1021 officer\nOFF-1023 governor\nOFF-1024\n"), 0o600))
 	status, _, errs = execute("site", "roster", "-data", dataB, "-set", roster)
 	assert.Equal(t, 1, status)
-	assert.Contains(t, errs, roster+":5: \"John Smith officer\" is not an officer number")
+	assert.Contains(t, errs, roster+":5: \"John Smith officer\" is not \"NUMBER ROLE\": an officer number has no spaces")
 	assert.Contains(t, errs, roster+":6: OFF-1021 is already on line 2")
 	assert.Contains(t, errs, roster+":7: \"governor\" is not a role (want officer, supervisor or siteit)")
-	assert.Contains(t, errs, roster+":8: want \"NUMBER ROLE\"")
+	assert.Contains(t, errs, roster+":8: officer OFF-1024 has no role")
 	assert.Empty(t, a.Status().Agreed.Roster, "nothing changes on a bad roster")
 
 	require.NoError(t, os.WriteFile(roster, []byte("OFF-1022 supervisor\nOFF-1021 officer\n"), 0o600))
 	status, out, errs = execute("site", "roster", "-data", dataB, "-set", roster)
 	require.Equal(t, 0, status, errs)
 	assert.Contains(t, out, "2 officers")
-	require.Eventually(t, func() bool { return len(a.Status().Agreed.Roster) == 2 }, 10*time.Second, 20*time.Millisecond, "every wing agrees the roster")
+	require.Eventually(t, func() bool { return len(a.Status().Agreed.Roster) == 2 && len(wings[1].Status().Agreed.Roster) == 2 },
+		10*time.Second, 20*time.Millisecond, "every wing agrees the roster")
 	status, out, _ = execute("site", "roster", "-data", dataA)
 	require.Equal(t, 0, status)
 	assert.Equal(t, "OFF-1021 officer\nOFF-1022 supervisor\n", out)
@@ -59,7 +60,7 @@ func TestSiteCommands(t *testing.T) {
 	require.Eventually(t, func() bool { return signIn(a, "OFF-1021", "482913") == nil }, 10*time.Second, 50*time.Millisecond,
 		"every wing holds the new PIN's hash and signs the officer in with it")
 	for _, c := range []struct{ pin, officer, says string }{
-		{"12\n", "OFF-1021", "a PIN has 4 to 12 digits"},
+		{"98\n", "OFF-1021", "a PIN has 4 to 12 digits"},
 		{"12ab\n", "OFF-1021", "a PIN has digits only"},
 		{"", "OFF-1021", "no PIN given"},
 		{"482913\n", "OFF-9999", "officer OFF-9999 is not on the site's roster"},
