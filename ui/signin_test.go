@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -442,4 +443,41 @@ func TestEveryMutatingRouteRefuses(t *testing.T) {
 		assert.NotEqual(t, before, state(), "%s: the right officer's request changes something", r.path)
 	}
 	assert.Equal(t, "1001", f.State().Alarms[event.ID{Wing: "A", Seq: 1}].Acknowledged.By, "acts are the signed-in officer's")
+}
+
+// TestEveryFormCarriesTheToken: each form that posts, on every page and
+// in the live stream's fragments, carries the browser's CSRF token.
+func TestEveryFormCarriesTheToken(t *testing.T) {
+	f := newFakeWing()
+	f.raise("A1-01-CALL", "cell-call", 2)
+	_, ts := serve(t, f)
+	sup := supervisor(t, ts)
+	for _, path := range []string{"/", "/walktest", "/site", "/officers", "/signin", "/events"} {
+		doc := docOf(t, getAs(t, ts, sup, path))
+		forms := doc.Find(`form[method="post"]`)
+		assert.Positive(t, forms.Length(), path)
+		assert.Equal(t, forms.Length(), forms.Has(`input[name="csrf"][value="`+sup.token+`"]`).Length(), path)
+		assert.Equal(t, sup.token, doc.Find(`meta[name="csrf-token"]`).AttrOr("content", ""), "%s: for the page's script", path)
+	}
+	resp := postFormAs(t, ts, sup, "/site/lockdown/declare", url.Values{"reason": {"fire"}}, nil)
+	forms := docOf(t, resp).Find(`form[method="post"]`)
+	assert.Equal(t, forms.Length(), forms.Has(`input[name="csrf"][value="`+sup.token+`"]`).Length(), "the confirmation page")
+
+	// The live stream renders its fragments for the browser that opened it.
+	req, err := http.NewRequest(http.MethodGet, ts.URL+"/live?page=overview", nil)
+	require.NoError(t, err)
+	sup.add(req)
+	client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 10 * time.Second}}
+	live, err := client.Do(req)
+	require.NoError(t, err)
+	defer live.Body.Close()
+	sc := bufio.NewScanner(live.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "data: <section id=\"alarms\"") {
+			assert.Contains(t, line, `name="csrf" value="`+sup.token+`"`)
+			return
+		}
+	}
+	t.Fatal("the stream sent no alarm panel")
 }
