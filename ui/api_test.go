@@ -397,6 +397,7 @@ func TestOpenAPIKeepsInStep(t *testing.T) {
 		"/healthz", "/api/v1/state", "/api/v1/events", "/api/v1/events/tail",
 		"/api/v1/alarms/{wing}/{seq}/acknowledge", "/api/v1/alarms/{wing}/{seq}/clear",
 		"/api/v1/walktest/start", "/api/v1/walktest/end", "/api/v1/site", "/api/v1/site/lockdown",
+		"/api/v1/signin", "/api/v1/signout",
 	} {
 		assert.Contains(t, doc, "\n  "+p+":\n", p)
 	}
