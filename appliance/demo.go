@@ -12,6 +12,7 @@ import (
 	"wingnode/sync/site"
 )
 
+// demoOfficer is one officer of the demo roster.
 type demoOfficer struct {
 	id   string
 	role roster.Role
