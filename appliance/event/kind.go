@@ -63,7 +63,8 @@ const (
 	// OfficerSignedOut: an officer's session on the wing's screen ended.
 	// Subject and actor: the officer's number. Data: "reason" (idle: no
 	// touch for the wing's signout_idle; switch: a quick switch of
-	// officer; signed-out: the officer signed out).
+	// officer; signed-out: the officer signed out; removed: the officer
+	// left the roster).
 	OfficerSignedOut Kind = "officer.signed_out"
 	// OfficerSignInFailed: a sign-in was refused: a wrong PIN, an officer
 	// with no PIN set, or a number not on the roster. Subject: the
