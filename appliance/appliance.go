@@ -24,6 +24,7 @@ import (
 	"wingnode/appliance/picture"
 	"wingnode/appliance/recording"
 	"wingnode/appliance/roster"
+	"wingnode/appliance/signin"
 	"wingnode/appliance/store"
 	"wingnode/appliance/update"
 	"wingnode/appliance/wing"
@@ -80,6 +81,10 @@ type Config struct {
 	// ClockOffset is added to the system clock for event time stamps: a
 	// wing whose clock is wrong, for fault tests. Zero in service.
 	ClockOffset time.Duration
+	// DemoRoster seeds the documented demo roster (demo.go) into a site
+	// whose roster is empty, and logs its numbers and PINs at start: for
+	// `wingnode run -simulate` only, never a real wing or an image.
+	DemoRoster bool
 	// UpdateDevice and Reboot stand in for a wingnode image's update
 	// machinery in tests: the slots, and the init's reboot. Nil means the
 	// image's own (firmware.LoadDevice on the data folder, and init).
@@ -125,6 +130,7 @@ type Appliance struct {
 	hardware  *hardware.Hardware   // inputs, sensors and annunciators
 	sim       *hardware.Simulation // the simulated hardware, when Config.Simulate
 	panel     *officer.Panel       // officers' actions
+	signin    *signin.Room         // officers signing in at the screens, and roster changes
 	updates   *update.Updates      // site IT's firmware endpoint and the rollout agent
 	ui        *ui.Server           // the screens and the API
 	member    atomic.Pointer[member.Member]
@@ -187,7 +193,21 @@ func New(cfg Config) (*Appliance, error) {
 			}
 			return nil
 		}})
-	a.ui = ui.New(screens{a}, ui.Options{Version: cfg.Version})
+	a.signin = signin.New(signin.Config{Store: st, Clock: cfg.Clock, Log: a.log,
+		Roster: func() []roster.Entry {
+			if m := a.member.Load(); m != nil {
+				return m.Roster()
+			}
+			return nil
+		},
+		Site: func() signin.Site {
+			if m := a.member.Load(); m != nil {
+				return m
+			}
+			return nil
+		}})
+	a.ui = ui.New(screens{a}, ui.Options{Version: cfg.Version, SignOutIdle: layout.SignOutIdle, Hosts: layout.Hosts,
+		ReadCredentials: a.updates.SiteIT, Logger: a.log})
 	return a, nil
 }
 
@@ -289,11 +309,16 @@ func (a *Appliance) memberConfig() member.Config {
 }
 
 // inSite runs while the wing is a member of its site: the rollout agent
-// takes the wing's turns.
+// takes the wing's turns, and a simulated wing seeds its demo roster.
 func (a *Appliance) inSite(ctx context.Context, m *member.Member) {
 	a.member.Store(m)
 	defer a.member.Store(nil)
+	var wg sync.WaitGroup
+	if a.cfg.DemoRoster {
+		wg.Go(func() { a.seedDemoRoster(ctx, m) })
+	}
 	a.updates.FollowRollouts(ctx, m)
+	wg.Wait()
 }
 
 // Addr waits until Run listens and returns the screens' address.

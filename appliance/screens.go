@@ -11,6 +11,7 @@ import (
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/roster"
+	"wingnode/appliance/signin"
 	"wingnode/appliance/wing"
 	"wingnode/sync/site"
 	"wingnode/ui"
@@ -108,4 +109,59 @@ func (s screens) Site() ui.SiteStatus {
 		out.Wings = append(out.Wings, ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.Link(w.Link)})
 	}
 	return out
+}
+
+// SignIn hands on to the sign-in room, in the screens' errors.
+func (s screens) SignIn(ctx context.Context, id, pin string) (roster.Actor, error) {
+	a, err := s.a.signin.SignIn(ctx, id, pin)
+	var locked *signin.LockedOutError
+	switch {
+	case errors.Is(err, signin.ErrRefused):
+		return a, fmt.Errorf("%w: %w", ui.ErrSignInRefused, err)
+	case errors.As(err, &locked):
+		return a, &ui.LockedOutError{Officer: locked.Officer, Until: locked.Until}
+	}
+	return a, err
+}
+
+func (s screens) SignOut(ctx context.Context, a roster.Actor, reason string) error {
+	return s.a.signin.SignOut(ctx, a, reason)
+}
+
+// Roster is the roster the wing holds, without the PIN hashes; none while
+// the wing has no site membership.
+func (s screens) Roster() []roster.Actor {
+	m := s.a.member.Load()
+	if m == nil {
+		return nil
+	}
+	return site.Roster(m.Roster()).Actors()
+}
+
+func (s screens) AddOfficer(ctx context.Context, by roster.Actor, id string, role roster.Role, pin string) error {
+	return rosterError(s.a.signin.AddOfficer(ctx, by, id, role, pin))
+}
+
+func (s screens) RemoveOfficer(ctx context.Context, by roster.Actor, id string) error {
+	return rosterError(s.a.signin.RemoveOfficer(ctx, by, id))
+}
+
+func (s screens) ResetPIN(ctx context.Context, by roster.Actor, id, pin string) error {
+	return rosterError(s.a.signin.ResetPIN(ctx, by, id, pin))
+}
+
+func (s screens) SetRole(ctx context.Context, by roster.Actor, id string, role roster.Role) error {
+	return rosterError(s.a.signin.SetRole(ctx, by, id, role))
+}
+
+// rosterError is a roster change's error in the screens' terms.
+func rosterError(err error) error {
+	var refused *signin.NotAllowedError
+	switch {
+	case errors.As(err, &refused):
+		return fmt.Errorf("%w: %s", ui.ErrNotAllowed, refused.Reason)
+	case errors.Is(err, signin.ErrNoSite):
+		return fmt.Errorf("%w: %w", ui.ErrSiteUnreachable, err)
+	}
+	return err
 }

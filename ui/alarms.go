@@ -37,14 +37,8 @@ func alarmID(r *http.Request) (event.ID, error) {
 // checkNote refuses a note that breaks the one rule for text.
 func checkNote(note string) error { return event.CheckText("note", note) }
 
-// actor is who acts through the request. Until officers sign in, it is
-// the configured officer, as a supervisor: a name sent by the browser
-// would be unverified.
-func (s *Server) actor(*http.Request) (roster.Actor, bool) {
-	return roster.Actor{ID: s.opt.Officer, Role: roster.Supervisor}, true
-}
-
-// act records the officer's step. Resolving takes the outcome chosen, or
+// act records the officer's step (the actor is always the signed-in
+// officer, Server.actor: a name sent by the browser would be unverified). Resolving takes the outcome chosen, or
 // the wing's first outcome when none was.
 func (s *Server) act(ctx context.Context, by roster.Actor, action alarmActionKind, id event.ID, outcome, note string) error {
 	if action == actionAcknowledge {
@@ -76,15 +70,12 @@ func actionProblem(id event.ID, err error) (int, string) {
 	return http.StatusInternalServerError, fmt.Sprintf("The action on alarm %s could not be recorded. Try again; if it keeps failing, follow the wing's manual alarm procedure and report the fault.", id)
 }
 
-// alarmAction handles the overview's Acknowledge and Resolve forms: on
-// success it redirects to the overview, so it works without script.
+// alarmAction handles the overview's Acknowledge and Resolve forms (behind
+// needs): on success it redirects to the overview, so it works without
+// script.
 func (s *Server) alarmAction(action alarmActionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.origin.Check(r); err != nil {
-			s.renderMessage(w, r, http.StatusForbidden, "Action refused",
-				"This request came from another site, so it was refused. Act on alarms from the wing screen itself.")
-			return
-		}
+		officer, _ := s.actor(r)
 		id, err := alarmID(r)
 		if err != nil {
 			s.renderMessage(w, r, http.StatusNotFound, "No such alarm",
@@ -97,8 +88,7 @@ func (s *Server) alarmAction(action alarmActionKind) http.HandlerFunc {
 			s.renderMessage(w, r, http.StatusBadRequest, "Note too long", "Nothing was recorded: "+err.Error()+".")
 			return
 		}
-		by, _ := s.actor(r)
-		if err := s.act(r.Context(), by, action, id, r.PostFormValue("outcome"), note); err != nil {
+		if err := s.act(r.Context(), officer, action, id, r.PostFormValue("outcome"), note); err != nil {
 			status, text := actionProblem(id, err)
 			if status == http.StatusInternalServerError {
 				s.logError(r.Context(), "alarm "+string(action), err, "alarm", id)

@@ -14,23 +14,11 @@ import (
 	"wingnode/appliance/event"
 )
 
-// postForm posts form to path as a same-origin browser would, without
-// following the redirect.
+// postForm posts form to path as the test supervisor at a same-origin
+// page would, without following the redirect.
 func postForm(t *testing.T, ts *httptest.Server, path string, form url.Values, header http.Header) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(form.Encode()))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.Header.Set("Origin", ts.URL)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return postFormAs(t, ts, supervisor(t, ts), path, form, header)
 }
 
 func TestAcknowledgeAndResolveFromTheScreen(t *testing.T) {

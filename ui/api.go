@@ -399,14 +399,11 @@ func (s *Server) apiTail(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, apiTailPage{Records: nonNil(recs), Next: next})
 }
 
-// apiAlarmAction acknowledges or resolves an alarm for another system. As on
-// the screen, the actor is the configured officer.
+// apiAlarmAction acknowledges or resolves an alarm for another system
+// (behind needs). As on the screen, the actor is the signed-in officer.
 func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.origin.Check(r); err != nil {
-			api.WriteError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or act from the wing screen.")
-			return
-		}
+		officer, _ := s.actor(r)
 		id, err := alarmID(r)
 		if err != nil {
 			api.WriteError(w, http.StatusBadRequest, "seq: the alarm's seq must be a whole number from 1 up (the alarm id is wing/seq).")
@@ -416,7 +413,7 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"note\": \"...\"} to resolve; the officer is not sent until officer sign-in exists.", err))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"note\": \"...\"} to resolve; the officer is the one signed in, never sent.", err))
 			return
 		}
 		if req.Note != "" && action == actionAcknowledge {
@@ -427,8 +424,7 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 			api.WriteError(w, http.StatusBadRequest, "note: "+err.Error()+".")
 			return
 		}
-		by, _ := s.actor(r)
-		if err := s.act(r.Context(), by, action, id, req.Outcome, req.Note); err != nil {
+		if err := s.act(r.Context(), officer, action, id, req.Outcome, req.Note); err != nil {
 			status, text := actionProblem(id, err)
 			if status == http.StatusInternalServerError {
 				s.logError(r.Context(), "api alarm "+string(action), err, "alarm", id)
@@ -436,26 +432,23 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 			api.WriteError(w, status, text)
 			return
 		}
-		api.WriteJSON(w, http.StatusOK, apiActionResult{Alarm: id, Action: string(action), Officer: s.opt.Officer, OfficerVerified: false})
+		api.WriteJSON(w, http.StatusOK, apiActionResult{Alarm: id, Action: string(action), Officer: officer.ID, OfficerVerified: true})
 	}
 }
 
-// apiWalkTest starts or ends the wing's walk test for another system. As on
-// the screen, the actor is the configured officer.
+// apiWalkTest starts or ends the wing's walk test for another system
+// (behind needs). As on the screen, the actor is the signed-in officer.
 func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := s.origin.Check(r); err != nil {
-			api.WriteError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or run walk tests from the wing screen.")
-			return
-		}
+		officer, _ := s.actor(r)
 		var req apiWalkTestRequest
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start; the officer is not sent until officer sign-in exists.", err))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start; the officer is the one signed in, never sent.", err))
 			return
 		}
-		result := apiWalkTestResult{Action: "end", Officer: s.opt.Officer}
+		result := apiWalkTestResult{Action: "end", Officer: officer.ID, OfficerVerified: true}
 		var err error
 		if start {
 			minutes := cmp.Or(req.Minutes, defaultWalkTestMinutes)
@@ -464,15 +457,13 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 				return
 			}
 			result.Action, result.Minutes = "start", minutes
-			by, _ := s.actor(r)
-			err = s.wing.StartWalkTest(r.Context(), by, time.Duration(minutes)*time.Minute, wing.WalkTestPoints{})
+			err = s.wing.StartWalkTest(r.Context(), officer, time.Duration(minutes)*time.Minute, wing.WalkTestPoints{})
 		} else {
 			if req.Minutes != 0 {
 				api.WriteError(w, http.StatusBadRequest, "minutes: only starting a walk test takes minutes; send nothing to end it.")
 				return
 			}
-			by, _ := s.actor(r)
-			err = s.wing.EndWalkTest(r.Context(), by)
+			err = s.wing.EndWalkTest(r.Context(), officer)
 		}
 		if err != nil {
 			_, text := walkTestProblem(start)
@@ -491,14 +482,11 @@ func (s *Server) apiSite(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, st)
 }
 
-// apiLockdown declares or ends the site lockdown for another system. As on
-// the screen, the actor is the configured officer: a different officer in
-// the body is refused rather than recorded unverified.
+// apiLockdown declares or ends the site lockdown for another system
+// (behind needs). As on the screen, the actor is the signed-in officer: a
+// different officer in the body is refused rather than recorded.
 func (s *Server) apiLockdown(w http.ResponseWriter, r *http.Request) {
-	if err := s.origin.Check(r); err != nil {
-		api.WriteError(w, http.StatusForbidden, "This request came from another site's page, so it was refused. Call the API from a program, or declare the lockdown from the wing screen.")
-		return
-	}
+	officer, _ := s.actor(r)
 	var req apiLockdownRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 	dec.DisallowUnknownFields()
@@ -513,8 +501,8 @@ func (s *Server) apiLockdown(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, "active: send true to declare a site lockdown or false to end it.")
 		return
 	}
-	if req.Officer != "" && req.Officer != s.opt.Officer {
-		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("officer: until officer sign-in exists the lockdown is recorded as %s; leave officer out or send that.", s.opt.Officer))
+	if req.Officer != "" && req.Officer != officer.ID {
+		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("officer: the lockdown is recorded as the signed-in officer, %s; leave officer out or send that.", officer.ID))
 		return
 	}
 	reason := strings.TrimSpace(req.Reason)
@@ -522,7 +510,7 @@ func (s *Server) apiLockdown(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, "reason: "+strings.Replace(err.Error(), "note", "reason", 1)+".")
 		return
 	}
-	if err := s.setLockdown(r.Context(), *req.Active, reason); err != nil {
+	if err := s.setLockdown(r.Context(), officer, *req.Active, reason); err != nil {
 		api.WriteError(w, http.StatusServiceUnavailable, lockdownProblem(*req.Active, err))
 		return
 	}

@@ -37,6 +37,9 @@ func postJSON(t *testing.T, ts *httptest.Server, path, body string, header http.
 	req, err := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
+	as := supervisor(t, ts)
+	as.add(req)
+	req.Header.Set(csrfHeader, as.token)
 	for k, v := range header {
 		req.Header[k] = v
 	}
@@ -274,7 +277,7 @@ func TestAPIAlarmActions(t *testing.T) {
 
 	status, got := postJSON(t, ts, "/api/v1/alarms/A/1/acknowledge", "", nil)
 	require.Equal(t, http.StatusOK, status, got)
-	assert.Equal(t, map[string]any{"alarm": "A/1", "action": "acknowledge", "officer": testOfficer, "officer_verified": false}, got)
+	assert.Equal(t, map[string]any{"alarm": "A/1", "action": "acknowledge", "officer": testOfficer, "officer_verified": true}, got)
 	assert.Equal(t, testOfficer, f.State().Alarms[id].Acknowledged.By)
 
 	status, got = postJSON(t, ts, "/api/v1/alarms/A/1/clear", `{"note": "resolved at the door"}`, nil)
@@ -329,7 +332,7 @@ func TestAPIWalkTest(t *testing.T) {
 
 	status, got := postJSON(t, ts, "/api/v1/walktest/start", `{"minutes": 15}`, nil)
 	require.Equal(t, http.StatusOK, status, got)
-	assert.Equal(t, map[string]any{"action": "start", "minutes": float64(15), "officer": testOfficer, "officer_verified": false}, got)
+	assert.Equal(t, map[string]any{"action": "start", "minutes": float64(15), "officer": testOfficer, "officer_verified": true}, got)
 	started := f.lastEvent(t)
 	assert.Equal(t, event.WalkTestStarted, started.Kind)
 	assert.Equal(t, testOfficer, started.Actor)
@@ -338,7 +341,7 @@ func TestAPIWalkTest(t *testing.T) {
 
 	status, got = postJSON(t, ts, "/api/v1/walktest/end", "", nil)
 	require.Equal(t, http.StatusOK, status, got)
-	assert.Equal(t, map[string]any{"action": "end", "officer": testOfficer, "officer_verified": false}, got)
+	assert.Equal(t, map[string]any{"action": "end", "officer": testOfficer, "officer_verified": true}, got)
 	assert.Equal(t, event.WalkTestEnded, f.lastEvent(t).Kind)
 	assert.Equal(t, map[string]any{"running": false}, getJSON(t, ts, "/api/v1/state", http.StatusOK)["walk_test"])
 
@@ -394,6 +397,7 @@ func TestOpenAPIKeepsInStep(t *testing.T) {
 		"/healthz", "/api/v1/state", "/api/v1/events", "/api/v1/events/tail",
 		"/api/v1/alarms/{wing}/{seq}/acknowledge", "/api/v1/alarms/{wing}/{seq}/clear",
 		"/api/v1/walktest/start", "/api/v1/walktest/end", "/api/v1/site", "/api/v1/site/lockdown",
+		"/api/v1/signin", "/api/v1/signout",
 	} {
 		assert.Contains(t, doc, "\n  "+p+":\n", p)
 	}

@@ -68,6 +68,7 @@ func TestBrowserWalkTest(t *testing.T) {
 	f := fittedBusyWing()
 	_, ts := serve(t, f)
 	console := browsertest.WatchConsole(ctx)
+	signInWithKeys(t, ctx, ts, testOfficer, "2468")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/walktest"),
@@ -103,6 +104,7 @@ func TestBrowserOverviewFollowsTheWing(t *testing.T) {
 	f := busyWing()
 	_, ts := serve(t, f)
 	console := browsertest.WatchConsole(ctx)
+	signInWithKeys(t, ctx, ts, testOfficer, "2468")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL),
@@ -132,7 +134,7 @@ func TestBrowserOverviewFollowsTheWing(t *testing.T) {
 
 // undersized lists the touch targets smaller than 44×44 CSS px, and the
 // ones that do not use touch-action: manipulation.
-const undersized = `Array.from(document.querySelectorAll("a, button, input, select, .tile"))
+const undersized = `Array.from(document.querySelectorAll("a, button, input:not([type=hidden]), select, .tile"))
 	.filter((el) => {
 		const r = el.getBoundingClientRect();
 		return r.width < 44 || r.height < 44 || getComputedStyle(el).touchAction !== "manipulation";
@@ -296,6 +298,7 @@ func TestBrowserSiteBannerAndLockdown(t *testing.T) {
 	srv, ts := serve(t, f)
 	srv.siteEvery = 50 * time.Millisecond
 	console := browsertest.WatchConsole(ctx)
+	signInWithKeys(t, ctx, ts, testOfficer, "2468")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL),

@@ -1,8 +1,9 @@
 // Package ui serves the wing touchscreen and a small JSON API: the wing
 // overview with its alarms, doors and environment sensors, the event log,
-// the walk test page, the Site screen, the officers' alarm, walk test and
-// site lockdown actions, live updates over server-sent events, and /api/v1
-// for other systems. It reads the appliance only through the Wing interface.
+// the walk test page, the Site screen, the officers' sign-in and their
+// alarm, walk test and site lockdown actions, the roster's page, live
+// updates over server-sent events, and /api/v1 for other systems. It
+// reads the appliance only through the Wing interface.
 //
 // The pages are templ components (the .templ files, each beside its
 // generated _templ.go file); the stylesheet and the script are embedded, and
@@ -56,8 +57,25 @@
 // reloads once the appliance answers again. The event log does not follow
 // the stream: it shows the walk test banner as it was when loaded.
 //
-// # Caveats
+// # Officers and trust
 //
-// Officers do not sign in yet: every action, walk tests included, is
-// recorded as Options.Officer, and the screen says so.
+// Officers sign in at the screen with their number and PIN (the sign-in
+// pad, /signin, or POST /api/v1/signin), checked by Wing.SignIn against
+// the roster the wing holds. Sessions are this wing's, in memory
+// (session.go): one HttpOnly, SameSite=Strict cookie per browser holds a
+// random id, and the CSRF token of its forms and of its script's
+// X-CSRF-Token header is an HMAC of that id. A session ends after
+// Options.SignOutIdle without a touch (the page's script reports touches
+// at most every 30 s), by Switch officer (the pad for the next officer)
+// or Sign out; each end is recorded through Wing.SignOut.
+//
+// Every request must name one of Options.Hosts or loopback. From off the
+// board, every request but /healthz and the sign-in pad needs a signed-in
+// officer (or Options.ReadCredentials, for reads); the kiosk on loopback
+// reads everything signed out, live: alarms are never hidden behind a
+// sign-in. Every route that changes something is wrapped in needs(role):
+// same origin, a signed-in officer, the CSRF token, a role that allows it;
+// handlers act for Server.actor. Supervisors manage the roster on the
+// Officers page (/officers), site IT changes roles there too.
+// appliance/signin/DESIGN.md says why it works this way.
 package ui

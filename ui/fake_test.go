@@ -26,7 +26,7 @@ import (
 // testNow is the fake wing's clock at the start of every test.
 var testNow = time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)
 
-// testOfficer is the officer the test servers record actions as.
+// testOfficer is the supervisor the tests act as (see signIn).
 const testOfficer = "officer-test"
 
 // testLayout is a small wing: two landings of cells with their cell-call
@@ -83,6 +83,8 @@ type fakeWing struct {
 	climate     []ClimateReading // returned by Climate
 	site        *SiteStatus      // returned by Site; nil: a wing on its own
 	lockdownErr error            // returned by SetLockdown
+
+	officers officers // the roster and sign-ins (signin_fake_test.go)
 }
 
 func newFakeWing() *fakeWing {
@@ -336,7 +338,7 @@ func (f *fakeWing) lastEvent(t *testing.T) event.Event {
 // are closed when the test ends.
 func serve(t *testing.T, f *fakeWing) (*Server, *httptest.Server) {
 	t.Helper()
-	srv := New(f, Options{Version: "1.2.3-test", Now: func() time.Time { return f.ago(0) }, Officer: testOfficer,
+	srv := New(f, Options{Version: "1.2.3-test", Now: func() time.Time { return f.ago(0) },
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -12,6 +12,7 @@ import (
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 )
 
@@ -114,6 +115,8 @@ type liveStream struct {
 	ctx  context.Context
 	buf  bytes.Buffer
 	page livePage
+	// officer is who was signed in at the screen when the stream opened.
+	officer roster.Actor
 
 	// What the screen shows of the parts that change with time as well as
 	// with events, as last sent.
@@ -191,7 +194,8 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), page: page}
+	officer, _ := s.actor(r)
+	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), page: page, officer: officer}
 	_ = l.rc.SetReadDeadline(time.Time{})    // a stream outlives the server's read timeout
 	defer l.rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests
 
@@ -324,7 +328,7 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 			parts = append(parts, siteStatusView(st))
 			l.siteStatus = st
 		}
-		if lp := v.lockdownPanel(s.opt.Officer); c.all || lp != l.lockdownPanel {
+		if lp := v.lockdownPanel(l.officer.ID); c.all || lp != l.lockdownPanel {
 			parts = append(parts, lockdownPanelView(lp, ""))
 			l.lockdownPanel = lp
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
 )
@@ -148,9 +149,7 @@ func TestOverviewHeader(t *testing.T) {
 	assert.Equal(t, "connecting…", doc.Find(`#live-status`).Text())
 	assert.Equal(t, "true", doc.Find(`[data-testid="clock-status"]`).AttrOr("data-trusted", ""))
 	assert.Empty(t, doc.Find(`[data-testid="clock-status"]`).Text())
-	officer := doc.Find(`[data-testid="officer"]`).Text()
-	assert.Contains(t, officer, testOfficer)
-	assert.Contains(t, officer, "officer sign-in not yet enabled")
+	assert.Equal(t, "Sign in", doc.Find(`[data-testid="signed-out"]`).Text(), "the kiosk reads signed out, and offers to sign in")
 
 	f.add(event.Event{Wing: "A", Wall: time.Unix(60, 0), ClockTrusted: false, Kind: event.ApplianceStarted, Subject: "A", Actor: event.SystemActor})
 	f.add(event.Event{Wing: "B", Wall: f.ago(0), ClockTrusted: true, Kind: event.ApplianceStarted, Subject: "B", Actor: event.SystemActor})
@@ -160,9 +159,10 @@ func TestOverviewHeader(t *testing.T) {
 	assert.Contains(t, clock.Text(), "Clock not set")
 }
 
-func TestUnverifiedOfficerIsTheDefault(t *testing.T) {
+func TestOptionsDefaults(t *testing.T) {
 	srv := New(newFakeWing(), Options{})
-	assert.Equal(t, UnverifiedOfficer, srv.opt.Officer)
+	defer srv.Close()
+	assert.Equal(t, config.DefaultSignOutIdle, srv.opt.SignOutIdle)
 	assert.Equal(t, "dev", srv.opt.Version)
 }
 

@@ -12,11 +12,9 @@ import (
 	"github.com/a-h/templ"
 
 	"wingnode/appliance/api"
+	"wingnode/appliance/config"
+	"wingnode/appliance/roster"
 )
-
-// UnverifiedOfficer is the actor recorded for alarm actions while officers
-// cannot sign in yet.
-const UnverifiedOfficer = "officer-unverified"
 
 // contentSecurityPolicy allows only the appliance's own embedded assets: no
 // inline script or style, no outside fonts, no framing.
@@ -31,25 +29,37 @@ type Options struct {
 	Version string
 	// Now is the clock for durations rendered by the server; nil means time.Now.
 	Now func() time.Time
-	// Officer is the actor recorded for alarm actions until officers sign
-	// in; empty means UnverifiedOfficer.
-	Officer string
+	// SignOutIdle is how long a signed-in officer may leave the screen
+	// untouched before being signed out; zero means
+	// config.DefaultSignOutIdle.
+	SignOutIdle time.Duration
+	// Hosts are the names and addresses the screens answer to besides
+	// loopback (lower case, no port): a request naming another host is
+	// refused.
+	Hosts []string
+	// ReadCredentials vouches for a request from off the board that
+	// carries credentials other than a session (site IT's token): it may
+	// read the screens and the API. Nothing acts without a signed-in
+	// officer. Nil vouches for none.
+	ReadCredentials func(*http.Request) bool
 	// Logger receives errors that the user cannot act on; nil means slog.Default().
 	Logger *slog.Logger
 }
 
 // Server is the wing's web interface, an http.Handler.
 type Server struct {
-	wing   Wing
-	opt    Options
-	mux    *http.ServeMux
-	origin *http.CrossOriginProtection
+	wing     Wing
+	opt      Options
+	mux      *http.ServeMux
+	origin   *http.CrossOriginProtection
+	sessions *sessions
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: live streams end
 
 	refreshEvery time.Duration // see the constant; tests shorten it
 	siteEvery    time.Duration // see the constant; tests shorten it
+	sweepEvery   time.Duration // see the constant; tests shorten it
 }
 
 // New returns the web interface of w.
@@ -60,8 +70,8 @@ func New(w Wing, opt Options) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Officer == "" {
-		opt.Officer = UnverifiedOfficer
+	if opt.SignOutIdle <= 0 {
+		opt.SignOutIdle = config.DefaultSignOutIdle
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -73,10 +83,14 @@ func New(w Wing, opt Options) *Server {
 		origin: http.NewCrossOriginProtection(),
 		done:   make(chan struct{}),
 
+		sessions: newSessions(opt.SignOutIdle, opt.Now),
+
 		refreshEvery: refreshEvery,
 		siteEvery:    siteEvery,
+		sweepEvery:   sweepEvery,
 	}
 	s.routes()
+	go s.sweep()
 	return s
 }
 
@@ -88,25 +102,36 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(assets)))
 	s.mux.HandleFunc("GET /{$}", s.overview)
 	s.mux.HandleFunc("GET /events", s.events)
-	s.mux.HandleFunc("POST /alarms/{wing}/{seq}/acknowledge", s.alarmAction(actionAcknowledge))
-	s.mux.HandleFunc("POST /alarms/{wing}/{seq}/clear", s.alarmAction(actionClear))
+	s.mux.HandleFunc("POST /alarms/{wing}/{seq}/acknowledge", s.needs(roster.Officer, s.alarmAction(actionAcknowledge)))
+	s.mux.HandleFunc("POST /alarms/{wing}/{seq}/clear", s.needs(roster.Officer, s.alarmAction(actionClear)))
 	s.mux.HandleFunc("GET /walktest", s.walkTestPage)
-	s.mux.HandleFunc("POST /walktest/start", s.walkTestAction(true))
-	s.mux.HandleFunc("POST /walktest/end", s.walkTestAction(false))
+	s.mux.HandleFunc("POST /walktest/start", s.needs(roster.Supervisor, s.walkTestAction(true)))
+	s.mux.HandleFunc("POST /walktest/end", s.needs(roster.Supervisor, s.walkTestAction(false)))
 	s.mux.HandleFunc("GET /site", s.siteScreen)
-	s.mux.HandleFunc("POST /site/lockdown/declare", s.lockdownAction(true))
-	s.mux.HandleFunc("POST /site/lockdown/end", s.lockdownAction(false))
+	s.mux.HandleFunc("POST /site/lockdown/declare", s.needs(roster.Supervisor, s.lockdownAction(true)))
+	s.mux.HandleFunc("POST /site/lockdown/end", s.needs(roster.Supervisor, s.lockdownAction(false)))
+	s.mux.HandleFunc("GET /signin", s.signInPad)
+	s.mux.HandleFunc("POST /signin", s.signInAction)
+	s.mux.HandleFunc("POST /signout", s.signOutAction)
+	s.mux.HandleFunc("POST /session/touch", s.sessionTouch)
+	s.mux.HandleFunc("GET /officers", s.signedInAs(roster.Supervisor, s.officersScreen))
+	s.mux.HandleFunc("POST /officers/add", s.needs(roster.Supervisor, s.officerChange("added", s.addOfficer)))
+	s.mux.HandleFunc("POST /officers/{officer}/remove", s.needs(roster.Supervisor, s.officerChange("removed", s.removeOfficer)))
+	s.mux.HandleFunc("POST /officers/{officer}/pin", s.needs(roster.Supervisor, s.officerChange("pin-reset", s.resetPIN)))
+	s.mux.HandleFunc("POST /officers/{officer}/role", s.needs(roster.SiteIT, s.officerChange("role-changed", s.setRole)))
 	s.mux.HandleFunc("GET /live", s.live)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /api/v1/state", s.apiState)
 	s.mux.HandleFunc("GET /api/v1/events", s.apiEvents)
 	s.mux.HandleFunc("GET /api/v1/events/tail", s.apiTail)
-	s.mux.HandleFunc("POST /api/v1/alarms/{wing}/{seq}/acknowledge", s.apiAlarmAction(actionAcknowledge))
-	s.mux.HandleFunc("POST /api/v1/alarms/{wing}/{seq}/clear", s.apiAlarmAction(actionClear))
-	s.mux.HandleFunc("POST /api/v1/walktest/start", s.apiWalkTest(true))
-	s.mux.HandleFunc("POST /api/v1/walktest/end", s.apiWalkTest(false))
+	s.mux.HandleFunc("POST /api/v1/alarms/{wing}/{seq}/acknowledge", s.needs(roster.Officer, s.apiAlarmAction(actionAcknowledge)))
+	s.mux.HandleFunc("POST /api/v1/alarms/{wing}/{seq}/clear", s.needs(roster.Officer, s.apiAlarmAction(actionClear)))
+	s.mux.HandleFunc("POST /api/v1/walktest/start", s.needs(roster.Supervisor, s.apiWalkTest(true)))
+	s.mux.HandleFunc("POST /api/v1/walktest/end", s.needs(roster.Supervisor, s.apiWalkTest(false)))
 	s.mux.HandleFunc("GET /api/v1/site", s.apiSite)
-	s.mux.HandleFunc("POST /api/v1/site/lockdown", s.apiLockdown)
+	s.mux.HandleFunc("POST /api/v1/site/lockdown", s.needs(roster.Supervisor, s.apiLockdown))
+	s.mux.HandleFunc("POST /api/v1/signin", s.apiSignIn)
+	s.mux.HandleFunc("POST /api/v1/signout", s.apiSignOut)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusNotFound, "There is no such API endpoint: see /api/v1 in docs/openapi.yaml for the ones there are.")
 	})
@@ -115,12 +140,29 @@ func (s *Server) routes() {
 	})
 }
 
-// ServeHTTP serves the screens, the live stream and the API.
+// ServeHTTP serves the screens, the live stream and the API. A request
+// must name one of the wing's hosts (or loopback); one from off the board
+// needs a signed-in officer (or other credentials) even to read, except
+// for the health check and the sign-in pad. The kiosk on the board reads
+// everything signed out: alarms are never hidden behind a sign-in. What
+// changes anything needs a signed-in officer of the right role (see
+// needs).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
+	if !s.hostAllowed(r.Host) {
+		refuseHost(w, r)
+		return
+	}
+	v := s.visit(w, r)
+	r = r.WithContext(context.WithValue(r.Context(), visitKey{}, v))
+	if !v.onBoard && !v.signedIn && !openToAll(r.URL.Path) &&
+		(s.opt.ReadCredentials == nil || r.Method != http.MethodGet || !s.opt.ReadCredentials(r)) {
+		s.signInNeeded(w, r, "Sign in to see the wing from off its own screen.", comeBack(r))
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -184,7 +184,10 @@ func TestSitePageListsEveryWing(t *testing.T) {
 	assert.Equal(t, 1, panel.Find(`input[name="reason"]`).Length())
 	assert.Equal(t, 1, panel.Find(`[data-testid="lockdown-declare"]`).Length())
 	assert.Zero(t, panel.Find(`[data-testid="lockdown-end"]`).Length())
-	assert.Contains(t, panel.Text(), "Recorded as "+testOfficer)
+	assert.Contains(t, panel.Text(), "A supervisor signs in to declare or end a lockdown", "signed out")
+	signedIn, err := goquery.NewDocumentFromReader(getAs(t, ts, supervisor(t, ts), "/site").Body)
+	require.NoError(t, err)
+	assert.Contains(t, signedIn.Find(`[data-testid="lockdown-panel"]`).Text(), "Recorded as "+testOfficer)
 	assert.Equal(t, "None.", strings.TrimSpace(doc.Find(`[data-testid="site-alarm-list"] .empty`).Text()))
 	assert.Zero(t, doc.Find(`[data-testid="site-rollout"]`).Length(), "no rollout, no line")
 }
@@ -362,13 +365,16 @@ func TestAPISite(t *testing.T) {
 		"lockdown": map[string]any{"active": false}, "wings": []any{}}, got, "empty lists are [], zero times left out")
 }
 
-// postNoContent posts a JSON body and returns the status and, when there
-// is one, the decoded body.
+// postNoContent posts a JSON body as the test supervisor and returns the
+// status and, when there is one, the decoded body.
 func postNoContent(t *testing.T, ts *httptest.Server, path, body string, header http.Header) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
+	as := supervisor(t, ts)
+	as.add(req)
+	req.Header.Set(csrfHeader, as.token)
 	for k, v := range header {
 		req.Header[k] = v
 	}

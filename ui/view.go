@@ -36,7 +36,6 @@ func (s *Server) view() view {
 type header struct {
 	WingName       string
 	Version        string
-	Officer        string
 	ClockUntrusted bool
 	Walk           walkBanner
 	Due            int      // inputs whose proof is overdue or missing
@@ -51,7 +50,6 @@ func (s *Server) header(v view) header {
 	return header{
 		WingName:       cmp.Or(v.layout.Name, v.layout.ID),
 		Version:        s.opt.Version,
-		Officer:        s.opt.Officer,
 		ClockUntrusted: ok && !clock.ClockTrusted,
 		Walk:           v.walkBanner(),
 		Due:            v.proofSummary().due(),

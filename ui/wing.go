@@ -14,6 +14,8 @@ import (
 // appliance package implements it; tests may use a real appliance or a
 // small in-memory one.
 type Wing interface {
+	// Officers are the sign-in room and the roster (signin.go).
+	Officers
 	// Layout is the wing's configuration: doors and alarm points, by landing.
 	Layout() config.Wing
 	// State is a snapshot of the folded picture, safe to read.

@@ -28,7 +28,9 @@ import (
 // Command is the wingnode command line. Its fields carry what a process
 // would take from the OS, so tests run it in-process.
 type Command struct {
-	Args    []string // without the program name
+	Args []string // without the program name
+	// Stdin is the process's standard input; nil means os.Stdin.
+	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Version string
@@ -52,9 +54,10 @@ Usage:
                                 list the board's GPIO chips, I2C buses and the
                                 devices answering, and the configured points
                                 that cannot be found
-  wingnode site token|status|decommission|roster
+  wingnode site token|status|decommission|roster|pin
                                 enrol a new wing, see the site's wings and links,
                                 remove a wing from the site, set the officer roster
+                                and officers' PINs
   wingnode firmware keygen|sign|verify|install|siteit-token
                                 make signing keys, sign an update bundle, check
                                 one, install one into the inactive root slot,
@@ -134,7 +137,7 @@ func (c Command) Execute(ctx context.Context) int {
 				topic = []string{"hw", "probe", "-help"}
 			case "site":
 				fmt.Fprintln(c.Stdout, siteUsage)
-				for _, verb := range []string{"token", "status", "decommission", "roster"} {
+				for _, verb := range []string{"token", "status", "decommission", "roster", "pin"} {
 					fmt.Fprintln(c.Stdout)
 					Command{Args: []string{"site", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
 				}
@@ -216,7 +219,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 		return usageError{status: 2, msg: fmt.Sprintf("-log-level %q: want debug, info, warn or error", *level)}
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
-	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
+	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, DemoRoster: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
 		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join}, PinByName: c.Board.PinByName}
 	if err := c.faults(&cfg); err != nil {
 		return usageError{status: 2, msg: err.Error()}

@@ -3,8 +3,10 @@ package command
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,8 +18,13 @@ import (
 )
 
 func execute(args ...string) (status int, stdout, stderr string) {
+	return executeIn(strings.NewReader(""), args...)
+}
+
+// executeIn runs the command line with stdin as its standard input.
+func executeIn(stdin io.Reader, args ...string) (status int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	status = Command{Args: args, Stdout: &out, Stderr: &errb, Version: "test"}.Execute(context.Background())
+	status = Command{Args: args, Stdin: stdin, Stdout: &out, Stderr: &errb, Version: "test"}.Execute(context.Background())
 	return status, out.String(), errb.String()
 }
 

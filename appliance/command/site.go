@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"wingnode/appliance/datadir"
+	"wingnode/appliance/roster"
 	"wingnode/sync/member"
 	"wingnode/sync/site"
 	"wingnode/sync/trust"
@@ -28,11 +30,13 @@ const siteUsage = `wingnode site: a wing's membership of its site.
   wingnode site decommission [-data DIR] WING
                      remove WING from the site and refuse its certificate
   wingnode site roster [-data DIR] [-set FILE]
-                     print or replace the site's officer roster
+                     print or replace the site's officer roster (numbers and roles)
+  wingnode site pin [-data DIR] OFFICER
+                     set an officer's PIN, read from standard input
 
 A new wing joins with 'wingnode run -join TOKEN' (or a token provisioned
-into DATA/site/enrol-token). status, decommission and roster talk to the running
-wingnode of DIR through the site port, with that wing's certificate.`
+into DATA/site/enrol-token). status, decommission, roster and pin talk to the
+running wingnode of DIR through the site port, with that wing's certificate.`
 
 func (c Command) siteCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -47,6 +51,8 @@ func (c Command) siteCmd(ctx context.Context, args []string) error {
 		return c.siteDecommission(ctx, args[1:])
 	case "roster":
 		return c.siteRoster(ctx, args[1:])
+	case "pin":
+		return c.sitePIN(ctx, args[1:])
 	case "-h", "-help", "--help":
 		fmt.Fprintln(c.Stdout, siteUsage)
 		return usageError{status: 0}
@@ -70,6 +76,14 @@ func (c Command) siteToken(args []string) error {
 	}
 	fmt.Fprintln(c.Stdout, tok)
 	return nil
+}
+
+// stdin is the command's standard input.
+func (c Command) stdin() io.Reader {
+	if c.Stdin == nil {
+		return os.Stdin
+	}
+	return c.Stdin
 }
 
 // siteClient is the site API client of a wing's data folder, with its
@@ -163,13 +177,18 @@ func (c Command) siteDecommission(ctx context.Context, args []string) error {
 	return nil
 }
 
-// maxOfficerID bounds an officer identifier on the roster.
-const maxOfficerID = 64
-
 func (c Command) siteRoster(ctx context.Context, args []string) error {
-	set := c.flags("roster", "site roster [-data DIR] [-set FILE]\n\nPrints the site's officer roster: the officer identifiers that may sign\nin on any wing, agreed by the whole site. With -set, replaces it with the\nidentifiers in FILE ('-' for standard input): one a line, blank lines\nand lines starting with # ignored. Identifiers only, never names: letters,\ndigits, '.', '_' and '-', at most 64 characters.")
+	set := c.flags("roster", `site roster [-data DIR] [-set FILE]
+
+Prints the site's officer roster, agreed by the whole site: each officer
+who may sign in on any wing's screen, as "NUMBER ROLE", one a line. With
+-set, replaces it with the officers in FILE ('-' for standard input), in
+the same form; blank lines and lines starting with # are ignored. Numbers
+only, never names: letters, digits, '.', '_' and '-', at most 64
+characters. Roles: officer, supervisor, siteit. Officers who stay keep
+their PINs; set a new officer's PIN with 'wingnode site pin'.`)
 	data := set.String("data", "data", "data `folder` of a running wing")
-	file := set.String("set", "", "replace the roster with the identifiers in `file` ('-': standard input)")
+	file := set.String("set", "", "replace the roster with the officers in `file` ('-': standard input)")
 	if err := parse(set, args); err != nil {
 		return err
 	}
@@ -178,12 +197,12 @@ func (c Command) siteRoster(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		for _, id := range st.Agreed.Roster {
-			fmt.Fprintln(c.Stdout, id)
+		for _, o := range st.Agreed.Roster {
+			fmt.Fprintln(c.Stdout, o.ID, o.Role)
 		}
 		return nil
 	}
-	in := io.Reader(os.Stdin)
+	in := c.stdin()
 	if *file != "-" {
 		f, err := os.Open(*file)
 		if err != nil {
@@ -192,45 +211,95 @@ func (c Command) siteRoster(ctx context.Context, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	roster, err := readRoster(*file, in)
+	officers, err := readRoster(*file, in)
 	if err != nil {
 		return err
 	}
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRoster, Roster: roster}); err != nil {
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRoster, Roster: officers}); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stdout, "the site's roster has %d officers\n", len(roster))
+	fmt.Fprintf(c.Stdout, "the site's roster has %d officers\n", len(officers))
 	return nil
 }
 
-// readRoster reads officer identifiers, one a line, naming the line of any
-// that is not one.
-func readRoster(name string, r io.Reader) ([]string, error) {
-	var out []string
+// readRoster reads officers as "NUMBER ROLE", one a line, naming the
+// line of every one that is not.
+func readRoster(name string, r io.Reader) (site.Roster, error) {
+	var out site.Roster
 	seen := map[string]int{}
 	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
 	var errs []error
 	for n := 1; sc.Scan(); n++ {
-		id := strings.TrimSpace(sc.Text())
-		if id == "" || strings.HasPrefix(id, "#") {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		fields := strings.Fields(line)
+		id := fields[0]
 		switch {
-		case len(id) > maxOfficerID:
-			errs = append(errs, fmt.Errorf("%s:%d: %d characters; an officer identifier has at most %d", name, n, len(id), maxOfficerID))
-		case strings.IndexFunc(id, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
-		}) >= 0:
-			errs = append(errs, fmt.Errorf("%s:%d: %q is not an officer identifier (letters, digits, '.', '_', '-'; no names or spaces)", name, n, id))
+		case len(fields) > 2:
+			errs = append(errs, fmt.Errorf("%s:%d: %.70q is not \"NUMBER ROLE\": an officer number has no spaces (numbers only, never names)", name, n, line))
+		case !roster.ValidID(id):
+			errs = append(errs, fmt.Errorf("%s:%d: %.70q is not an officer number (letters, digits, '.', '_', '-', at most %d; no names)", name, n, id, roster.MaxID))
+		case len(fields) == 1:
+			errs = append(errs, fmt.Errorf("%s:%d: officer %s has no role: want \"NUMBER ROLE\" (role officer, supervisor or siteit)", name, n, id))
 		case seen[id] > 0:
 			errs = append(errs, fmt.Errorf("%s:%d: %s is already on line %d", name, n, id, seen[id]))
 		default:
+			role, err := roster.ParseRole(fields[1])
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s:%d: %w", name, n, err))
+				continue
+			}
 			seen[id] = n
-			out = append(out, id)
+			out = append(out, roster.Entry{ID: id, Role: role})
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
 	return out, errors.Join(errs...)
+}
+
+func (c Command) sitePIN(ctx context.Context, args []string) error {
+	set := c.flags("pin", `site pin [-data DIR] OFFICER
+
+Sets the PIN of OFFICER, who must be on the site's roster. The PIN is
+read from standard input, never from the command line: typed twice at a
+terminal (not shown), or one line from a pipe. It has 4 to 12 digits. It
+is hashed here (argon2id) and only the hash goes to the site.`)
+	data := set.String("data", "data", "data `folder` of a running wing")
+	if err := set.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{status: 0}
+		}
+		return usageError{status: 2}
+	}
+	if set.NArg() != 1 {
+		return usageError{status: 2, msg: "name the officer: wingnode site pin [-data DIR] OFFICER (the PIN is read from standard input)"}
+	}
+	id := set.Arg(0)
+	if !roster.ValidID(id) {
+		return usageError{status: 2, msg: fmt.Sprintf("%.70q is not an officer number (letters, digits, '.', '_', '-')", id)}
+	}
+	st, _, err := siteStatusOf(ctx, *data)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(st.Agreed.Roster, func(a roster.Actor) bool { return a.ID == id }) {
+		return fmt.Errorf("officer %s is not on the site's roster: add them with 'wingnode site roster -set FILE' first", id)
+	}
+	pin, err := readPIN(c.stdin(), c.Stderr, id)
+	if err != nil {
+		return err
+	}
+	hash, err := roster.HashPIN(pin)
+	if err != nil {
+		return fmt.Errorf("the PIN was not set: %w", err)
+	}
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpOfficerPIN, Officer: &roster.Entry{ID: id, PINHash: hash}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Stdout, "officer %s's PIN is set on the whole site\n", id)
+	return nil
 }

@@ -7,7 +7,7 @@
 // One record per line; '#' starts a comment. A record is a type followed
 // by key=value fields; values with spaces go in double quotes.
 //
-//	wing   id=A name="A wing" prove_days=30
+//	wing   id=A name="A wing" prove_days=30 signout_idle=2m hosts=a-wing.site.lan,10.1.2.3
 //	door   id=A1-01 kind=cell landing=1 pin=GPIO5 lock=GPIO6
 //	door   id=A1-GATE kind=gate landing=1 adc=1/0x48/0 stuck_after=72h
 //	alarm  id=A1-01-CALL kind=cell-call cell=A1-01 pin=gpiochip0/13

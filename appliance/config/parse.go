@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -206,6 +207,25 @@ func (p *parser) wing(r *fieldReader) {
 			p.w.Outcomes = outs
 		}
 	}
+	p.w.SignOutIdle = DefaultSignOutIdle
+	if v, ok := r.get("signout_idle"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Second || d > 8*time.Hour {
+			r.p.add("signout_idle", "%q must be a duration from 10s to 8h, such as 2m", v)
+		} else {
+			p.w.SignOutIdle = d
+		}
+	}
+	if v, ok := r.get("hosts"); ok {
+		for h := range strings.SplitSeq(v, ",") {
+			h = strings.ToLower(strings.TrimSpace(h))
+			if !validHost(h) {
+				r.p.add("hosts", "%q is not a host name or address (such as b-wing.site.lan or 10.1.2.3, without a port)", h)
+				continue
+			}
+			p.w.Hosts = append(p.w.Hosts, h)
+		}
+	}
 }
 
 // regime reads a daily regime change: regime at=HH:MM mode=unlock|lockup|night.
@@ -236,6 +256,27 @@ func (p *parser) regime(r *fieldReader) {
 		return
 	}
 	p.w.Schedule = append(p.w.Schedule, sr).Sorted()
+}
+
+// validHost reports whether h is a DNS name or an IP address.
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (p *parser) door(r *fieldReader) {

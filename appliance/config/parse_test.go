@@ -313,3 +313,23 @@ func TestParseStopsOnNonsense(t *testing.T) {
 	_, err = Parse("e.conf", endless)
 	require.ErrorContains(t, err, "more than 4194304 bytes")
 }
+
+func TestParseSignOutIdleAndHosts(t *testing.T) {
+	const door = "door id=B1-01 kind=cell pin=GPIO5\n"
+	w, err := Parse("w.conf", strings.NewReader("wing id=B signout_idle=90s hosts=B-Wing.site.lan,10.1.2.3,::1\n"+door))
+	require.NoError(t, err)
+	assert.Equal(t, 90*time.Second, w.SignOutIdle)
+	assert.Equal(t, []string{"b-wing.site.lan", "10.1.2.3", "::1"}, w.Hosts)
+
+	w, err = Parse("w.conf", strings.NewReader("wing id=B\n"+door))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultSignOutIdle, w.SignOutIdle)
+	assert.Empty(t, w.Hosts)
+
+	_, err = Parse("w.conf", strings.NewReader("wing id=B signout_idle=2s hosts=b-wing.site.lan:8080,http://x,,ok.lan\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `w.conf:1: signout_idle: "2s" must be a duration from 10s to 8h`)
+	assert.Contains(t, err.Error(), `w.conf:1: hosts: "b-wing.site.lan:8080" is not a host name or address`)
+	assert.Contains(t, err.Error(), `w.conf:1: hosts: "http://x" is not a host name`)
+	assert.Contains(t, err.Error(), `w.conf:1: hosts: "" is not a host name`)
+}

@@ -34,7 +34,14 @@ type Wing struct {
 	// night), in order of time of day; a supervisor may set the regime
 	// until the next change.
 	Schedule wing.Schedule
-	Source   string // file the configuration came from, or "built-in simulated wing"
+	// SignOutIdle is how long a signed-in officer may leave the screen
+	// untouched before being signed out.
+	SignOutIdle time.Duration
+	// Hosts are the names and addresses the wing's screens answer to
+	// besides loopback (lower case, no port); a request naming another
+	// host is refused.
+	Hosts  []string
+	Source string // file the configuration came from, or "built-in simulated wing"
 }
 
 // Defaults of the wing record.
@@ -58,6 +65,10 @@ func OutcomeLabel(id string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// DefaultSignOutIdle is used when the wing record does not set
+// signout_idle.
+const DefaultSignOutIdle = 2 * time.Minute
 
 // DoorKind says what a door is for. Cells are shown per landing; the
 // others in their own group.

@@ -87,6 +87,36 @@ const (
 	ApplianceStarted Kind = "appliance.started"
 	// ApplianceStopped: the appliance stopped cleanly. Subject: wing id.
 	ApplianceStopped Kind = "appliance.stopped"
+
+	// Officers at the wing's screen (appliance/signin). None of these
+	// ever carries a PIN, a PIN hash or what was typed.
+
+	// OfficerSignedIn: an officer signed in on the wing's screen with
+	// number and PIN. Subject and actor: the officer's number. Data:
+	// "role" (officer, supervisor, siteit).
+	OfficerSignedIn Kind = "officer.signed_in"
+	// OfficerSignedOut: an officer's session on the wing's screen ended.
+	// Subject and actor: the officer's number. Data: "reason" (idle: no
+	// touch for the wing's signout_idle; switch: a quick switch of
+	// officer; signed-out: the officer signed out; removed: the officer
+	// left the roster).
+	OfficerSignedOut Kind = "officer.signed_out"
+	// OfficerSignInFailed: a sign-in was refused: a wrong PIN, an officer
+	// with no PIN set, or a number not on the roster. Subject: the
+	// officer's number, or "unknown" when the number is not on the roster
+	// or not a number at all (what was typed is not recorded). Actor:
+	// system. Data: "failures" (wrong PINs in a row for a known officer).
+	OfficerSignInFailed Kind = "officer.sign_in_failed"
+	// OfficerLockedOut: after too many wrong PINs in a row, the officer's
+	// sign-ins are refused for a while. Subject: the officer's number.
+	// Actor: system. Data: "failures", "until" (RFC 3339).
+	OfficerLockedOut Kind = "officer.locked_out"
+	// RosterChanged: a supervisor or site IT changed the site's officer
+	// roster on this wing's screen, and the site agreed it. Subject: the
+	// officer changed. Actor: who changed it. Data: "officer", "role" (the
+	// officer's role after the change, or before a removal), "change"
+	// (added, removed, pin-reset, role-changed).
+	RosterChanged Kind = "roster.changed"
 )
 
 // Kinds lists every kind, in a stable order for filters and documentation.
@@ -99,6 +129,8 @@ func Kinds() []Kind {
 		LockdownDeclared, LockdownEnded, RegimeSet,
 		ClimateCondition,
 		ApplianceStarted, ApplianceStopped,
+		OfficerSignedIn, OfficerSignedOut, OfficerSignInFailed, OfficerLockedOut,
+		RosterChanged,
 	}
 }
 

@@ -4,7 +4,7 @@
 // agrees it through raft (sync/site), so any wing, isolated or not, checks a
 // sign-in against the last roster it holds; no PIN is kept anywhere, and no
 // hash leaves the site's agreed state: pages, events, logs and exports see
-// an Officer without it.
+// an Actor without it.
 package roster
 
 import (
@@ -64,7 +64,7 @@ func (r Role) rank() int {
 func (r Role) Allows(need Role) bool { return r.rank() > 0 && r.rank() >= need.rank() }
 
 // Actor is who does something: a signed-in officer and the role the
-// roster gave them at sign-in.
+// roster gives them.
 type Actor struct {
 	ID   string `json:"id"`
 	Role Role   `json:"role"`
@@ -148,28 +148,69 @@ func HashPIN(pin string) (string, error) {
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
-// ErrBadHash is returned by VerifyPIN for a hash that is not argon2id in
-// PHC form with sane parameters.
+// ErrBadHash is returned by VerifyPIN and CheckHash for a hash that is not
+// argon2id in PHC form with sane parameters.
 var ErrBadHash = errors.New("roster: not an argon2id PIN hash")
+
+// phc is a parsed PIN hash.
+type phc struct {
+	m, t      uint32
+	p         uint8
+	salt, key []byte
+}
+
+// parseHash reads an argon2id hash in PHC form, refusing parameters that
+// would make one verification unreasonably slow or weak.
+func parseHash(hash string) (phc, error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return phc{}, ErrBadHash
+	}
+	var h phc
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.m, &h.t, &h.p); err != nil || h.m < 8 || h.m > 256*1024 || h.t < 1 || h.t > 16 || h.p < 1 || h.p > 8 {
+		return phc{}, ErrBadHash
+	}
+	enc := base64.RawStdEncoding
+	var err1, err2 error
+	h.salt, err1 = enc.DecodeString(parts[4])
+	h.key, err2 = enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(h.salt) < 8 || len(h.key) < 16 || len(h.key) > 64 {
+		return phc{}, ErrBadHash
+	}
+	return h, nil
+}
+
+// CheckHash reports whether hash is a well-formed argon2id PIN hash,
+// without the cost of a verification: an error wrapping ErrBadHash if not.
+func CheckHash(hash string) error {
+	_, err := parseHash(hash)
+	return err
+}
 
 // VerifyPIN reports whether pin matches hash, in constant time over the
 // derived key.
 func VerifyPIN(hash, pin string) (bool, error) {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return false, ErrBadHash
+	h, err := parseHash(hash)
+	if err != nil {
+		return false, err
 	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m < 8 || m > 256*1024 || t < 1 || t > 16 || p < 1 || p > 8 {
-		return false, ErrBadHash
+	got := argon2.IDKey([]byte(pin), h.salt, h.t, h.m, h.p, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(got, h.key) == 1, nil
+}
+
+// Check says what is wrong with an entry, or nil: its id, its role, and
+// its hash when it has one. The error never quotes the hash.
+func (e Entry) Check() error {
+	if !ValidID(e.ID) {
+		return fmt.Errorf("%.70q is not an officer number (letters, digits, '.', '_' and '-', at most %d; no names or spaces)", e.ID, MaxID)
 	}
-	enc := base64.RawStdEncoding
-	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(salt) < 8 || len(want) < 16 || len(want) > 64 {
-		return false, ErrBadHash
+	if _, err := ParseRole(string(e.Role)); err != nil {
+		return fmt.Errorf("officer %s: %w", e.ID, err)
 	}
-	got := argon2.IDKey([]byte(pin), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	if e.PINHash != "" {
+		if err := CheckHash(e.PINHash); err != nil {
+			return fmt.Errorf("officer %s: %w", e.ID, err)
+		}
+	}
+	return nil
 }

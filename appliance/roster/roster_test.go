@@ -44,3 +44,24 @@ func TestRolesAllow(t *testing.T) {
 	assert.True(t, ValidID("OFF-1021"))
 	assert.False(t, ValidID("John Smith"))
 }
+
+func TestEntryCheck(t *testing.T) {
+	h, err := HashPIN("4821")
+	require.NoError(t, err)
+	assert.NoError(t, CheckHash(h))
+	assert.NoError(t, Entry{ID: "1001", Role: Officer}.Check(), "an officer without a PIN yet")
+	assert.NoError(t, Entry{ID: "1001", Role: SiteIT, PINHash: h}.Check())
+	for _, bad := range []Entry{
+		{ID: "", Role: Officer},
+		{ID: "John Smith", Role: Officer},
+		{ID: "1001", Role: "governor"},
+		{ID: "1001", Role: Officer, PINHash: "4821"},
+		{ID: "1001", Role: Officer, PINHash: h[:len(h)-30]},
+	} {
+		err := bad.Check()
+		if assert.Error(t, err, bad) && bad.PINHash != "" {
+			assert.NotContains(t, err.Error(), bad.PINHash, "an error never quotes the hash")
+			assert.ErrorIs(t, err, ErrBadHash)
+		}
+	}
+}

@@ -151,6 +151,16 @@ func (u *Updates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// SiteIT reports whether r carries site IT's token: the screens let it
+// read their pages and API from off the board.
+func (u *Updates) SiteIT(r *http.Request) bool {
+	if r.Header.Get("Authorization") == "" {
+		return false
+	}
+	status, _ := u.authenticate(r)
+	return status == http.StatusOK
+}
+
 // authenticate checks the bearer token against the stored hash.
 func (u *Updates) authenticate(r *http.Request) (int, string) {
 	want, err := os.ReadFile(u.cfg.Data.SiteITHash())

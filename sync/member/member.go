@@ -22,6 +22,7 @@ import (
 
 	"wingnode/appliance/api"
 	"wingnode/appliance/datadir"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/store"
 	"wingnode/sync/site"
 	"wingnode/sync/trust"
@@ -279,6 +280,10 @@ func (m *Member) Status() site.Status { return m.node.Status() }
 
 // Propose has the site commit c, through the leader.
 func (m *Member) Propose(ctx context.Context, c site.Command) error { return m.node.Propose(ctx, c) }
+
+// Roster is the officer roster this wing holds, with the PIN hashes, for
+// the sign-in check only.
+func (m *Member) Roster() []roster.Entry { return m.node.Roster() }
 
 // Changed is closed the next time this wing applies the site's log.
 func (m *Member) Changed() <-chan struct{} { return m.node.Changed() }

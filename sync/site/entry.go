@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/wing"
 	"wingnode/firmware"
 )
@@ -73,8 +74,13 @@ type Command struct {
 	Serial string `json:"serial,omitempty"`
 	// Lockdown is the new lockdown state for OpLockdown.
 	Lockdown *wing.Lockdown `json:"lockdown,omitempty"`
-	// Roster is the new officer roster for OpRoster.
-	Roster []string `json:"roster,omitempty"`
+	// Roster is the new officer roster for OpRoster: officers and roles;
+	// those who stay keep their PIN hashes.
+	Roster Roster `json:"roster,omitempty"`
+	// Officer is the officer OpOfficerSet adds or changes (an empty
+	// PINHash keeps the one held), OpOfficerRemove removes (by ID), and
+	// OpOfficerPIN gives a new PIN hash.
+	Officer *roster.Entry `json:"officer,omitempty"`
 	// Rollout is the firmware rollout OpRolloutStart begins.
 	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 	// Build is the build a wing reports on (OpRolloutReport).
@@ -92,7 +98,11 @@ const (
 	OpAddWing    Op = "wing.add"
 	OpRemoveWing Op = "wing.remove"
 	OpLockdown   Op = "lockdown"
-	OpRoster     Op = "roster"
+	// The officer roster (see roster.go).
+	OpRoster        Op = "roster"
+	OpOfficerSet    Op = "officer.set"
+	OpOfficerRemove Op = "officer.remove"
+	OpOfficerPIN    Op = "officer.pin"
 	// Firmware rollouts (see firmware.Rollout).
 	OpRolloutStart  Op = "rollout.start"
 	OpRolloutReport Op = "rollout.report"

@@ -28,8 +28,9 @@ type Agreed struct {
 	Wings map[string]WingRecord `json:"wings"`
 	// Lockdown is the site-wide lockdown.
 	Lockdown wing.Lockdown `json:"lockdown"`
-	// Roster lists the officer ids that may sign in on any wing.
-	Roster []string `json:"roster"`
+	// Roster is the officers who may sign in on any wing, with their
+	// roles and PIN hashes (see roster.go).
+	Roster Roster `json:"roster"`
 	// Rollout is the latest firmware rollout, nil before the first.
 	Rollout *firmware.Rollout `json:"rollout,omitempty"`
 }
@@ -312,8 +313,8 @@ func (a *Agreed) apply(c Command) error {
 			return fmt.Errorf("site: %s needs the new state", c.Op)
 		}
 		a.Lockdown = *c.Lockdown
-	case OpRoster:
-		a.Roster = slices.Clone(c.Roster)
+	case OpRoster, OpOfficerSet, OpOfficerRemove, OpOfficerPIN:
+		return a.applyRoster(c)
 	case OpRolloutStart, OpRolloutReport, OpRolloutStop:
 		return a.applyRollout(c)
 	default:

@@ -214,7 +214,7 @@ func buildSiteLog(a, b, c []event.Event) siteLog {
 	events(outcome{committed: 3}, c[0:3]...)
 	// 11, 12, 13
 	events(outcome{committed: 6}, b[2:6]...)
-	command(outcome{}, Command{Op: OpRoster, Roster: []string{"o-1", "o-2"}})
+	command(outcome{}, Command{Op: OpRoster, Roster: officers("o-2", "o-1")})
 	command(outcome{}, Command{Op: OpRemoveWing, Wing: "B"})
 	// 14: B was decommissioned; 15: no wing Z; 16: no such command.
 	command(outcome{err: errAny}, Command{Op: OpAddWing, Wing: "B", Addr: "b:7001"})
@@ -240,7 +240,7 @@ func buildSiteLog(a, b, c []event.Event) siteLog {
 	s.agreed = Agreed{
 		Wings:    map[string]WingRecord{"A": {Addr: "a:7000", Serial: "11"}, "B": {Addr: "b:7000", Serial: "22", Removed: true}},
 		Lockdown: wing.Lockdown{Active: true, Reason: "fire drill", By: "o-1", Since: since},
-		Roster:   []string{"o-1", "o-2"},
+		Roster:   officers("o-1", "o-2"),
 	}
 	return s
 }
@@ -383,7 +383,7 @@ func TestFSMSkipsEntriesAppliedBefore(t *testing.T) {
 	l := &raft.Log{Index: 5, Type: raft.LogCommand, Data: encodeEvents(w.events)}
 	assert.Equal(t, ApplyResult{Committed: 3}, w.f.Apply(l))
 	assert.Equal(t, ApplyResult{Err: errAlreadyApplied}, w.f.Apply(l))
-	older := &raft.Log{Index: 4, Type: raft.LogCommand, Data: encodeCommand(Command{Op: OpRoster, Roster: []string{"o-9"}})}
+	older := &raft.Log{Index: 4, Type: raft.LogCommand, Data: encodeCommand(Command{Op: OpRoster, Roster: officers("o-9")})}
 	assert.Equal(t, ApplyResult{Err: errAlreadyApplied}, w.f.Apply(older))
 	assert.Empty(t, w.f.snapshot().Agreed.Roster)
 	// Entries without a command still move Applied.
@@ -599,7 +599,7 @@ func TestSnapshotIsTheState(t *testing.T) {
 	a := newWing(t, "A", 4)
 	var lb logBuilder
 	lb.events(a.events...)
-	lb.command(Command{Op: OpRoster, Roster: []string{"o-3"}})
+	lb.command(Command{Op: OpRoster, Roster: officers("o-3")})
 	a.f.ApplyBatch(lb.logs)
 	var st fsmState
 	require.NoError(t, json.Unmarshal(persist(t, a.f), &st))
@@ -610,12 +610,12 @@ func TestSnapshotIsTheState(t *testing.T) {
 	// The snapshot is a copy: later entries do not change it.
 	snap, err := a.f.Snapshot()
 	require.NoError(t, err)
-	lb.command(Command{Op: OpRoster, Roster: []string{"o-4"}})
+	lb.command(Command{Op: OpRoster, Roster: officers("o-4")})
 	a.f.ApplyBatch(lb.logs[2:])
 	var sink memSink
 	require.NoError(t, snap.Persist(&sink))
 	require.NoError(t, json.Unmarshal(sink.Bytes(), &st))
-	assert.Equal(t, []string{"o-3"}, st.Agreed.Roster)
+	assert.Equal(t, officers("o-3"), st.Agreed.Roster)
 }
 
 func TestThreeRaftNodesConverge(t *testing.T) {

@@ -337,7 +337,7 @@ type Status struct {
 	// Waiting counts local events not yet committed by the site.
 	Waiting   uint64
 	Applied   uint64
-	Agreed    Agreed
+	Agreed    AgreedStatus
 	Wings     []WingStatus
 	Addr      string
 	Voter     bool
@@ -401,7 +401,7 @@ func (n *Node) Status() Status {
 		members[string(s.ID)] = true
 		voters[string(s.ID)] = s.Suffrage == raft.Voter
 	}
-	s := Status{Wing: n.cfg.Wing, Leader: n.leader(), Applied: st.Applied, Agreed: st.Agreed, Addr: n.cfg.Advertise, Voter: voters[n.cfg.Wing]}
+	s := Status{Wing: n.cfg.Wing, Leader: n.leader(), Applied: st.Applied, Agreed: st.Agreed.status(), Addr: n.cfg.Advertise, Voter: voters[n.cfg.Wing]}
 	if h, c := held[n.cfg.Wing], st.Committed[n.cfg.Wing]; h > c {
 		s.Waiting = h - c
 	}

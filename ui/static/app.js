@@ -107,6 +107,88 @@ function follow(status) {
   });
 }
 
+// pad drives a sign-in pad: its keys type into the form's pad field that
+// has the focus (the first empty one to begin with); Next moves on, and
+// from the last field submits the form.
+function pad(form) {
+  const keys = form.querySelector(".keypad");
+  const fields = Array.from(form.querySelectorAll("[data-pad]"));
+  if (!keys || fields.length === 0) return;
+  let active = null;
+  const focus = (f) => {
+    active = f;
+    for (const x of fields) x.classList.toggle("active", x === f);
+  };
+  for (const f of fields) {
+    f.inputMode = "none"; // the pad types: no on-screen keyboard over it
+    f.addEventListener("focus", () => focus(f));
+    f.addEventListener("pointerdown", () => focus(f));
+  }
+  focus(fields.find((f) => f.value === "") || fields[0]);
+  keys.hidden = false;
+  keys.addEventListener("click", (e) => {
+    const key = e.target.closest("[data-key]");
+    if (!key) return;
+    const k = key.dataset.key;
+    if (k === "back") {
+      active.value = active.value.slice(0, -1);
+    } else if (k === "next") {
+      const i = fields.indexOf(active);
+      if (i < fields.length - 1) focus(fields[i + 1]);
+      else form.requestSubmit();
+    } else if (active.maxLength < 0 || active.value.length < active.maxLength) {
+      active.value += k;
+    }
+  });
+}
+
+// keepSession keeps a signed-in officer's session alive while the screen
+// is touched: the server hears of touches at most every 30 s, with how
+// long ago the latest was. Once the wing's idle time has passed without a
+// touch the server has signed the officer out, and the screen goes back
+// to the overview, signed out.
+function keepSession() {
+  const body = document.body;
+  if (body.dataset.signedIn !== "true") return;
+  const idle = Number(body.dataset.idleMs);
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  let lastTouch = Date.now() - (idle - Number(body.dataset.idleLeftMs)); // as the server last heard
+  let lastSent = 0;
+  let pending = null;
+  let deadline = null;
+  const signedOut = () => location.assign("/");
+  const arm = () => {
+    clearTimeout(deadline);
+    deadline = setTimeout(signedOut, lastTouch + idle + 1000 - Date.now());
+  };
+  const send = () => {
+    pending = null;
+    lastSent = Date.now();
+    fetch("/session/touch?ago=" + Math.max(0, Date.now() - lastTouch), {
+      method: "POST",
+      headers: { "X-CSRF-Token": token },
+      cache: "no-store",
+      keepalive: true,
+    })
+      .then((r) => {
+        if (r.status === 401) signedOut();
+      })
+      .catch(() => {});
+  };
+  const touched = () => {
+    lastTouch = Date.now();
+    arm();
+    const wait = lastSent + 30000 - lastTouch;
+    if (wait <= 0) send();
+    else if (!pending) pending = setTimeout(send, wait);
+  };
+  document.addEventListener("pointerdown", touched, { capture: true, passive: true });
+  document.addEventListener("keydown", touched, { capture: true, passive: true });
+  arm();
+}
+
+for (const form of document.querySelectorAll("form")) pad(form);
+keepSession();
 tick();
 setInterval(tick, 1000);
 setInterval(watchRecording, 5000);
