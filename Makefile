@@ -48,6 +48,17 @@ test: deps lint ## the whole suite: lint, every test with the race detector, bro
 test-short: ## the fast tier for the edit loop (no browser, no crash tests)
 	$(GO) test -short ./...
 
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s): make fuzz FUZZTIME=1m
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target"; \
+			out=$$($(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		done; \
+	done
+
 .PHONY: bench
 bench: deps ## print the performance figures, one "name value unit" per line
 	$(GO) run ./appliance/cmd/wingbench
