@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -322,33 +323,39 @@ func TestFullDiskOnOneWing(t *testing.T) {
 // store refused them (they carry observed_at) and observed before a time.
 func heldEventsStored(t *testing.T, screens, wing string, before time.Time) int {
 	t.Helper()
-	n := 0
-	for after := uint64(0); ; {
-		resp, err := http.Get(fmt.Sprintf("%s/api/v1/events/tail?after=%d&limit=1000", screens, after))
+	// Newest first, page by page: what was held is stored just before
+	// what the wing observed since, so it is found in the first pages.
+	cursor := ""
+	for range 50 {
+		resp, err := http.Get(fmt.Sprintf("%s/api/v1/events?limit=1000&wing=%s&cursor=%s", screens, wing, url.QueryEscape(cursor)))
 		if err != nil {
-			return n
+			return 0
 		}
 		var page struct {
 			Records []struct {
 				Event struct {
-					Wing string            `json:"wing"`
 					Data map[string]string `json:"data"`
 				} `json:"event"`
 			} `json:"records"`
-			Next uint64 `json:"next"`
+			Next string `json:"next"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&page)
 		resp.Body.Close()
-		if err != nil || len(page.Records) == 0 {
-			return n
+		if err != nil {
+			return 0
 		}
+		n := 0
 		for _, r := range page.Records {
-			if at, err := time.Parse(time.RFC3339Nano, r.Event.Data["observed_at"]); r.Event.Wing == wing && err == nil && at.Before(before) {
+			if at, err := time.Parse(time.RFC3339Nano, r.Event.Data["observed_at"]); err == nil && at.Before(before) {
 				n++
 			}
 		}
-		after = page.Next
+		if n > 0 || page.Next == "" {
+			return n
+		}
+		cursor = page.Next
 	}
+	return 0
 }
 
 func TestClockJumps(t *testing.T) {
