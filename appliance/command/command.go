@@ -198,6 +198,37 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// readJoinToken reads an enrolment token from path ("-": standard input;
+// "": none), refusing anything longer than a token can be.
+func (c Command) readJoinToken(path string) (string, error) {
+	var r io.Reader
+	switch path {
+	case "":
+		return "", nil
+	case "-":
+		r = c.Stdin
+		if r == nil {
+			r = os.Stdin
+		}
+	default:
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("-join-file: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
+		return "", fmt.Errorf("-join-file: %w", err)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" || len(b) == 4096 {
+		return "", usageError{status: 2, msg: "-join-file: no enrolment token in " + path + " (it holds one line, wnt1-…)"}
+	}
+	return token, nil
+}
+
 func (c Command) run(ctx context.Context, args []string) error {
 	fs := c.flags("run", "run [flags]\n\nRecords the wing's inputs and serves its touchscreen and API until\ninterrupted (SIGINT or SIGTERM), then records a clean stop.")
 	cfgFile := fs.String("config", "", "wing configuration `file` (default: the built-in simulated wing of 3 landings of 20 cells)")
@@ -209,9 +240,17 @@ func (c Command) run(ctx context.Context, args []string) error {
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	siteListen := fs.String("site-listen", "127.0.0.1:8443", "`address` of the site port (raft and the site API between wings, mutual TLS); use :8443 on a board, with -site-advertise")
 	siteAdvertise := fs.String("site-advertise", "", "`host:port` other wings reach this wing's site port at (default: the -site-listen address)")
-	siteName := fs.String("site-name", "site", "`name` of a new site, when this wing forms one (first start without -join)")
-	join := fs.String("join", "", "enrolment `token` from a wing of an existing site ('wingnode site token' there); used once, at the first start")
+	siteName := fs.String("site-name", "site", "`name` of a new site, when this wing forms one (first start without -join-file)")
+	joinFile := fs.String("join-file", "", "`file` holding an enrolment token from a wing of an existing site ('wingnode site token' there), or - to read it from standard input; used once, at the first start. Never put the token itself on the command line: every local user sees it there")
+	join := fs.String("join", "", "refused: put the token in a file and give -join-file")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *join != "" {
+		return usageError{status: 2, msg: "-join puts the enrolment token on the command line, where every user of the machine sees it (ps): write it to a file and give -join-file FILE, or -join-file - and send it on standard input"}
+	}
+	token, err := c.readJoinToken(*joinFile)
+	if err != nil {
 		return err
 	}
 	var lvl slog.Level
@@ -220,7 +259,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, DemoRoster: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
-		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join}, PinByName: c.Board.PinByName}
+		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: token}, PinByName: c.Board.PinByName}
 	if err := c.faults(&cfg); err != nil {
 		return usageError{status: 2, msg: err.Error()}
 	}

@@ -123,3 +123,23 @@ func TestCommandFirmwareHelp(t *testing.T) {
 	assert.Equal(t, 2, status)
 	assert.Contains(t, errs, "usage: wingnode firmware keygen|sign")
 }
+
+// TestJoinTokenNeverOnTheCommandLine: -join is refused with a sentence;
+// -join-file reads the token from a file or standard input.
+func TestJoinTokenNeverOnTheCommandLine(t *testing.T) {
+	status, _, errs := execute("run", "-join", "wnt1-secret")
+	assert.Equal(t, 2, status)
+	assert.Contains(t, errs, "write it to a file and give -join-file")
+	assert.NotContains(t, errs, "wnt1-secret")
+
+	file := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(file, []byte("wnt1-abc\n"), 0o600))
+	got, err := Command{}.readJoinToken(file)
+	require.NoError(t, err)
+	assert.Equal(t, "wnt1-abc", got)
+	got, err = Command{Stdin: strings.NewReader("wnt1-def\n")}.readJoinToken("-")
+	require.NoError(t, err)
+	assert.Equal(t, "wnt1-def", got)
+	_, err = Command{Stdin: strings.NewReader("\n")}.readJoinToken("-")
+	assert.ErrorContains(t, err, "no enrolment token")
+}

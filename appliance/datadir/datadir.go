@@ -59,6 +59,9 @@ func (d Dir) HeldSpool() string { return d.join(HeldSpoolFile) }
 // SiteITHash is the file holding the SHA-256 of site IT's token.
 func (d Dir) SiteITHash() string { return d.join(SiteITHashFile) }
 
+// Site is the folder of the wing's site membership.
+func (d Dir) Site() string { return d.join(SiteFolder) }
+
 // Identity is the folder of this wing's site certificate and key.
 func (d Dir) Identity() string { return d.join(IdentityFolder) }
 

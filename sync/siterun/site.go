@@ -161,7 +161,17 @@ func start(ctx context.Context, opt Options) (*Site, error) {
 			s.Close()
 			return nil, err
 		}
-		if err := s.run(s.wings[id], []string{"-join", tok}); err != nil {
+		// The token goes in the wing's data folder, where a provisioned
+		// image has it: never on a command line.
+		if err := os.MkdirAll(datadir.Dir(s.wings[id].Data).Site(), 0o700); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := os.WriteFile(datadir.Dir(s.wings[id].Data).EnrolToken(), []byte(tok+"\n"), 0o600); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if err := s.run(s.wings[id], nil); err != nil {
 			s.Close()
 			return nil, err
 		}
