@@ -104,8 +104,8 @@ const (
 	// Actor: officer. Data: "outcome" (seen, seen-moving, spoke,
 	// sign-of-life, no-response), "how" (panel: recorded at the panel;
 	// door: proven at the cell door by its reset key switch first),
-	// "presence" (for a check at the door, the observation.presence
-	// event's ID), "note" (optional), "screen" (the landing of the screen
+	// "presence" and "presence_at" (for a check at the door, the
+	// observation.presence event's ID and RFC 3339 time), "note" (optional), "screen" (the landing of the screen
 	// it was recorded on, if the screen names one), "regime" (the wing's
 	// regime then; at night a check needs a sign of life), "due" (RFC
 	// 3339: the due time this check answered, for a cell on a plan),
