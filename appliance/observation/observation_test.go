@@ -131,7 +131,7 @@ func TestDueTimesAreNotPeriodic(t *testing.T) {
 	mean, sd := meanSD(xs)
 	assert.Greater(t, sd/mean, 0.2, "the intervals spread (mean %.0fs, sd %.0fs)", mean, sd)
 	lo, hi := minMax(xs)
-	assert.Less(t, lo, (30*time.Minute/4+time.Minute).Seconds(), "intervals reach the window's opening")
+	assert.Less(t, lo, (30*time.Minute/4 + time.Minute).Seconds(), "intervals reach the window's opening")
 	assert.Greater(t, hi, (30*time.Minute - time.Minute).Seconds(), "and its end")
 	for lag := 1; lag <= 10; lag++ {
 		assert.Less(t, math.Abs(autocorrelation(xs, mean, lag)), 0.1, "no rhythm at lag %d", lag)
