@@ -25,6 +25,10 @@ type Draw struct {
 	// Previous is the interval drawn at the check before (its due time
 	// less its From); zero when there was none.
 	Previous time.Duration
+	// NotBefore, when set, is the soonest the check may be due (now, for
+	// a check recorded after the officer stood at the cell); the window
+	// opens no sooner, unless that is past its end.
+	NotBefore time.Time
 	// Conversations is how many conversations the cell has had today.
 	Conversations int
 	// Regime returns the wing's regime at a time (wing.State.RegimeAt
@@ -59,7 +63,7 @@ func (d Draw) interval(r wing.Regime) time.Duration {
 // The latest is never past From plus the plan's maximum gap; when the
 // regime changes before it to one with more frequent observations (night
 // falls), it is brought forward to that regime's interval after the
-// change.
+// change. It opens a quarter of the interval after From, or at NotBefore.
 func (d Draw) Window() (lo, hi time.Time) {
 	hi = d.From.Add(d.interval(d.Regime(d.From)))
 	prev := d.Regime(d.From)
@@ -71,7 +75,11 @@ func (d Draw) Window() (lo, hi time.Time) {
 			}
 		}
 	}
-	return d.From.Add(hi.Sub(d.From) / earliest), hi
+	lo = d.From.Add(hi.Sub(d.From) / earliest)
+	if d.NotBefore.After(lo) {
+		lo = clamp(d.NotBefore, lo, hi)
+	}
+	return lo, hi
 }
 
 // Next draws the next check's due time, to the second, within Window and

@@ -102,6 +102,11 @@ func TestNightFallingBringsTheDueTimeForward(t *testing.T) {
 	lo, hi := d.Window()
 	assert.Equal(t, time.Date(2026, 12, 1, 21, 15, 0, 0, time.UTC), hi, "night falls at 21:00; 4 an hour then")
 	assert.Equal(t, from.Add(25*time.Minute/4), lo)
+	late := d
+	late.NotBefore = from.Add(20 * time.Minute)
+	lo2, hi2 := late.Window()
+	assert.Equal(t, late.NotBefore, lo2, "recorded 20 minutes after the officer stood at the cell")
+	assert.Equal(t, hi, hi2)
 	rnd := rand.New(rand.NewPCG(1, 1))
 	for range 1000 {
 		due := d.Next(rnd)

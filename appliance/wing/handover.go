@@ -1,6 +1,7 @@
 package wing
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,27 @@ type Handover struct {
 	Reads     []Reading `json:"reads,omitempty"` // earliest first, one per officer
 	Key       event.Key `json:"key"`
 }
+
+// HandoverEntry is what the outgoing officer signs: the shift, the digest
+// of the draft they reviewed (appliance/shift's Draft.Digest) and how many
+// open items it hands over, and their notes.
+type HandoverEntry struct {
+	From, To  time.Time
+	Digest    string
+	OpenItems int
+	Notes     string
+}
+
+// Errors of handovers and corrections.
+var (
+	ErrNoSuchHandover = errors.New("no such handover")
+	// ErrOwnHandover: the outgoing officer cannot sign their own handover
+	// as read; the incoming officer does.
+	ErrOwnHandover    = errors.New("the incoming officer signs a handover as read, not the outgoing one")
+	ErrNoSuchRecord   = errors.New("no such record")
+	ErrNotCorrectable = errors.New("this kind of record is not corrected")
+	ErrAlreadyStruck  = errors.New("record already struck")
+)
 
 // Reading is an incoming officer signing a handover as read.
 type Reading struct {

@@ -65,6 +65,32 @@ const (
 	FlagOtherLanding = "other-landing"
 )
 
+// CheckEntry is what an officer enters for a check: the cell and the
+// outcome (two taps), and an optional note. Screen is the landing of the
+// screen it is entered on (empty when the screen names none); AtDoor says
+// the officer means a check proven at the door, refused when no presence
+// waits for it (a presence that waits is used whether or not it is said).
+type CheckEntry struct {
+	Cell    string
+	Outcome CheckOutcome
+	Note    string
+	Screen  string
+	AtDoor  bool
+}
+
+// Errors of a check that does not fit the cell or the night.
+var (
+	// ErrNoSignOfLife: a night check needs a sign of life (spoke, seen
+	// moving, sign of life); "seen" is not one, nor is appearing asleep.
+	ErrNoSignOfLife = errors.New("a night check needs a sign of life")
+	// ErrCheckAtDoor: at night, a cell with a reset key switch is checked
+	// at its door: turn the key there, then record the outcome.
+	ErrCheckAtDoor = errors.New("at night this cell is checked at its door")
+	// ErrNoPresence: a check at the door was asked for, but no presence at
+	// the cell door waits for it.
+	ErrNoPresence = errors.New("no presence at the cell door waits for a check")
+)
+
 // PresenceWindow is how long a presence at a cell door waits for its
 // check's outcome: a check recorded within it is a check at the door.
 const PresenceWindow = 15 * time.Minute

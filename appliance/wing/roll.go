@@ -1,6 +1,7 @@
 package wing
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,24 @@ type CellRoll struct {
 
 // MaxOccupants bounds a cell's occupants.
 const MaxOccupants = 4
+
+// Errors of counts and of signing the roll.
+var (
+	// ErrNoExpectedRoll: no cell of the landing has an expected roll: a
+	// supervisor sets it first.
+	ErrNoExpectedRoll = errors.New("no expected roll is set for the landing")
+	// ErrRollNotReconciled: a landing has not been counted lately, or its
+	// latest count differs from its expected roll.
+	ErrRollNotReconciled = errors.New("the roll does not reconcile")
+)
+
+// RollWindow is how recent a landing's count must be for the roll to be
+// signed on it.
+const RollWindow = time.Hour
+
+// CountWindow is how long before a count was entered a cell door that
+// moved counts as moved during the count.
+const CountWindow = 10 * time.Minute
 
 // Expected is how many of the cell's prisoners are expected in it.
 func (r CellRoll) Expected() int { return r.Occupants - r.Out }
