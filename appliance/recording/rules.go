@@ -53,7 +53,7 @@ type rules struct {
 	rec       *Recorder
 	wing      config.Wing
 	inputs    map[string]*input
-	escalated map[string]bool // "alarm/reason" escalations recorded, before they fold
+	escalated map[string]bool   // "alarm/reason" escalations recorded, before they fold
 	resolved  map[event.ID]bool // overdue checks' alarms resolved, before they fold
 }
 
