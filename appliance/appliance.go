@@ -24,6 +24,7 @@ import (
 	"wingnode/appliance/picture"
 	"wingnode/appliance/recording"
 	"wingnode/appliance/roster"
+	"wingnode/appliance/shift"
 	"wingnode/appliance/store"
 	"wingnode/appliance/update"
 	"wingnode/appliance/wing"
@@ -125,6 +126,7 @@ type Appliance struct {
 	hardware  *hardware.Hardware   // inputs, sensors and annunciators
 	sim       *hardware.Simulation // the simulated hardware, when Config.Simulate
 	panel     *officer.Panel       // officers' actions
+	shift     *shift.Room          // the shift's handover draft, figures and timelines
 	updates   *update.Updates      // site IT's firmware endpoint and the rollout agent
 	ui        *ui.Server           // the screens and the API
 	member    atomic.Pointer[member.Member]
@@ -180,6 +182,7 @@ func New(cfg Config) (*Appliance, error) {
 			}
 			return nil
 		}})
+	a.shift = shift.New(shift.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock})
 	a.updates = update.New(update.Config{Data: data, Wing: layout.ID, Device: cfg.UpdateDevice, Reboot: cfg.Reboot, Log: a.log,
 		Site: func() update.Site {
 			if m := a.member.Load(); m != nil {
@@ -322,6 +325,10 @@ func (a *Appliance) Close() error {
 // Screens is the wing as its screens see it and act on it (ui.Wing): its
 // layout, its folded state and event feed, the officers' actions.
 func (a *Appliance) Screens() ui.Wing { return screens{a} }
+
+// Shift is the wing's shift room: the handover draft, the response
+// figures, incident timelines and check histories.
+func (a *Appliance) Shift() *shift.Room { return a.shift }
 
 // Sim returns the simulated hardware when Config.Simulate is set, so the
 // bench and tests can open a door; nil otherwise.
