@@ -23,11 +23,9 @@ import (
 	"wingnode/appliance/officer"
 	"wingnode/appliance/picture"
 	"wingnode/appliance/recording"
-	"wingnode/appliance/roster"
 	"wingnode/appliance/shift"
 	"wingnode/appliance/store"
 	"wingnode/appliance/update"
-	"wingnode/appliance/wing"
 	"wingnode/firmware"
 	"wingnode/sensors"
 	"wingnode/sensors/scenario"
@@ -243,7 +241,8 @@ func (a *Appliance) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	guard := a.hardware.Guard // a panic in any of these puts the annunciators in their safe state first
 	if a.sim != nil && a.cfg.SimulatedActivity {
-		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log, a.simulatedRegime(ctx)) }))
+		a.seedSimulatedShift(ctx)
+		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log, simulatedStaff{a, ctx}) }))
 	}
 	readings := make(chan sensors.Reading, 1024)
 	wg.Go(func() { a.hardware.Run(ctx, readings) })
@@ -272,17 +271,12 @@ func (a *Appliance) Run(ctx context.Context) error {
 	return err
 }
 
-// simulatedRegime sets the wing's regime for a scenario, as the simulated
-// wing's supervisor.
-func (a *Appliance) simulatedRegime(ctx context.Context) func(string) error {
-	return func(regime string) error {
-		return a.panel.SetRegime(ctx, roster.Actor{ID: SimulatedSupervisor, Role: roster.Supervisor}, wing.Regime(regime))
-	}
-}
-
-// SimulatedSupervisor is the actor of the regime changes the simulated
-// wing's scenario makes.
-const SimulatedSupervisor = "simulated-supervisor"
+// The actors of what the simulated wing's scenario does as its staff
+// would (simulation.go).
+const (
+	SimulatedSupervisor = "simulated-supervisor"
+	SimulatedOfficer    = "simulated-officer"
+)
 
 func (a *Appliance) memberConfig() member.Config {
 	sc := a.cfg.Site
