@@ -43,6 +43,8 @@ var benches = []bench{
 	{"crosswing", crossWing},
 	{"catchup", catchUp},
 	{"alarm", alarmToEveryWing},
+	{"handover", handoverDraft},
+	{"timeline", timeline},
 }
 
 // quiet discards the appliance's own logging during measurements.
@@ -55,7 +57,7 @@ func main() {
 		rssChild(os.Args[2])
 		return
 	}
-	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm (default all)")
+	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm, handover, timeline (default all)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benches run to `file` (go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {
