@@ -105,7 +105,8 @@ func (p *Panel) EndPlan(ctx context.Context, by roster.Actor, cell, reason strin
 // a presence at the cell door waits for it (its reset key switch was
 // turned within wing.PresenceWindow), it is a check proven at the door.
 // At night a check needs a sign of life (wing.ErrNoSignOfLife) and a cell
-// with a reset key switch is checked at its door (wing.ErrCheckAtDoor).
+// with a reset key switch is checked at its door (wing.ErrCheckAtDoor);
+// no response is recorded and alarmed wherever it is entered.
 // A check recorded sooner after the officer's previous one than walking
 // between the cells allows, or on another landing's screen, is flagged.
 // For a cell on a plan, the next check's due time is drawn and recorded
@@ -161,7 +162,7 @@ func (p *Panel) RecordCheck(ctx context.Context, by roster.Actor, c wing.CheckEn
 		return wing.Check{}, fmt.Errorf("officer: cell %s: %w: record spoke, seen moving or sign of life, or no response if there is none", c.Cell, wing.ErrNoSignOfLife)
 	case c.AtDoor && !atDoor:
 		return wing.Check{}, fmt.Errorf("officer: cell %s: %w: turn its reset key at the door first", c.Cell, wing.ErrNoPresence)
-	case regime == wing.Night && hasReset && !atDoor:
+	case regime == wing.Night && hasReset && !atDoor && c.Outcome != wing.NoResponse: // no response is never held up
 		return wing.Check{}, fmt.Errorf("officer: cell %s: %w: turn its reset key at the door, then record the outcome", c.Cell, wing.ErrCheckAtDoor)
 	}
 

@@ -266,6 +266,10 @@ func TestNightChecksAtTheDoor(t *testing.T) {
 	_, err = check(wing.CheckEntry{Cell: "S1-01", Outcome: wing.SignOfLife})
 	assert.ErrorIs(t, err, wing.ErrCheckAtDoor, "the presence was used")
 
+	c, err = check(wing.CheckEntry{Cell: "S1-04", Outcome: wing.NoResponse})
+	require.NoError(t, err, "no response is never held up for the key")
+	assert.Equal(t, wing.CheckedAtPanel, c.How)
+
 	r.clock.Advance(time.Minute)
 	c, err = check(wing.CheckEntry{Cell: "S2-02", Outcome: wing.Spoke})
 	require.NoError(t, err, "S2-02 has no reset key switch")
