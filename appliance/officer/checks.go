@@ -158,7 +158,7 @@ func (p *Panel) RecordCheck(ctx context.Context, by roster.Actor, c wing.CheckEn
 	call, ok := p.cfg.Wing.CellCall(c.Cell)
 	hasReset := ok && call.Reset != nil
 	switch {
-	case regime == wing.Night && c.Outcome == wing.Seen:
+	case regime == wing.Night && !c.Outcome.IsSignOfLife() && c.Outcome != wing.NoResponse:
 		return wing.Check{}, fmt.Errorf("officer: cell %s: %w: record spoke, seen moving or sign of life, or no response if there is none", c.Cell, wing.ErrNoSignOfLife)
 	case c.AtDoor && !atDoor:
 		return wing.Check{}, fmt.Errorf("officer: cell %s: %w: turn its reset key at the door first", c.Cell, wing.ErrNoPresence)

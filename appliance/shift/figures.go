@@ -38,9 +38,6 @@ type AlarmItem struct {
 	Escalations []string `json:"escalations,omitempty"` // the reasons it escalated for
 }
 
-// Active reports whether the alarm was still active when drafted.
-func (a AlarmItem) Active() bool { return a.Resolved == nil }
-
 func alarmItem(a wing.Alarm) AlarmItem {
 	step := func(x wing.Action) *Step {
 		return &Step{By: x.By, At: x.At.UTC(), After: x.At.Sub(a.RaisedAt)}
