@@ -154,8 +154,11 @@ func TestDefaultOnTheBuiltInWing(t *testing.T) {
 			require.Equal(t, gpio.High, gpioreg.ByName("LOCK_A1_04").Read(), "A1-04 unlocked again after it was forced (the bolt contact is active low)")
 		},
 		9*time.Minute + 45*time.Second: func() {
-			require.Equal(t, []string{"check A3-03 spoke", "check A2-16 sign-of-life", "count 1 18", "count 2 20", "count 2 21", "count 3 18", "sign roll"},
+			require.Equal(t, []string{"check A3-03 spoke", "count 1 18", "count 2 20", "count 2 21", "count 3 18", "sign roll"},
 				b.shift[7:], "the night's checks, the roll counted, one landing short at first, and signed")
+		},
+		9*time.Minute + 55*time.Second: func() {
+			require.Equal(t, "check A2-16 sign-of-life", b.shift[len(b.shift)-1], "the night's last check")
 		},
 		10*time.Minute + 10*time.Second: func() { // the second round
 			require.InDelta(t, 22.0, celsius(t, b.sensors["ENV-A3"]), 0.01)
