@@ -24,10 +24,10 @@ import (
 	"wingnode/appliance/picture"
 	"wingnode/appliance/recording"
 	"wingnode/appliance/roster"
+	"wingnode/appliance/shift"
 	"wingnode/appliance/signin"
 	"wingnode/appliance/store"
 	"wingnode/appliance/update"
-	"wingnode/appliance/wing"
 	"wingnode/firmware"
 	"wingnode/sensors"
 	"wingnode/sensors/scenario"
@@ -131,6 +131,7 @@ type Appliance struct {
 	sim       *hardware.Simulation // the simulated hardware, when Config.Simulate
 	panel     *officer.Panel       // officers' actions
 	signin    *signin.Room         // officers signing in at the screens, and roster changes
+	shift     *shift.Room          // the shift's handover draft, figures and timelines
 	updates   *update.Updates      // site IT's firmware endpoint and the rollout agent
 	ui        *ui.Server           // the screens and the API
 	member    atomic.Pointer[member.Member]
@@ -186,6 +187,7 @@ func New(cfg Config) (*Appliance, error) {
 			}
 			return nil
 		}})
+	a.shift = shift.New(shift.Config{Wing: layout, Store: st, Read: a.picture.Read, Clock: cfg.Clock})
 	a.updates = update.New(update.Config{Data: data, Wing: layout.ID, Device: cfg.UpdateDevice, Reboot: cfg.Reboot, Log: a.log,
 		Site: func() update.Site {
 			if m := a.member.Load(); m != nil {
@@ -259,7 +261,8 @@ func (a *Appliance) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	guard := a.hardware.Guard // a panic in any of these puts the annunciators in their safe state first
 	if a.sim != nil && a.cfg.SimulatedActivity {
-		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log, a.simulatedRegime(ctx)) }))
+		a.seedSimulatedShift(ctx)
+		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log, simulatedStaff{a, ctx}) }))
 	}
 	readings := make(chan sensors.Reading, 1024)
 	wg.Go(func() { a.hardware.Run(ctx, readings) })
@@ -288,17 +291,12 @@ func (a *Appliance) Run(ctx context.Context) error {
 	return err
 }
 
-// simulatedRegime sets the wing's regime for a scenario, as the simulated
-// wing's supervisor.
-func (a *Appliance) simulatedRegime(ctx context.Context) func(string) error {
-	return func(regime string) error {
-		return a.panel.SetRegime(ctx, roster.Actor{ID: SimulatedSupervisor, Role: roster.Supervisor}, wing.Regime(regime))
-	}
-}
-
-// SimulatedSupervisor is the actor of the regime changes the simulated
-// wing's scenario makes.
-const SimulatedSupervisor = "simulated-supervisor"
+// The actors of what the simulated wing's scenario does as its staff
+// would (simulation.go).
+const (
+	SimulatedSupervisor = "simulated-supervisor"
+	SimulatedOfficer    = "simulated-officer"
+)
 
 func (a *Appliance) memberConfig() member.Config {
 	sc := a.cfg.Site
@@ -346,6 +344,10 @@ func (a *Appliance) Close() error {
 // Screens is the wing as its screens see it and act on it (ui.Wing): its
 // layout, its folded state and event feed, the officers' actions.
 func (a *Appliance) Screens() ui.Wing { return screens{a} }
+
+// Shift is the wing's shift room: the handover draft, the response
+// figures, incident timelines and check histories.
+func (a *Appliance) Shift() *shift.Room { return a.shift }
 
 // Sim returns the simulated hardware when Config.Simulate is set, so the
 // bench and tests can open a door; nil otherwise.

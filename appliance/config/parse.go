@@ -190,6 +190,7 @@ func (p *parser) wing(r *fieldReader) {
 	}
 	p.w.EscalateUnacknowledged = r.duration("escalate_ack", DefaultEscalateUnacknowledged, 10*time.Second, time.Hour)
 	p.w.EscalateUnattended = r.duration("escalate_attend", DefaultEscalateUnattended, time.Minute, 2*time.Hour)
+	p.w.WalkPace = r.duration("walk_pace", DefaultWalkPace, time.Second, time.Minute)
 	p.w.Outcomes = DefaultOutcomes()
 	if v, ok := r.get("outcomes"); ok {
 		var outs []string

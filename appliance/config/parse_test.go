@@ -333,3 +333,37 @@ func TestParseSignOutIdleAndHosts(t *testing.T) {
 	assert.Contains(t, err.Error(), `w.conf:1: hosts: "http://x" is not a host name`)
 	assert.Contains(t, err.Error(), `w.conf:1: hosts: "" is not a host name`)
 }
+
+// TestParseWalkPaceAndCellOrder: the walking pace of checks, and the
+// cells of a landing in their order along it.
+func TestParseWalkPaceAndCellOrder(t *testing.T) {
+	w, err := Parse("p.conf", strings.NewReader(`wing id=P walk_pace=5s
+door id=P1-02 kind=cell landing=1 pin=P1
+door id=P1-GATE kind=gate landing=1 pin=P2
+door id=P1-01 kind=cell landing=1 pin=P3
+door id=P2-01 kind=cell landing=2 pin=P4
+alarm id=P1-01-CALL kind=cell-call cell=P1-01 pin=P5
+`))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, w.WalkPace)
+	var ids []string
+	for _, d := range w.Cells("1") {
+		ids = append(ids, d.ID)
+	}
+	assert.Equal(t, []string{"P1-02", "P1-01"}, ids, "in the file's order, cells only")
+	assert.Len(t, w.Cells(""), 3)
+	call, ok := w.CellCall("P1-01")
+	require.True(t, ok)
+	assert.Equal(t, "P1-01-CALL", call.ID)
+	_, ok = w.CellCall("P1-02")
+	assert.False(t, ok)
+	d, ok := w.Door("P2-01")
+	require.True(t, ok)
+	assert.Equal(t, "2", d.Landing)
+
+	d2, err := Parse("d.conf", strings.NewReader("wing id=D\ndoor id=D1 kind=cell pin=P1\n"))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultWalkPace, d2.WalkPace)
+	_, err = Parse("q.conf", strings.NewReader("wing id=Q walk_pace=0s\ndoor id=Q1 kind=cell pin=P1\n"))
+	require.ErrorContains(t, err, `q.conf:1: walk_pace: "0s" must be a duration from 1s to 1m0s`)
+}

@@ -19,7 +19,7 @@ const SimulatedSource = "built-in simulated wing"
 func SimulatedText(wing string, landings, cells int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s: %d landings of %d cells.\n", SimulatedSource, landings, cells)
-	fmt.Fprintf(&b, "wing id=%s name=\"%s wing\"\n", wing, wing)
+	fmt.Fprintf(&b, "wing id=%s name=\"%s wing\" walk_pace=3s\n", wing, wing)
 	for l := 1; l <= landings; l++ {
 		fmt.Fprintf(&b, "\n# Landing %d\n", l)
 		fmt.Fprintf(&b, "door id=%s%d-GATE kind=gate landing=%d pin=DOOR_%s%d_GATE lock=LOCK_%s%d_GATE name=\"Landing %d gate\"\n", wing, l, l, wing, l, wing, l, l)

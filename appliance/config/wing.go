@@ -40,8 +40,45 @@ type Wing struct {
 	// Hosts are the names and addresses the wing's screens answer to
 	// besides loopback (lower case, no port); a request naming another
 	// host is refused.
-	Hosts  []string
-	Source string // file the configuration came from, or "built-in simulated wing"
+	Hosts []string
+	// WalkPace is the least time an officer takes from one cell door to
+	// the next along a landing: a check recorded sooner after the same
+	// officer's previous one than the walk between the two cells allows
+	// is flagged as implausible.
+	WalkPace time.Duration
+	Source   string // file the configuration came from, or "built-in simulated wing"
+}
+
+// Door returns the door with id, if the wing has one.
+func (w Wing) Door(id string) (Door, bool) {
+	for _, d := range w.Doors {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Door{}, false
+}
+
+// Cells returns the wing's cell doors on landing in their order along it
+// (the file's order); all the wing's cells when landing is empty.
+func (w Wing) Cells(landing string) []Door {
+	var out []Door
+	for _, d := range w.Doors {
+		if d.Kind == CellDoor && (landing == "" || d.Landing == landing) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// CellCall returns the cell call of a cell, if it has one.
+func (w Wing) CellCall(cell string) (AlarmPoint, bool) {
+	for _, p := range w.AlarmPoints {
+		if p.Kind == CellCall && p.Cell == cell {
+			return p, true
+		}
+	}
+	return AlarmPoint{}, false
 }
 
 // Defaults of the wing record.
@@ -49,6 +86,7 @@ const (
 	DefaultProveEvery             = 30 * 24 * time.Hour
 	DefaultEscalateUnacknowledged = time.Minute
 	DefaultEscalateUnattended     = 5 * time.Minute
+	DefaultWalkPace               = 3 * time.Second
 )
 
 // DefaultOutcomes are the outcomes of a wing whose record names none.

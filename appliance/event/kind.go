@@ -17,11 +17,17 @@ const (
 	// DoorUnlocked: the door's lock contact reports unlocked. Subject: door id.
 	DoorUnlocked Kind = "door.unlocked"
 	// AlarmRaised: an alarm point was activated, or a door anomaly was
-	// seen. Subject: alarm point id, or door id for a door anomaly. Data:
-	// "point_kind" (cell-call, staff-alarm, door-forced, door-held-open,
-	// door-opened-in-lockdown, door-opened-at-night), "priority" (1
-	// highest). The alarm is identified by this event's ID. It latches: it
-	// stays active, whatever its input does, until it is resolved.
+	// seen. Subject: alarm point id, or door id for a door anomaly, cell
+	// door id for a check, landing id for a roll. Data: "point_kind"
+	// (cell-call, staff-alarm, door-forced, door-held-open,
+	// door-opened-in-lockdown, door-opened-at-night; check-no-response:
+	// an officer's check found no response, with "check", its ID;
+	// check-overdue: a cell's check went past its due time, with "due";
+	// roll-discrepancy: a landing's count differs from its expected roll,
+	// with "count", "landing", "counted" and "expected"), "priority" (1
+	// highest). Actor: system, or the officer whose record raised it. The
+	// alarm is identified by this event's ID. It latches: it stays
+	// active, whatever its input does, until it is resolved.
 	AlarmRaised Kind = "alarm.raised"
 	// AlarmAcknowledged: an officer acknowledged an alarm. Subject: alarm
 	// point id. Actor: officer. Data: "alarm" (the raising event's ID).
@@ -34,7 +40,9 @@ const (
 	AlarmAttended Kind = "alarm.attended"
 	// AlarmResolved: an officer resolved an alarm. Subject: alarm point id.
 	// Actor: officer. Data: "alarm", "outcome" (one of the wing's
-	// configured outcomes), "note" (optional).
+	// configured outcomes), "note" (optional). An overdue check is
+	// resolved by the system once the check is recorded (outcome
+	// check-recorded, with "check", its ID) or the plan ends (plan-ended).
 	AlarmResolved Kind = "alarm.resolved"
 	// AlarmClosedRemotely: a supervisor closed an alarm without it being
 	// attended at its source: an exception, counted in the response
@@ -78,6 +86,79 @@ const (
 	// night) until the next scheduled change. Subject: wing id. Data:
 	// "regime".
 	RegimeSet Kind = "regime.set"
+	// ObservationPlanSet: a supervisor put a cell on an observation plan,
+	// or changed its plan. Subject: cell door id. Actor: supervisor. Data:
+	// "day_per_hour" and "night_per_hour" (observations an hour by day and
+	// in the night regime, a decimal such as "2" or "0.5"),
+	// "conversations_per_day" (a whole number), "max_gap" (the longest
+	// time between two observations, a Go duration such as "1h0m0s"),
+	// "next_due" (RFC 3339: the first observation is due then, drawn at
+	// random by the panel), "next_conversation" ("true" when that one is to
+	// be a conversation), "note" (optional).
+	ObservationPlanSet Kind = "observation.plan_set"
+	// ObservationPlanEnded: a supervisor took a cell off its observation
+	// plan. Subject: cell door id. Actor: supervisor. Data: "reason"
+	// (optional).
+	ObservationPlanEnded Kind = "observation.plan_ended"
+	// ObservationChecked: an officer checked a cell. Subject: cell door id.
+	// Actor: officer. Data: "outcome" (seen, seen-moving, spoke,
+	// sign-of-life, no-response), "how" (panel: recorded at the panel;
+	// door: proven at the cell door by its reset key switch first),
+	// "presence" and "presence_at" (for a check at the door, the
+	// observation.presence event's ID and RFC 3339 time), "note" (optional), "screen" (the landing of the screen
+	// it was recorded on, if the screen names one), "regime" (the wing's
+	// regime then; at night a check needs a sign of life), "due" (RFC
+	// 3339: the due time this check answered, for a cell on a plan),
+	// "late" ("true" when recorded after it), "next_due" and
+	// "next_conversation" (the next check of a cell on a plan, drawn at
+	// random by the panel), "flags" (plausibility, comma-separated:
+	// too-fast, faster than walking from the officer's previous check
+	// allows; other-landing, recorded on a screen on another landing),
+	// and with too-fast "previous" (that check's ID), "took" and "needs"
+	// (Go durations: the time between the two, and the least walk).
+	ObservationChecked Kind = "observation.checked"
+	// ObservationPresence: an officer stood at a cell door and turned its
+	// cell call's reset key switch with no call active: presence at the
+	// door, recorded silently (nothing sounds or lights), for the check
+	// that follows. Subject: cell door id. Actor: system. Data: "point"
+	// (the cell call whose reset key switch was turned).
+	ObservationPresence Kind = "observation.presence"
+	// RollExpectedSet: a supervisor set a cell's expected roll. Subject:
+	// cell door id. Actor: supervisor. Data: "occupants" (prisoners on the
+	// roll in the cell, 0 for an empty cell), "out" (how many of them are
+	// out of the wing; absent when none), "reason" (why they are out).
+	RollExpectedSet Kind = "roll.expected_set"
+	// RollCounted: an officer counted a landing. Subject: the landing's id
+	// (wing id, "-landing-", landing: "A-landing-1"). Actor: officer.
+	// Data: "landing", "counted", "expected" (the expected roll of the
+	// landing then: occupants less those out of the wing), "discrepancy"
+	// (counted less expected, when not 0), "open_doors" (how many cell
+	// doors of the landing were open, or moved, during the count; absent
+	// when none) and "open_cells" (those cells, comma-separated, as many
+	// as fit).
+	RollCounted Kind = "roll.counted"
+	// RollSigned: the officer in charge signed the wing's roll as correct.
+	// Subject: wing id. Actor: supervisor. Data: "counted", "expected"
+	// (the wing's totals), "counts" (the roll.counted events signed for,
+	// comma-separated IDs).
+	RollSigned Kind = "roll.signed"
+	// HandoverSigned: the outgoing officer signed the shift's handover.
+	// Subject: wing id. Actor: outgoing officer. Data: "from", "to" (RFC
+	// 3339: the shift), "digest" (hex SHA-256 of the draft the officer
+	// reviewed), "open_items" (how many items it hands over), "notes"
+	// (optional; longer notes go on in "notes.2" to "notes.5").
+	HandoverSigned Kind = "handover.signed"
+	// HandoverRead: the incoming officer signed a handover as read.
+	// Subject: wing id. Actor: incoming officer. Data: "handover" (the
+	// handover.signed event's ID).
+	HandoverRead Kind = "handover.read"
+	// RecordCorrected: an officer struck an earlier record (a check, a
+	// count, a signed roll or handover, a reading of one). Nothing is
+	// erased: the struck record stays in the chain, shown struck through.
+	// Subject: the struck record's subject. Actor: its officer, or a
+	// supervisor. Data: "record" (the struck event's ID), "kind" (its
+	// kind), "reason".
+	RecordCorrected Kind = "record.corrected"
 	// ClimateCondition: an environment reading crossed a limit, or came back.
 	// Subject: sensor id. Data: "condition" (too-hot, too-cold, too-humid),
 	// "active" ("true" or "false"), "value" (e.g. "31.2°C").
@@ -127,6 +208,9 @@ func Kinds() []Kind {
 		InputFault, InputRestored, InputProven,
 		WalkTestStarted, WalkTestEnded,
 		LockdownDeclared, LockdownEnded, RegimeSet,
+		ObservationPlanSet, ObservationPlanEnded, ObservationChecked, ObservationPresence,
+		RollExpectedSet, RollCounted, RollSigned,
+		HandoverSigned, HandoverRead, RecordCorrected,
 		ClimateCondition,
 		ApplianceStarted, ApplianceStopped,
 		OfficerSignedIn, OfficerSignedOut, OfficerSignInFailed, OfficerLockedOut,

@@ -24,9 +24,11 @@ import (
 // output pins, and a wiring that addresses them by configuration id.
 type Simulation struct {
 	*simulate.Wiring
-	Pins    *simulate.Sim
-	Outputs *simulate.Outputs
-	buses   map[string]*simulate.I2CBus
+	Pins     *simulate.Sim
+	Outputs  *simulate.Outputs
+	buses    map[string]*simulate.I2CBus
+	cells    []string // the wing's cell doors, for the officers' steps
+	landings []string
 }
 
 // NewSimulation builds and registers simulated hardware for every point of
@@ -36,7 +38,10 @@ func NewSimulation(w config.Wing, clock clockwork.Clock) (s *Simulation, err err
 	if err != nil {
 		return nil, err
 	}
-	s = &Simulation{Wiring: simulate.NewWiring(pins), Pins: pins, buses: map[string]*simulate.I2CBus{}}
+	s = &Simulation{Wiring: simulate.NewWiring(pins), Pins: pins, buses: map[string]*simulate.I2CBus{}, landings: w.Landings}
+	for _, d := range w.Cells("") {
+		s.cells = append(s.cells, d.ID)
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -143,26 +148,39 @@ func (s *Simulation) Close() error {
 	return errors.Join(append(errs, s.Pins.Close())...)
 }
 
+// Staff is what a scenario's supervisor and officers do on the simulated
+// wing: set its regime, check a cell, count a landing, sign the roll.
+type Staff interface {
+	SetRegime(regime string) error
+	Check(cell, outcome string) error
+	Count(landing string, counted int) error
+	SignRoll() error
+}
+
 // Play runs the scenario (when sc is nil, the built-in one with the names
-// of wing) until ctx ends. setRegime sets the wing's regime as a
-// supervisor would, for the scenario's regime steps.
-func (s *Simulation) Play(ctx context.Context, sc *scenario.Scenario, wing string, clock clockwork.Clock, log *slog.Logger, setRegime func(regime string) error) {
+// of wing) until ctx ends, staff taking its regime, check, count and sign
+// steps.
+func (s *Simulation) Play(ctx context.Context, sc *scenario.Scenario, wing string, clock clockwork.Clock, log *slog.Logger, staff Staff) {
 	if sc == nil {
 		sc = scenario.DefaultFor(wing)
 	}
-	if err := sc.Play(ctx, playing{s, setRegime}, clock); err != nil && ctx.Err() == nil {
+	if err := sc.Play(ctx, playing{s, staff}, clock); err != nil && ctx.Err() == nil {
 		log.Error("simulated activity stopped", "scenario", sc.Name(), "err", err)
 	}
 }
 
 // playing is the simulated hardware as a scenario plays it, with the
-// regime a simulated supervisor sets.
+// staff of the wing.
 type playing struct {
 	*Simulation
-	setRegime func(string) error
+	Staff
 }
 
-func (p playing) SetRegime(regime string) error { return p.setRegime(regime) }
+var _ scenario.ShiftTarget = playing{}
+var _ scenario.RegimeTarget = playing{}
+
+func (p playing) Cells() []string    { return p.cells }
+func (p playing) Landings() []string { return p.landings }
 
 // simInputs lists the GPIO inputs of w for the pin simulator.
 func simInputs(w config.Wing) []simulate.Input {

@@ -1,17 +1,22 @@
 // Package officer is what officers do at the wing's panel: acknowledge,
 // attend and resolve alarms, close a cell call remotely (a supervisor, with
 // a reason), run walk tests, set the wing's regime, declare and end the
-// site's lockdown. Each action is checked against the signed-in officer's
+// site's lockdown; and the shift's work: observation plans and checks, the
+// expected roll, landing counts and the signed roll, handovers signed and
+// read, corrections. Each action is checked against the signed-in officer's
 // role and the folded state, and recorded with the officer as its actor in
 // the wing's chain; the lockdown is also agreed through the site.
 package officer
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jonboulle/clockwork"
 
@@ -26,6 +31,9 @@ import (
 type Store interface {
 	// Append records a draft and returns once it is on disk.
 	Append(ctx context.Context, d event.Draft) (event.Record, error)
+	// Get returns the event with the given id, or an error wrapping
+	// store.ErrNotFound: the record a correction strikes.
+	Get(id event.ID) (event.Record, error)
 }
 
 // Site is the wing's site membership as the lockdown uses it (sync/member).
@@ -59,12 +67,22 @@ type Config struct {
 	Read func(f func(*wing.State))
 	// Site returns the wing's site membership, nil while it has none.
 	Site func() Site
-	// Clock times walk tests and lockdowns; default the real clock.
+	// Clock times walk tests, lockdowns, checks and counts; default the
+	// real clock.
 	Clock clockwork.Clock
+	// Rand draws the due times of checks; default a generator seeded from
+	// the operating system's randomness, so no two wings and no restart
+	// draw alike. Tests give a seeded one.
+	Rand *rand.Rand
 }
 
 // Panel is the wing's officer actions.
-type Panel struct{ cfg Config }
+type Panel struct {
+	cfg Config
+
+	mu   sync.Mutex // guards rand
+	rand *rand.Rand
+}
 
 // New returns the officers' actions of a wing.
 func New(cfg Config) *Panel {
@@ -74,7 +92,13 @@ func New(cfg Config) *Panel {
 	if cfg.Site == nil {
 		cfg.Site = func() Site { return nil }
 	}
-	return &Panel{cfg: cfg}
+	r := cfg.Rand
+	if r == nil {
+		var seed [32]byte
+		crand.Read(seed[:])
+		r = rand.New(rand.NewChaCha8(seed))
+	}
+	return &Panel{cfg: cfg, rand: r}
 }
 
 // allow checks that by is a signed-in officer whose role allows need.

@@ -53,11 +53,12 @@ type rules struct {
 	rec       *Recorder
 	wing      config.Wing
 	inputs    map[string]*input
-	escalated map[string]bool // "alarm/reason" escalations recorded, before they fold
+	escalated map[string]bool   // "alarm/reason" escalations recorded, before they fold
+	resolved  map[event.ID]bool // overdue checks' alarms resolved, before they fold
 }
 
 func newRules(rec *Recorder) *rules {
-	r := &rules{rec: rec, wing: rec.cfg.Wing, inputs: map[string]*input{}, escalated: map[string]bool{}}
+	r := &rules{rec: rec, wing: rec.cfg.Wing, inputs: map[string]*input{}, escalated: map[string]bool{}, resolved: map[event.ID]bool{}}
 	var s *wing.State
 	rec.cfg.Read(func(st *wing.State) { s = st.Clone() })
 	add := func(in *input, cfg config.Input) {
@@ -121,9 +122,14 @@ func (r *rules) submit(ctx context.Context, d event.Draft) { r.rec.Record(ctx, d
 // raise raises an alarm of kind on point with priority, unless one is
 // active or on its way.
 func (r *rules) raise(ctx context.Context, point, kind string, priority int) {
+	r.raiseWith(ctx, point, kind, priority, map[string]string{})
+}
+
+// raiseWith is raise with more data fields.
+func (r *rules) raiseWith(ctx context.Context, point, kind string, priority int, data map[string]string) {
 	if r.rec.claimRaise(point, kind) {
-		r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: point,
-			Data: map[string]string{"point_kind": kind, "priority": strconv.Itoa(priority)}})
+		data["point_kind"], data["priority"] = kind, strconv.Itoa(priority)
+		r.submit(ctx, event.Draft{Kind: event.AlarmRaised, Subject: point, Data: data})
 	}
 }
 
@@ -178,18 +184,24 @@ func (r *rules) reading(ctx context.Context, in *input, rd sensors.Reading) {
 		}
 	case resetSwitch:
 		if pressed {
-			r.attendAtSource(ctx, in.point)
+			r.attendAtSource(ctx, in.point, covered)
 		}
 	}
 }
 
 // attendAtSource records that the cell call's alarm was attended at the
 // cell door: its reset key switch was turned. A turn with no call active
-// records nothing but the proof (in a walk test).
-func (r *rules) attendAtSource(ctx context.Context, p config.AlarmPoint) {
+// is an officer's presence at the door, for a check: recorded silently
+// (it raises nothing, so nothing sounds or lights); in a walk test that
+// covers the switch, it is only the proof.
+func (r *rules) attendAtSource(ctx context.Context, p config.AlarmPoint, walkTest bool) {
 	var alarm wing.Alarm
 	active := false
 	r.rec.cfg.Read(func(s *wing.State) { alarm, active = s.ActiveAlarmOf(p.ID, string(config.CellCall)) })
+	if !active && !walkTest {
+		r.submit(ctx, event.Draft{Kind: event.ObservationPresence, Subject: p.Cell, Data: map[string]string{"point": p.ID}})
+		return
+	}
 	if !active || alarm.Attended != nil && alarm.Attended.How == wing.AttendedAtReset {
 		return
 	}
@@ -255,8 +267,8 @@ func (r *rules) health(ctx context.Context, in *input, fault, detail string) {
 }
 
 // tick runs the checks that depend on time passing rather than on edges:
-// flapping and stuck inputs, doors held open, alarms that escalate, and a
-// walk test running out.
+// flapping and stuck inputs, doors held open, alarms that escalate,
+// observation checks overdue, and a walk test running out.
 func (r *rules) tick(ctx context.Context, now time.Time) {
 	for _, in := range r.inputs {
 		if in.chatter != nil {
@@ -276,6 +288,7 @@ func (r *rules) tick(ctx context.Context, now time.Time) {
 		}
 	}
 	r.escalate(ctx, now)
+	r.overdueChecks(ctx, now)
 	if w, ok := r.walkTestRecord(); ok && w.Active && !now.Before(w.Until) {
 		r.submit(ctx, event.Draft{Kind: event.WalkTestEnded, Subject: r.wing.ID})
 	}

@@ -9,7 +9,7 @@ import (
 
 // checkpointVersion changes whenever State's stored form does; an older
 // or newer checkpoint is ignored and the state is folded from the events.
-const checkpointVersion = 3
+const checkpointVersion = 4
 
 // ErrCheckpointVersion is returned by UnmarshalCheckpoint for a checkpoint
 // of another version: fold from the events instead.
@@ -45,6 +45,13 @@ func UnmarshalCheckpoint(b []byte) (*State, error) {
 	maps.Copy(s.Inputs, c.State.Inputs)
 	maps.Copy(s.Wings, c.State.Wings)
 	maps.Copy(s.Regimes, c.State.Regimes)
+	maps.Copy(s.Observations, c.State.Observations)
+	maps.Copy(s.CheckedBy, c.State.CheckedBy)
+	maps.Copy(s.Roll, c.State.Roll)
+	maps.Copy(s.Counts, c.State.Counts)
+	maps.Copy(s.RollSigns, c.State.RollSigns)
+	maps.Copy(s.Handovers, c.State.Handovers)
+	maps.Copy(s.Struck, c.State.Struck)
 	s.Lockdown = c.State.Lockdown
 	return s, nil
 }

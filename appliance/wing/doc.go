@@ -13,4 +13,11 @@
 // commits it through raft) and recorded in the chain of the wing that
 // declared it; both use this one type. A wing's regime (unlock, lockup,
 // night) follows its daily schedule unless a supervisor sets it.
+//
+// The officer's shift folds the same way: each cell's observation plan
+// (the latest set or end), its latest checks and presence at the door, the
+// expected roll of each cell, each landing's latest counts, each wing's
+// signed rolls and handovers. A correction strikes a record without
+// erasing it; the views (LastCheck, NextDue, LastCount, RollCorrect,
+// LatestHandover) pass over struck records to the one before.
 package wing

@@ -26,6 +26,22 @@ type State struct {
 	Lockdown SiteLockdown `json:"lockdown"`
 	// Regimes is each wing's latest regime set by a supervisor, by wing.
 	Regimes map[string]RegimeSet `json:"regimes"`
+
+	// The officer's shift. Observations is each cell's plan, latest
+	// checks and presence at the door, by cell (NextDue, LastCheck and
+	// PendingPresence read them); CheckedBy each officer's latest check,
+	// for the plausibility of the next. Roll is each cell's expected
+	// roll; Counts each landing's latest counts, by LandingID; RollSigns
+	// each wing's latest signed rolls (RollCorrect). Handovers are each
+	// wing's latest handovers, newest first. Struck is every record a
+	// correction has struck, by the struck record's ID.
+	Observations map[string]Observation  `json:"observations"`
+	CheckedBy    map[string]CheckRef     `json:"checked_by"`
+	Roll         map[string]ExpectedRoll `json:"roll"`
+	Counts       map[string][]Count      `json:"counts"`
+	RollSigns    map[string][]RollSign   `json:"roll_signs"`
+	Handovers    map[string][]Handover   `json:"handovers"`
+	Struck       map[event.ID]Correction `json:"struck"`
 }
 
 // Lock is a door's last reported lock (bolt) position.
@@ -163,6 +179,14 @@ func New() *State {
 		WalkTests:  map[string]WalkTest{},
 		Wings:      map[string]WingClock{},
 		Regimes:    map[string]RegimeSet{},
+
+		Observations: map[string]Observation{},
+		CheckedBy:    map[string]CheckRef{},
+		Roll:         map[string]ExpectedRoll{},
+		Counts:       map[string][]Count{},
+		RollSigns:    map[string][]RollSign{},
+		Handovers:    map[string][]Handover{},
+		Struck:       map[event.ID]Correction{},
 	}
 }
 
@@ -220,6 +244,14 @@ func (s *State) Fold(e event.Event) {
 				s.Regimes[e.Wing] = RegimeSet{Wing: e.Wing, Regime: regime, By: e.Actor, Since: e.Wall, Key: k}
 			}
 		}
+	case event.ObservationPlanSet, event.ObservationPlanEnded, event.ObservationChecked, event.ObservationPresence:
+		s.foldObservation(e, k)
+	case event.RollExpectedSet, event.RollCounted, event.RollSigned:
+		s.foldRoll(e, k)
+	case event.HandoverSigned, event.HandoverRead:
+		s.foldHandover(e, k)
+	case event.RecordCorrected:
+		s.foldCorrection(e)
 	case event.InputFault, event.InputRestored:
 		if in, ok := s.Inputs[e.Subject]; !ok || k.Compare(in.Key) > 0 {
 			s.Inputs[e.Subject] = Input{
@@ -260,6 +292,15 @@ func (s *State) Clone() *State {
 		Wings:      maps.Clone(s.Wings),
 		Lockdown:   s.Lockdown,
 		Regimes:    maps.Clone(s.Regimes),
+		// The shift's values hold slices and pointers that the fold
+		// replaces, never changes in place: sharing them is safe.
+		Observations: maps.Clone(s.Observations),
+		CheckedBy:    maps.Clone(s.CheckedBy),
+		Roll:         maps.Clone(s.Roll),
+		Counts:       maps.Clone(s.Counts),
+		RollSigns:    maps.Clone(s.RollSigns),
+		Handovers:    maps.Clone(s.Handovers),
+		Struck:       maps.Clone(s.Struck),
 	}
 	for id, a := range s.Alarms {
 		if a.Acknowledged != nil {

@@ -28,12 +28,14 @@ func site(r *rand.Rand, n int) []event.Event {
 			return base.Add(offset + time.Duration(step)*time.Second)
 		})
 	}
-	var raised []event.ID
+	var raised, records []event.ID
 	var out []event.Event
 	for range n {
 		w := wings[r.IntN(len(wings))]
 		var d event.Draft
-		switch x := r.IntN(16); {
+		switch x := r.IntN(24); {
+		case x >= 16:
+			d = shiftDraft(r, w, base, records)
 		case x >= 10:
 			d = otherDraft(r, w, x)
 		case x < 5:
@@ -76,6 +78,9 @@ func site(r *rand.Rand, n int) []event.Event {
 		if e.Kind == event.AlarmRaised {
 			raised = append(raised, e.ID())
 		}
+		if Correctable(e.Kind) {
+			records = append(records, e.ID())
+		}
 		out = append(out, e)
 	}
 	return out
@@ -112,6 +117,57 @@ func otherDraft(r *rand.Rand, w string, x int) event.Draft {
 		return event.Draft{Kind: event.RegimeSet, Subject: w, Actor: "sup-1", Data: map[string]string{"regime": string(Regimes()[r.IntN(3)])}}
 	}
 	return event.Draft{Kind: event.WalkTestEnded, Subject: w, Actor: event.SystemActor}
+}
+
+// shiftDraft makes the kinds of the officer's shift: plans, checks,
+// presence, expected rolls, counts, signed rolls, handovers and their
+// readings, and corrections of earlier records.
+func shiftDraft(r *rand.Rand, w string, base time.Time, records []event.ID) event.Draft {
+	cell := fmt.Sprintf("%s1-%02d", w, r.IntN(5))
+	officer := fmt.Sprintf("officer-%d", r.IntN(3))
+	at := func() string { return base.Add(time.Duration(r.IntN(7200)) * time.Second).Format(time.RFC3339) }
+	switch r.IntN(11) {
+	case 0:
+		p := Plan{DayPerHour: float64(r.IntN(5)), NightPerHour: 0.5 * float64(r.IntN(5)), ConversationsPerDay: r.IntN(4), MaxGap: time.Duration(10+r.IntN(50)) * time.Minute}
+		data := p.Data()
+		Due{At: base.Add(time.Duration(r.IntN(3600)) * time.Second), Conversation: r.IntN(2) == 0}.Data(data)
+		return event.Draft{Kind: event.ObservationPlanSet, Subject: cell, Actor: "sup-1", Data: data}
+	case 1:
+		return event.Draft{Kind: event.ObservationPlanEnded, Subject: cell, Actor: "sup-1"}
+	case 2, 3:
+		data := map[string]string{"outcome": string(CheckOutcomes()[r.IntN(5)]), "how": CheckedAtPanel, "due": at(), "next_due": at(), "screen": "1"}
+		if r.IntN(2) == 0 {
+			data["how"], data["presence"], data["presence_at"] = CheckedAtDoor, fmt.Sprintf("%s/%d", w, 1+r.IntN(20)), at()
+		}
+		if r.IntN(3) == 0 {
+			data["flags"], data["late"], data["previous"], data["took"], data["needs"] = FlagTooFast+","+FlagOtherLanding, "true", w+"/3", "4s", "27s"
+		}
+		return event.Draft{Kind: event.ObservationChecked, Subject: cell, Actor: officer, Data: data}
+	case 4:
+		return event.Draft{Kind: event.ObservationPresence, Subject: cell, Actor: event.SystemActor, Data: map[string]string{"point": cell + "-CALL"}}
+	case 5:
+		return event.Draft{Kind: event.RollExpectedSet, Subject: cell, Actor: "sup-1",
+			Data: map[string]string{"occupants": fmt.Sprint(1 + r.IntN(2)), "out": fmt.Sprint(r.IntN(2)), "reason": "court"}}
+	case 6:
+		landing := fmt.Sprint(1 + r.IntN(2))
+		return event.Draft{Kind: event.RollCounted, Subject: LandingID(w, landing), Actor: officer,
+			Data: map[string]string{"landing": landing, "counted": fmt.Sprint(18 + r.IntN(3)), "expected": "19", "open_doors": "1", "open_cells": cell}}
+	case 7:
+		return event.Draft{Kind: event.RollSigned, Subject: w, Actor: "sup-1", Data: map[string]string{"counted": "38", "expected": "38", "counts": w + "/4," + w + "/9"}}
+	case 8:
+		data := map[string]string{"from": at(), "to": at(), "digest": "ab12", "open_items": fmt.Sprint(r.IntN(4))}
+		NotesData("all quiet; "+cell+" on a plan", data)
+		return event.Draft{Kind: event.HandoverSigned, Subject: w, Actor: officer, Data: data}
+	case 9:
+		if len(records) > 0 {
+			return event.Draft{Kind: event.HandoverRead, Subject: w, Actor: officer, Data: map[string]string{"handover": records[r.IntN(len(records))].String()}}
+		}
+	}
+	if len(records) == 0 {
+		return event.Draft{Kind: event.ObservationPresence, Subject: cell, Actor: event.SystemActor, Data: map[string]string{"point": cell + "-CALL"}}
+	}
+	return event.Draft{Kind: event.RecordCorrected, Subject: cell, Actor: "sup-1",
+		Data: map[string]string{"record": records[r.IntN(len(records))].String(), "kind": string(event.ObservationChecked), "reason": "wrong cell"}}
 }
 
 func fold(events []event.Event) *State {

@@ -16,8 +16,10 @@ const DefaultName = "default.scenario"
 // Default returns the built-in scenario for the built-in simulated wing
 // (wing A: three landings of 20 cells): a ten-minute day that loops, with
 // landing unlocks, a door held open for minutes, cell calls, a staff
-// alarm, a line fault and its repair, a cell getting hot, and a sensor
-// that drops out for a while. It names, besides the wing's doors and alarm
+// alarm, a line fault and its repair, a cell getting hot, a sensor that
+// drops out for a while, and officers checking the cells on observation
+// plans (quietly at the door at night) and counting the roll, one landing
+// short at first. It names, besides the wing's doors and alarm
 // points, the supervised line A2-11 and the environment sensors ENV-A1 to
 // ENV-A3. The text is embedded and tested, so Default does not fail; it
 // panics if the text is broken.

@@ -2,6 +2,7 @@ package scenario_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -28,6 +29,8 @@ type builtIn struct {
 	adc     *simulate.ADS1115
 	sensors map[string]*simulate.SHT3x
 	regimes []string // set by the scenario, in order
+	shift   []string // the officers' checks, counts and signed rolls, in order
+	cells   []string
 }
 
 func newBuiltIn(t *testing.T, clock clockwork.Clock) *builtIn {
@@ -59,6 +62,9 @@ func newBuiltIn(t *testing.T, clock clockwork.Clock) *builtIn {
 	t.Cleanup(func() { require.NoError(t, sim.Close()) })
 
 	b := &builtIn{Wiring: simulate.NewWiring(sim), adc: simulate.NewADS1115(nil), sensors: map[string]*simulate.SHT3x{}}
+	for _, d := range w.Cells("") {
+		b.cells = append(b.cells, d.ID)
+	}
 	for _, in := range inputs {
 		for id, pin := range pins {
 			if pin == in.Pin {
@@ -78,6 +84,23 @@ func newBuiltIn(t *testing.T, clock clockwork.Clock) *builtIn {
 // simulated supervisor would.
 func (b *builtIn) SetRegime(regime string) error {
 	b.regimes = append(b.regimes, regime)
+	return nil
+}
+
+// The officers' steps, as the appliance's simulated officers would take
+// them.
+func (b *builtIn) Cells() []string    { return b.cells }
+func (b *builtIn) Landings() []string { return []string{"1", "2", "3"} }
+func (b *builtIn) Check(cell, outcome string) error {
+	b.shift = append(b.shift, "check "+cell+" "+outcome)
+	return nil
+}
+func (b *builtIn) Count(landing string, n int) error {
+	b.shift = append(b.shift, fmt.Sprintf("count %s %d", landing, n))
+	return nil
+}
+func (b *builtIn) SignRoll() error {
+	b.shift = append(b.shift, "sign roll")
 	return nil
 }
 
@@ -126,7 +149,16 @@ func TestDefaultOnTheBuiltInWing(t *testing.T) {
 		},
 		9 * time.Minute: func() {
 			require.Equal(t, []string{"unlock", "night"}, b.regimes, "a supervisor sets the night regime")
+			require.Equal(t, []string{"check A1-07 spoke", "check A3-03 seen-moving", "check A2-16 spoke", "check A3-03 spoke",
+				"check A1-07 seen-moving", "check A3-03 seen", "check A1-07 sign-of-life"}, b.shift, "the day's checks, and the night's first at the door")
 			require.Equal(t, gpio.High, gpioreg.ByName("LOCK_A1_04").Read(), "A1-04 unlocked again after it was forced (the bolt contact is active low)")
+		},
+		9*time.Minute + 45*time.Second: func() {
+			require.Equal(t, []string{"check A3-03 spoke", "count 1 18", "count 2 20", "count 2 21", "count 3 18", "sign roll"},
+				b.shift[7:], "the night's checks, the roll counted, one landing short at first, and signed")
+		},
+		9*time.Minute + 55*time.Second: func() {
+			require.Equal(t, "check A2-16 sign-of-life", b.shift[len(b.shift)-1], "the night's last check")
 		},
 		10*time.Minute + 10*time.Second: func() { // the second round
 			require.InDelta(t, 22.0, celsius(t, b.sensors["ENV-A3"]), 0.01)
@@ -156,7 +188,10 @@ func TestDefaultNamesOnlyTheBuiltInWing(t *testing.T) {
 	for _, a := range w.AlarmPoints {
 		p.Inputs = append(p.Inputs, a.ID, a.ID+wing.ResetSuffix)
 	}
-	p.Regimes = true
+	p.Regimes, p.Shift, p.Landings = true, true, w.Landings
+	for _, d := range w.Cells("") {
+		p.Cells = append(p.Cells, d.ID)
+	}
 	require.ErrorContains(t, scenario.Default().Check(p), "no supervised line A2-11")
 	p.Lines = []string{"A2-11"}
 	p.Sensors = []string{"ENV-A1", "ENV-A2", "ENV-A3"}
@@ -210,7 +245,10 @@ func pointsOfSimulated(t *testing.T, id string) scenario.Points {
 			p.Inputs = append(p.Inputs, a.ID+wing.ResetSuffix)
 		}
 	}
-	p.Regimes = true
+	p.Regimes, p.Shift, p.Landings = true, true, w.Landings
+	for _, d := range w.Cells("") {
+		p.Cells = append(p.Cells, d.ID)
+	}
 	for _, s := range w.Sensors {
 		p.Sensors = append(p.Sensors, s.ID)
 	}

@@ -1,6 +1,7 @@
 // Package scenario reads time-scripted scenario files and plays them on a
 // simulated wing: doors opening, buttons pressed, supervised lines failing,
-// environment sensors getting hot or going silent, storms of changes, at
+// environment sensors getting hot or going silent, storms of changes,
+// officers checking cells and counting the roll, at
 // set offsets from the start, so that a demonstration, a manual test or a
 // load test is the same every time.
 //
@@ -26,6 +27,10 @@
 //	00:31 unlock A1-03             # ... and unlocked; lock DOOR for DURATION unlocks by itself
 //	00:32 reset A1-03-CALL         # the cell call's reset key switch at the door is turned
 //	00:33 regime night             # a supervisor puts the wing in its night regime (unlock, lockup, night)
+//	00:34 reset A1-05-CALL         # no call is active: an officer's presence at the door ...
+//	00:35 check A1-05 sign-of-life # ... and the check's outcome (spoke, seen-moving, sign-of-life, seen, no-response)
+//	00:36 count 1 19               # an officer counts landing 1
+//	00:37 sign roll                # the officer in charge signs the roll
 //	00:41 answer ENV-A1            # ... and answers again
 //	00:42 open A1-05
 //	00:50 release A1-05            # as close

@@ -34,8 +34,17 @@ const (
 	verbUnlock  = "unlock"
 	verbReset   = "reset"
 	verbRegime  = "regime"
+	verbCheck   = "check"
+	verbCount   = "count"
+	verbSign    = "sign"
 	verbRepeat  = "repeat"
 )
+
+// signRoll is what sign signs: the roll.
+const signRoll = "roll"
+
+// maxCount bounds a landing's count.
+const maxCount = 9999
 
 // allInputs is the point a storm of every input names.
 const allInputs = "all"
@@ -203,8 +212,28 @@ func parseStep(verb string, args []string) (*step, error) {
 			return nil, err
 		}
 		st.point = args[0]
+	case verbCheck:
+		err = st.parseArgs(args, "check CELL spoke|seen-moving|sign-of-life|seen|no-response", 2, 2)
+		if err == nil {
+			var o wing.CheckOutcome
+			o, err = wing.ParseCheckOutcome(args[1])
+			st.outcome = string(o)
+		}
+	case verbCount:
+		err = st.parseArgs(args, "count LANDING NUMBER, e.g. count 1 18", 2, 2)
+		if err == nil {
+			st.counted, err = strconv.Atoi(args[1])
+			if err != nil || st.counted < 0 || st.counted > maxCount {
+				err = fmt.Errorf("%q: want a whole number from 0 to %d", args[1], maxCount)
+			}
+		}
+	case verbSign:
+		if len(args) != 1 || args[0] != signRoll {
+			return nil, errors.New("want sign roll")
+		}
+		st.point = signRoll
 	default:
-		return nil, fmt.Errorf("unknown verb (want open, close, press, hold, release, bounce, fault, climate, silent, answer, storm, lock, unlock, reset, regime or repeat)")
+		return nil, fmt.Errorf("unknown verb (want open, close, press, hold, release, bounce, fault, climate, silent, answer, storm, lock, unlock, reset, regime, check, count, sign or repeat)")
 	}
 	if err != nil {
 		return nil, err

@@ -141,6 +141,12 @@ func (c *changes) make(i int, t Target) error {
 		return t.SetSilent(st.point, st.silent)
 	case verbRegime:
 		return t.(RegimeTarget).SetRegime(st.point)
+	case verbCheck:
+		return t.(ShiftTarget).Check(st.point, st.outcome)
+	case verbCount:
+		return t.(ShiftTarget).Count(st.point, st.counted)
+	case verbSign:
+		return t.(ShiftTarget).SignRoll()
 	}
 	return t.SetInput(st.point, st.active && i == 0)
 }

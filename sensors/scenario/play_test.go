@@ -325,3 +325,58 @@ func TestPlayLocksResetsAndRegimes(t *testing.T) {
 	require.ErrorContains(t, err, `t.scenario:1: regime: "dusk" is not a regime`)
 	require.ErrorContains(t, err, "t.scenario:2: reset: want reset CELL-CALL")
 }
+
+// shiftRecorder is a recorder whose wing has officers for the shift's
+// steps.
+type shiftRecorder struct {
+	*recorder
+	cells, landings []string
+}
+
+func (r shiftRecorder) Cells() []string    { return r.cells }
+func (r shiftRecorder) Landings() []string { return r.landings }
+func (r shiftRecorder) Check(cell, outcome string) error {
+	return r.record(cell, "check %s %s", cell, outcome)
+}
+func (r shiftRecorder) Count(landing string, n int) error {
+	return r.record(landing, "count %s %d", landing, n)
+}
+func (r shiftRecorder) SignRoll() error { return r.record("roll", "sign roll") }
+
+func TestPlayChecksCountsAndTheRoll(t *testing.T) {
+	s := parse(t, `
+00:01 reset A1-01-CALL           # a quiet check at the door ...
+00:02 check A1-01 sign-of-life   # ... and its outcome
+00:03 count 1 19
+00:04 sign roll
+`)
+	points := Points{Inputs: []string{"A1-01", "A1-01-CALL", "A1-01-CALL#reset"}}
+	clock := clockwork.NewFakeClockAt(testStart)
+	r := shiftRecorder{recorder: newRecorder(clock, points), cells: []string{"A1-01"}, landings: []string{"1"}}
+	require.NoError(t, play(t, s, r, clock, 100*time.Millisecond, time.Minute))
+	require.Equal(t, []string{
+		"00:01 input A1-01-CALL#reset true",
+		"00:01.500 input A1-01-CALL#reset false",
+		"00:02 check A1-01 sign-of-life",
+		"00:03 count 1 19",
+		"00:04 sign roll",
+	}, r.Calls())
+
+	// A wing without officers, or without the cell or landing, plays
+	// nothing and says why.
+	plain := newRecorder(clock, points)
+	err := s.Play(t.Context(), plain, clock)
+	require.ErrorContains(t, err, "t.scenario:3: check A1-01: this wing's simulation has no officers to do it")
+	require.ErrorContains(t, err, "t.scenario:5: sign roll: this wing's simulation has no officers to do it")
+	other := shiftRecorder{recorder: newRecorder(clock, points), cells: []string{"A1-02"}, landings: []string{"2"}}
+	err = s.Play(t.Context(), other, clock)
+	require.ErrorContains(t, err, "t.scenario:3: check A1-01: no cell A1-01 on this wing")
+	require.ErrorContains(t, err, "t.scenario:4: count 1: no landing 1 on this wing")
+	require.Empty(t, other.Calls())
+
+	_, err = Parse("t.scenario", strings.NewReader("00:01 check A1-01 asleep\n00:02 count 1 lots\n00:03 sign handover\n00:04 check A1-01\n"))
+	require.ErrorContains(t, err, `t.scenario:1: check: "asleep" is not a check outcome`)
+	require.ErrorContains(t, err, `t.scenario:2: count: "lots": want a whole number from 0 to 9999`)
+	require.ErrorContains(t, err, "t.scenario:3: sign: want sign roll")
+	require.ErrorContains(t, err, "t.scenario:4: check: want check CELL")
+}

@@ -50,19 +50,45 @@ type RegimeTarget interface {
 	SetRegime(regime string) error
 }
 
+// ShiftTarget is a Target whose wing has officers to play the shift's
+// steps: an officer records a check of a cell (at its door, when its reset
+// key was turned just before) or counts a landing, and the officer in
+// charge signs the roll. The check, count and sign steps need one.
+type ShiftTarget interface {
+	Target
+	// Cells returns the ids of the cell doors: what check may name.
+	Cells() []string
+	// Landings returns the landings: what count may name.
+	Landings() []string
+	// Check records an officer's check of a cell with an outcome (spoke,
+	// seen-moving, sign-of-life, seen, no-response).
+	Check(cell, outcome string) error
+	// Count records an officer's count of a landing.
+	Count(landing string, counted int) error
+	// SignRoll has the officer in charge sign the wing's roll.
+	SignRoll() error
+}
+
 // Points are the ids a scenario may name, by what it may do with them;
 // see Target.
 type Points struct {
-	Inputs  []string
-	Lines   []string
-	Sensors []string
-	Regimes bool // the target is a RegimeTarget
+	Inputs   []string
+	Lines    []string
+	Sensors  []string
+	Regimes  bool     // the target is a RegimeTarget
+	Cells    []string // the target is a ShiftTarget with these cells
+	Landings []string // ... and landings
+	Shift    bool     // the target is a ShiftTarget
 }
 
 // pointsOf returns the target's points.
 func pointsOf(t Target) Points {
 	_, regimes := t.(RegimeTarget)
-	return Points{Inputs: t.Inputs(), Lines: t.Lines(), Sensors: t.Sensors(), Regimes: regimes}
+	p := Points{Inputs: t.Inputs(), Lines: t.Lines(), Sensors: t.Sensors(), Regimes: regimes}
+	if st, ok := t.(ShiftTarget); ok {
+		p.Shift, p.Cells, p.Landings = true, st.Cells(), st.Landings()
+	}
+	return p
 }
 
 // Scenario is a parsed scenario: steps at offsets from the start of play.
@@ -89,6 +115,8 @@ type step struct {
 	temp    physic.Temperature
 	rh      physic.RelativeHumidity
 	silent  bool
+	outcome string // a check's
+	counted int    // a count's
 
 	// A storm: each input changes every interval, changes times, input i
 	// of n starting i/n of an interval after the others.
@@ -121,8 +149,12 @@ func (st *step) kind(p Points) (string, []string) {
 		return "lock contact", p.Inputs
 	case verbReset:
 		return "reset key switch", p.Inputs
-	case verbRegime:
+	case verbRegime, verbSign:
 		return "", nil
+	case verbCheck:
+		return "cell", p.Cells
+	case verbCount:
+		return "landing", p.Landings
 	}
 	return "door or alarm point", p.Inputs
 }
@@ -138,6 +170,13 @@ func (s *Scenario) Check(p Points) error {
 			if !p.Regimes {
 				errs = append(errs, fmt.Errorf("%s:%d: regime %s: this wing's simulation cannot set a regime", s.name, st.line, st.point))
 			}
+			continue
+		}
+		if (st.verb == verbCheck || st.verb == verbCount || st.verb == verbSign) && !p.Shift {
+			errs = append(errs, fmt.Errorf("%s:%d: %s %s: this wing's simulation has no officers to do it", s.name, st.line, st.verb, st.point))
+			continue
+		}
+		if st.verb == verbSign {
 			continue
 		}
 		var ids []string

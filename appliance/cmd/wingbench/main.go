@@ -44,6 +44,8 @@ var benches = []bench{
 	{"catchup", catchUp},
 	{"alarm", alarmToEveryWing},
 	{"pin", pinVerify},
+	{"handover", handoverDraft},
+	{"timeline", timeline},
 }
 
 // quiet discards the appliance's own logging during measurements.
@@ -56,7 +58,7 @@ func main() {
 		rssChild(os.Args[2])
 		return
 	}
-	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm, pin (default all)")
+	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm, pin, handover, timeline (default all)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benches run to `file` (go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {
