@@ -270,7 +270,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
 	srv := api.Server(a.routes())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(api.LimitListener(ln, api.MaxConnsPerClient, api.MaxConns)) }()
+	go func() { served <- srv.Serve(api.LimitListener(ln, api.ScreensLimits())) }()
 	a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
 
 	select {

@@ -10,12 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestLimitListener: past the limit per client a connection is closed at
-// once; one closed makes room for another.
+// TestLimitListener: past the limit per client, or past the total, a
+// connection is closed at once; the board's own address has room of its
+// own, which the network cannot take; one closed makes room for another.
 func TestLimitListener(t *testing.T) {
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	ln := LimitListener(raw, 2, 10)
+	ln := LimitListener(raw, Limits{PerClient: 2, Total: 3, Own: 2})
 	defer ln.Close()
 	accepted := make(chan net.Conn, 10)
 	go func() {
@@ -27,27 +28,45 @@ func TestLimitListener(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	dial := func() net.Conn {
-		c, err := net.Dial("tcp", raw.Addr().String())
+	dial := func(from string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		c, err := d.Dial("tcp", raw.Addr().String())
 		require.NoError(t, err)
+		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	a, b := dial(), dial()
-	first := <-accepted
-	<-accepted
-	third := dial()
-	third.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, err = third.Read(make([]byte, 1))
-	require.Error(t, err, "the third connection from one address is closed")
-	require.NoError(t, first.Close())
-	dial()
-	select {
-	case <-accepted:
-	case <-time.After(5 * time.Second):
-		t.Fatal("a closed connection did not make room for another")
+	served := func(what string) net.Conn {
+		t.Helper()
+		select {
+		case c := <-accepted:
+			return c
+		case <-time.After(5 * time.Second):
+			t.Fatal(what)
+			return nil
+		}
 	}
-	a.Close()
-	b.Close()
+	refused := func(c net.Conn, what string) {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		require.ErrorIs(t, err, io.EOF, what)
+	}
+	dial("127.0.0.2")
+	dial("127.0.0.2")
+	first := served("the first connection from a client is served")
+	served("the second connection from a client is served")
+	refused(dial("127.0.0.2"), "the third connection from one address is closed")
+	dial("127.0.0.3")
+	served("another client's connection is served")
+	refused(dial("127.0.0.4"), "a connection past the total is closed")
+	dial("127.0.0.1")
+	dial("127.0.0.1")
+	served("the board's own connection is served with the network's full")
+	served("and a second")
+	refused(dial("127.0.0.1"), "a connection past the board's own limit is closed")
+	require.NoError(t, first.Close())
+	dial("127.0.0.4")
+	served("a closed connection did not make room for another")
 }
 
 // TestServerTimeouts, on a Server with its timeouts scaled down: a body

@@ -210,7 +210,7 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 		}
 		advertise = ln.Addr().String()
 	}
-	m.listener = trust.Listen(api.LimitListener(ln, api.MaxConnsPerClient, api.MaxConns), m.id, dial)
+	m.listener = trust.Listen(api.LimitListener(ln, api.SiteLimits()), m.id, dial)
 	if err := datadir.WriteFile(data.SiteAddr(), []byte(advertise+"\n"), 0o600); err != nil {
 		m.listener.Close()
 		return nil, "", err
