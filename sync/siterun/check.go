@@ -19,6 +19,10 @@ type Report struct {
 	Events int
 	// Committed is the length of the common commit order.
 	Committed int
+	// Lost counts the events missing where they must be: each event seen
+	// while the site ran that its wing no longer holds, and each event
+	// (by wing holding it) that a wing lacks or holds altered.
+	Lost int
 }
 
 // Check reads the stores of stopped wings (id → data folder) and returns
@@ -58,6 +62,7 @@ func Check(wings map[string]string, upto map[string]uint64, seen []event.Event) 
 			continue
 		}
 		if u, ok := union[e.ID()]; !ok || u.Hash != e.Hash {
+			rep.Lost++
 			fail("event %s was recorded while the site ran but its wing no longer holds it", e.ID())
 		}
 	}
@@ -69,8 +74,10 @@ func Check(wings map[string]string, upto map[string]uint64, seen []event.Event) 
 			got, ok := h.events[eid]
 			switch {
 			case !ok:
+				rep.Lost++
 				fail("wing %s lacks event %s", id, eid)
 			case got.Hash != e.Hash:
+				rep.Lost++
 				fail("wing %s holds a different event %s", id, eid)
 			}
 		}

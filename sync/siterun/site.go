@@ -2,6 +2,7 @@ package siterun
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,8 @@ type Options struct {
 	// Scenario, if set, is a scenario file's text every wing plays on its
 	// simulated hardware instead of the built-in day.
 	Scenario string
+	// Scenarios, if set, give a wing (by id) its own scenario instead.
+	Scenarios map[string]string
 	// Proxy puts a fault proxy between every ordered pair of wings.
 	Proxy bool
 	// ScreenPort and SitePort, when set, give wing i the ports
@@ -114,12 +117,12 @@ func start(ctx context.Context, opt Options) (*Site, error) {
 		w.Screens, w.SiteAddr = "http://"+screen, siteAddr
 		addrs[id] = siteAddr
 		w.args = []string{"run", "-simulate", "-wing", id, "-data", w.Data, "-listen", screen, "-site-listen", siteAddr}
-		if opt.Scenario != "" {
+		if text := cmp.Or(opt.Scenarios[id], opt.Scenario); text != "" {
 			f := filepath.Join(opt.Dir, id+".scenario")
 			if err := os.MkdirAll(opt.Dir, 0o700); err != nil {
 				return nil, err
 			}
-			if err := os.WriteFile(f, []byte(opt.Scenario), 0o600); err != nil {
+			if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
 				return nil, err
 			}
 			w.args = append(w.args, "-scenario", f)
@@ -324,6 +327,16 @@ func (w *Wing) Exited() <-chan struct{} {
 		return c
 	}
 	return w.done
+}
+
+// Pid is the process id of the wing's process, 0 when it is not running.
+func (w *Wing) Pid() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cmd == nil || w.cmd.Process == nil {
+		return 0
+	}
+	return w.cmd.Process.Pid
 }
 
 // Kill ends the wing's process with SIGKILL, as a power cut would.
