@@ -14,7 +14,18 @@ func (a *Appliance) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/firmware", a.updates)
 	mux.Handle("/api/v1/firmware/", a.updates)
-	mux.Handle("/api/v1/site/events", central.Events(a.store)) // answers 405 to other methods
+	mux.Handle("/api/v1/site/events", central.Events(a.pullConfig())) // answers 405 to other methods
 	mux.Handle("/", a.ui)
 	return mux
+}
+
+// pullConfig is the central pull's view of this wing: its store and, once
+// it has one, its membership of the site.
+func (a *Appliance) pullConfig() central.Config {
+	return central.Config{Store: a.store, Site: func() central.Site {
+		if m := a.member.Load(); m != nil {
+			return m
+		}
+		return nil
+	}}
 }

@@ -14,7 +14,7 @@ import (
 	"wingnode/appliance"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wingtest"
-	"wingnode/sync/central"
+	"wingnode/sync/export"
 )
 
 func TestThreeWingsShareAlarms(t *testing.T) {
@@ -37,7 +37,7 @@ func TestThreeWingsShareAlarms(t *testing.T) {
 	// event's body hashing to its hash and each wing's chain whole.
 	a.Set(t, "A1-01-CALL", true)
 	c.Set(t, "C1-02-CALL", true)
-	var all []central.CommittedEvent
+	var all []export.Record
 	require.Eventually(t, func() bool {
 		all = pullEvents(t, a.HTTP, "", 1000)
 		committed := map[string]uint64{}
@@ -63,7 +63,7 @@ func TestThreeWingsShareAlarms(t *testing.T) {
 	}
 	half := all[:len(all)/2]
 	rest := pullEvents(t, c.HTTP, half[len(half)-1].Cursor, 7)
-	require.Equal(t, all[:len(half)+len(rest)], append(append([]central.CommittedEvent{}, half...), rest...), "a cursor from A resumes on C")
+	require.Equal(t, all[:len(half)+len(rest)], append(append([]export.Record{}, half...), rest...), "a cursor from A resumes on C")
 
 	resp, err := http.Get("http://" + b.HTTP + "/api/v1/site/events?after=bogus")
 	require.NoError(t, err)
@@ -73,13 +73,17 @@ func TestThreeWingsShareAlarms(t *testing.T) {
 
 // pullEvents reads a wing's /api/v1/site/events from after until a page
 // comes back empty, limit events a page.
-func pullEvents(t *testing.T, addr, after string, limit int) []central.CommittedEvent {
+func pullEvents(t *testing.T, addr, after string, limit int) []export.Record {
 	t.Helper()
-	var out []central.CommittedEvent
+	var out []export.Record
 	for {
-		resp, err := http.Get(fmt.Sprintf("http://%s/api/v1/site/events?after=%s&limit=%d", addr, after, limit))
+		u := fmt.Sprintf("http://%s/api/v1/site/events?limit=%d", addr, limit)
+		if after != "" {
+			u += "&after=" + after
+		}
+		resp, err := http.Get(u)
 		require.NoError(t, err)
-		var page central.EventPage
+		var page export.Page
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
 		resp.Body.Close()

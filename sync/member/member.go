@@ -272,6 +272,16 @@ func (m *Member) close() error {
 // Site is the name of the site.
 func (m *Member) Site() string { return m.id.Site() }
 
+// Identity is this wing's site identity.
+func (m *Member) Identity() *trust.Identity { return m.id }
+
+// CommitIndex is the newest raft index this wing knows the site has
+// committed.
+func (m *Member) CommitIndex() uint64 { return m.node.CommitIndex() }
+
+// Leader is the wing this wing follows, "" when it knows none.
+func (m *Member) Leader() string { return m.node.Leader() }
+
 // Status is this wing's view of the site, from memory.
 func (m *Member) Status() site.Status { return m.node.Status() }
 

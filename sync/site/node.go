@@ -260,3 +260,10 @@ func (l raftLog) Write(p []byte) (int, error) {
 // Changed returns a channel closed the next time the node applies log
 // entries (events or agreed state).
 func (n *Node) Changed() <-chan struct{} { return n.change.wait() }
+
+// CommitIndex is the newest raft index this wing knows the site has
+// committed; this wing may not have applied it yet.
+func (n *Node) CommitIndex() uint64 { return n.raft.CommitIndex() }
+
+// Leader is the wing this wing follows, "" when it knows none.
+func (n *Node) Leader() string { return n.leader() }
