@@ -50,7 +50,7 @@ bench: deps ## print the performance figures, one "name value unit" per line
 	@set -o pipefail; $(GO) test -count=1 -run 'TestBootToWingScreen/^screen$$' -v ./images/ | sed -n -e 's/.*\(image_boot_to_ui_s [0-9.]*\).*/\1 s/p' -e 's/.*\(image_size_mb [0-9.]*\).*/\1 MB/p' 
 
 .PHONY: deps
-deps: deps-qemu ## install what the tests need (Chromium, QEMU) when missing and running as root
+deps: deps-qemu deps-central ## install what the tests need (Chromium, QEMU, PostgreSQL, promtool) when missing and running as root
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser tests"; \
@@ -71,6 +71,16 @@ IMAGE_FLAGS = $(if $(TRUST),-trust $(TRUST)) $(if $(WING_CONFIG),-wing-config $(
 .PHONY: image
 image: ## build wing WING's amd64 disk image and update payload into build/image-WING; print how to boot and flash it (make image WING=A BUILD=1 [TRUST=FILE WING_CONFIG=FILE SITEIT_TOKEN_HASH=FILE ENROL_TOKEN=FILE])
 	$(GO) run ./images/cmd/wingimage -wing $(WING) -out build/image-$(WING) -version $(VERSION) -build $(BUILD) $(IMAGE_FLAGS)
+
+.PHONY: deps-central
+deps-central: ## install PostgreSQL (the pull's PostgreSQL sink tests) when missing and running as root
+	@pkgs=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
+	if [ -z "$$pkgs" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's$$pkgs for the central sink tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $$pkgs >/dev/null; \
+	else echo "missing Debian packages$$pkgs and this is not root: the PostgreSQL sink tests will be skipped (they fail under CI=true)"; fi
 
 .PHONY: deps-qemu
 deps-qemu: ## install QEMU, OVMF and systemd-boot for the image boot tests when missing and running as root

@@ -1,20 +1,27 @@
 package appliance_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wingtest"
 	"wingnode/sync/export"
+	"wingnode/sync/pull"
+	"wingnode/sync/trust"
 )
 
 func TestThreeWingsShareAlarms(t *testing.T) {
@@ -142,4 +149,62 @@ func TestVotesMoveFromALostWing(t *testing.T) {
 		_, ok := a.State().ActiveAlarmOn(point)
 		return ok
 	}, 20*time.Second, 20*time.Millisecond)
+}
+
+// TestCentralPullFailsOverAcrossWings: a central system follows the site
+// from wing A; A stops; the pull carries on from B with the same cursor,
+// and ends with every committed event once, verified.
+func TestCentralPullFailsOverAcrossWings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three wings with raft; skipped in -short")
+	}
+	wings := wingtest.StartSite(t, []string{"A", "B", "C"}, 3, nil)
+	a, b, c := wings[0], wings[1], wings[2]
+	ca, err := trust.ReadCA(filepath.Join(a.Data.Identity(), "site-ca.crt"))
+	require.NoError(t, err)
+	client, err := pull.New(pull.Config{Wings: []string{"http://" + a.HTTP, "http://" + b.HTTP, "http://" + c.HTTP}, CA: ca,
+		Limit: 50, Wait: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	dir, err := export.OpenDir(t.TempDir(), ca, 200)
+	require.NoError(t, err)
+	defer dir.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	followed := make(chan error, 1)
+	go func() { followed <- client.Follow(ctx, dir, false) }()
+
+	record := func(w *wingtest.Wing, n int) {
+		for i := range n {
+			_, err := w.Store().Append(ctx, event.Draft{Kind: event.DoorOpened, Subject: fmt.Sprintf("%s1-%02d", w.Layout().ID, i%20+1), Actor: event.SystemActor})
+			require.NoError(t, err)
+		}
+	}
+	record(a, 300)
+	record(c, 200)
+	require.Eventually(t, func() bool { return dir.State().Wings["C"].Seq >= 200 }, 30*time.Second, 20*time.Millisecond, "the pull follows A")
+	require.NoError(t, a.Stop())
+	record(b, 300)
+	record(c, 100)
+	heads := func() map[string]uint64 {
+		h := map[string]uint64{}
+		for _, w := range []*wingtest.Wing{b, c} {
+			st := w.Status()
+			for _, ws := range st.Wings {
+				h[ws.Wing] = max(h[ws.Wing], ws.Committed)
+			}
+		}
+		return h
+	}
+	require.Eventually(t, func() bool {
+		st := dir.State()
+		h := heads()
+		held, _ := b.Store().Heads()
+		return h["B"] >= held["B"] && st.Wings["B"].Seq == h["B"] && st.Wings["C"].Seq == h["C"] && st.Wings["A"].Seq == h["A"]
+	}, 60*time.Second, 50*time.Millisecond, "after A stops, the pull carries on from another wing up to the site's head")
+	cancel()
+	<-followed
+	rep, err := export.VerifyDir(ca, dir.Path())
+	require.NoError(t, err)
+	h := heads()
+	assert.Equal(t, int(h["A"]+h["B"]+h["C"]), rep.Records, "every committed event once")
 }

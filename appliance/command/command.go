@@ -52,6 +52,12 @@ Usage:
                                 list the board's GPIO chips, I2C buses and the
                                 devices answering, and the configured points
                                 that cannot be found
+  wingnode pull -from URL -ca FILE -to DIR|postgres://...
+                                pull the site's events for a central system,
+                                verified, exactly once across stops and kills
+  wingnode verify-export [-ca FILE] FILE|DIR
+                                check an export offline: hashes, chains,
+                                signed heads; name the first bad record
   wingnode site token|status|decommission|roster
                                 enrol a new wing, see the site's wings and links,
                                 remove a wing from the site, set the officer roster
@@ -62,9 +68,9 @@ Usage:
   wingnode version              print the version
   wingnode help [COMMAND]       show help
 
-Exit status: 0 on success, 1 when the work failed (for verify: the store
-is damaged; for hw probe: a configured point was not found), 2 when the
-command line is wrong.
+Exit status: 0 on success, 1 when the work failed (for verify and
+verify-export: the store or export is damaged; for hw probe: a configured
+point was not found), 2 when the command line is wrong.
 `
 
 // Fault injection for the site's fault tests (sync/siterun), read from the
@@ -124,6 +130,10 @@ func (c Command) Execute(ctx context.Context) int {
 		err = c.firmwareCmd(args)
 	case "site":
 		err = c.siteCmd(ctx, args)
+	case "pull":
+		err = c.pull(ctx, args)
+	case "verify-export":
+		err = c.verifyExport(args)
 	case "version":
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":

@@ -1,17 +1,12 @@
 package central_test
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,114 +14,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
-	"wingnode/appliance/store"
 	"wingnode/appliance/wingtest"
 	"wingnode/sync/central"
 	"wingnode/sync/export"
 	"wingnode/sync/trust"
 )
 
-// fixture is a wing's store holding a commit order, its site identity,
-// and the pull served over it.
-type fixture struct {
-	store  *store.Store
-	id     *trust.Identity
-	ca     *x509.Certificate
-	site   *fakeSite
-	srv    *httptest.Server
-	pull   http.Handler
-	mu     sync.Mutex
-	chains map[string][]event.Event
-	index  uint64
-}
+// fixture is a made-up site's commit order and the pull served over it.
+type fixture struct{ *wingtest.Order }
 
-// fakeSite is the membership the pull sees: raft's commit index and
-// leader are set by the test; Changed fires on every commit.
-type fakeSite struct {
-	id          *trust.Identity
-	commitIndex atomic.Uint64
-	leader      atomic.Value
-	mu          sync.Mutex
-	changed     chan struct{}
-}
-
-func (s *fakeSite) Identity() *trust.Identity { return s.id }
-func (s *fakeSite) CommitIndex() uint64       { return s.commitIndex.Load() }
-func (s *fakeSite) Leader() string            { return s.leader.Load().(string) }
-func (s *fakeSite) Changed() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
-}
-func (s *fakeSite) fire() {
-	s.mu.Lock()
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-}
+func newFixture(t testing.TB) *fixture { return &fixture{wingtest.StartOrder(t)} }
 
 func newIdentity(t testing.TB, name, wing string) (*trust.Identity, *x509.Certificate) {
 	t.Helper()
-	dir := t.TempDir()
-	ca, err := trust.InitSite(filepath.Join(dir, "ca"), name)
-	require.NoError(t, err)
-	id, err := trust.NewIdentity(filepath.Join(dir, "identity"), wing, ca)
+	id, ca, err := wingtest.NewIdentity(t.TempDir(), name, wing)
 	require.NoError(t, err)
 	return id, ca.Certificate()
 }
 
-func newFixture(t testing.TB) *fixture {
-	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "wing.db"), store.Options{Wing: "A"})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	id, ca := newIdentity(t, "test", "A")
-	f := &fixture{store: st, id: id, ca: ca, chains: map[string][]event.Event{}}
-	f.site = &fakeSite{id: id, changed: make(chan struct{})}
-	f.site.leader.Store("A")
-	f.pull = central.Events(central.Config{Store: st, Site: func() central.Site { return f.site }})
-	f.srv = httptest.NewServer(f.pull)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// commit has the site commit n new events of wing in one raft entry.
-func (f *fixture) commit(t testing.TB, wing string, n int) {
-	t.Helper()
-	f.mu.Lock()
-	chain := f.chains[wing]
-	var prev event.Hash
-	if len(chain) > 0 {
-		prev = chain[len(chain)-1].Hash
-	}
-	var evs []event.Event
-	for i := range n {
-		seq := uint64(len(chain) + i + 1)
-		e := event.Event{Wing: wing, Seq: seq, HLC: event.HLC{WallNanos: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC).UnixNano() + int64(seq)*int64(time.Second)},
-			Wall: time.Date(2026, 11, 26, 9, 0, int(seq)%60, 0, time.UTC), ClockTrusted: true,
-			Kind: event.AlarmRaised, Subject: wing + "1-01-CALL", Actor: event.SystemActor, Data: map[string]string{"n": fmt.Sprint(seq)}}
-		if seq%2 == 0 {
-			e.Kind = event.AlarmCleared
-		}
-		e.Seal(prev)
-		prev = e.Hash
-		evs = append(evs, e)
-	}
-	f.chains[wing] = append(chain, evs...)
-	f.index++
-	index := f.index
-	f.mu.Unlock()
-	refused, err := f.store.Ingest(context.Background(), store.Batch{Entries: []store.Entry{{Index: index, Events: evs}}, Applied: index})
-	require.NoError(t, err)
-	require.NoError(t, refused[0])
-	f.site.commitIndex.Store(index)
-	f.site.fire()
-}
+func (f *fixture) commit(t testing.TB, wing string, n int) { f.MustCommit(t, wing, n) }
 
 // get asks the pull and checks the answer against docs/openapi.yaml.
 func (f *fixture) get(t testing.TB, query string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Get(f.srv.URL + "/api/v1/site/events?" + query)
+	resp, err := http.Get(f.URL + "/api/v1/site/events?" + query)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -149,19 +60,19 @@ func TestPullPagesCarryTheSiteAndASignedHead(t *testing.T) {
 	f.commit(t, "A", 3)
 	f.commit(t, "B", 2)
 	p := f.page(t, "limit=10")
-	tag := export.SiteTag(f.id.SiteID())
-	assert.Equal(t, f.id.SiteID(), p.Site)
+	tag := export.SiteTag(f.ID.SiteID())
+	assert.Equal(t, f.ID.SiteID(), p.Site)
 	require.Len(t, p.Records, 5)
 	assert.Equal(t, "1.0."+tag, p.Records[0].Cursor)
 	assert.Equal(t, "2.1."+tag, p.Records[4].Cursor)
 	assert.Equal(t, p.Records[4].Cursor, p.Next)
 	assert.Equal(t, map[string]uint64{"A": 3, "B": 2}, p.Committed)
 
-	head, at, err := export.CheckHead(f.ca, p.Head)
+	head, at, err := export.CheckHead(f.CA, p.Head)
 	require.NoError(t, err, "the head verifies with the site CA certificate alone")
 	assert.Equal(t, "A", head.Wing)
 	assert.Equal(t, p.Records[4].Cursor, at.String(), "the head is at the newest commit")
-	assert.Equal(t, f.chains["B"][1].Hash, head.Committed["B"].Hash)
+	assert.Equal(t, f.Chain("B")[1].Hash, head.Committed["B"].Hash)
 
 	// A page short of the end is signed at the end all the same.
 	short := f.page(t, "limit=2")
@@ -176,7 +87,7 @@ func TestPullPagesCarryTheSiteAndASignedHead(t *testing.T) {
 	altered := p.Head
 	altered.Body = append([]byte{}, p.Head.Body...)
 	altered.Body[len(altered.Body)-1] ^= 1
-	_, _, err = export.CheckHead(f.ca, altered)
+	_, _, err = export.CheckHead(f.CA, altered)
 	assert.ErrorContains(t, err, "signature does not verify")
 
 	empty := f.page(t, "after="+p.Next)
@@ -195,7 +106,7 @@ func TestPullRefusesBadParameters(t *testing.T) {
 		name, _, _ := strings.Cut(q, "=")
 		assert.Contains(t, string(body), `"error":"`+name+`:`, "%s: the sentence names the parameter", q)
 	}
-	resp, err := http.Post(f.srv.URL+"/api/v1/site/events", "text/plain", nil)
+	resp, err := http.Post(f.URL+"/api/v1/site/events", "text/plain", nil)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
@@ -205,7 +116,7 @@ func TestPullResyncRequired(t *testing.T) {
 	f := newFixture(t)
 	f.commit(t, "A", 3)
 	f.commit(t, "B", 1)
-	tag := export.SiteTag(f.id.SiteID())
+	tag := export.SiteTag(f.ID.SiteID())
 
 	other, _ := newIdentity(t, "test", "A")
 	resp, body := f.get(t, "after=1.0."+export.SiteTag(other.SiteID()))
@@ -222,14 +133,14 @@ func TestPullResyncRequired(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, resp.StatusCode, "no place of the order")
 	assert.Contains(t, string(body), "resync required")
 
-	f.site.commitIndex.Store(9)
+	f.Site.SetCommitIndex(9)
 	resp, body = f.get(t, "after=9.0."+tag)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "this wing lags the site: %s", body)
 	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
 	assert.Contains(t, string(body), "ask another wing")
 
-	f.site.commitIndex.Store(2)
-	f.site.leader.Store("")
+	f.Site.SetCommitIndex(2)
+	f.Site.SetLeader("")
 	resp, body = f.get(t, "after=9.0."+tag)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "cut off: it cannot tell")
 	assert.Contains(t, string(body), "cut off")
@@ -239,10 +150,8 @@ func TestPullResyncRequired(t *testing.T) {
 }
 
 func TestPullWithoutASite(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "wing.db"), store.Options{Wing: "A"})
-	require.NoError(t, err)
-	defer st.Close()
-	srv := httptest.NewServer(central.Events(central.Config{Store: st, Site: func() central.Site { return nil }}))
+	f := newFixture(t)
+	srv := httptest.NewServer(central.Events(central.Config{Store: f.Store, Site: func() central.Site { return nil }}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/api/v1/site/events")
 	require.NoError(t, err)
@@ -304,7 +213,7 @@ func TestPullFilters(t *testing.T) {
 	assert.Equal(t, []string{"B/3"}, ids(p))
 	p = f.page(t, "wing=B&kind=alarm.raised&after="+p.Next)
 	assert.Empty(t, p.Records)
-	assert.Equal(t, "3.1."+export.SiteTag(f.id.SiteID()), p.Next, "a filtered page moves past what did not match")
+	assert.Equal(t, "3.1."+export.SiteTag(f.ID.SiteID()), p.Next, "a filtered page moves past what did not match")
 }
 
 func TestPullBinaryPageIsTheJSONPage(t *testing.T) {
@@ -312,7 +221,7 @@ func TestPullBinaryPageIsTheJSONPage(t *testing.T) {
 	f.commit(t, "A", 3)
 	f.commit(t, "B", 2)
 	want := f.page(t, "limit=4")
-	req, err := http.NewRequest("GET", f.srv.URL+"/api/v1/site/events?limit=4", nil)
+	req, err := http.NewRequest("GET", f.URL+"/api/v1/site/events?limit=4", nil)
 	require.NoError(t, err)
 	req.Header.Set("Accept", export.BinaryType)
 	resp, err := http.DefaultClient.Do(req)
@@ -333,7 +242,7 @@ func TestPullBinaryPageIsTheJSONPage(t *testing.T) {
 	assert.Equal(t, want.Site, got.Site)
 	assert.Equal(t, want.Next, got.Next)
 	assert.Equal(t, want.Committed, got.Committed)
-	_, _, err = export.CheckHead(f.ca, got.Head)
+	_, _, err = export.CheckHead(f.CA, got.Head)
 	assert.NoError(t, err)
 }
 
@@ -353,7 +262,7 @@ func FuzzPullParameters(f *testing.F) {
 		req := httptest.NewRequest("GET", "/api/v1/site/events", nil)
 		req.URL.RawQuery = q
 		rec := httptest.NewRecorder()
-		fx.pull.ServeHTTP(rec, req)
+		fx.Pull.ServeHTTP(rec, req)
 		wingtest.Contract(t, "GET", "/api/v1/site/events", rec.Code, rec.Header(), rec.Body.Bytes())
 		switch rec.Code {
 		case http.StatusOK, http.StatusBadRequest, http.StatusConflict:

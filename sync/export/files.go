@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"wingnode/appliance/datadir"
 	"wingnode/sync/trust"
@@ -116,7 +117,7 @@ func VerifyDir(ca *x509.Certificate, dir string) (Report, error) {
 			return Report{}, err
 		}
 	}
-	if part != "" {
+	if part != "" && limit != 0 {
 		if err := readFile(part, limit, check, func() *Verifier { return v }); err != nil {
 			return Report{}, err
 		}
@@ -275,9 +276,11 @@ func readCursorFile(dir string) (dirCursor, error) {
 // by a kill) is cut away. So the folder holds every record once, in
 // order, across kills. A full file is renamed to its final name, so a
 // reader of the folder never sees half a file under that name.
+// Its methods may be called from several goroutines.
 type Dir struct {
 	path   string
 	rotate int
+	mu     sync.Mutex // guards f and cur
 	f      *os.File
 	cur    dirCursor
 }
@@ -359,13 +362,22 @@ func (d *Dir) recover() error {
 	return nil
 }
 
+// Path is the export's folder.
+func (d *Dir) Path() string { return d.path }
+
 // State is where the export stands: the cursor to pull after, and each
 // wing's newest event in it.
-func (d *Dir) State() State { return d.cur.State.Clone() }
+func (d *Dir) State() State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cur.State.Clone()
+}
 
 // Write appends a page's records, and its head when it is at a new place,
 // and moves the cursor to after, the verified state after the page.
 func (d *Dir) Write(p Page, after State) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var buf []byte
 	if d.cur.Offset == 0 {
 		l, err := StartLine(d.cur.State)
@@ -450,6 +462,8 @@ func (d *Dir) saveCursor() error {
 
 // Close closes the file being written; everything written is kept.
 func (d *Dir) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.f == nil {
 		return nil
 	}

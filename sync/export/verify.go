@@ -287,8 +287,9 @@ func (v *Verifier) Finish() (Report, error) {
 		if end == "" {
 			end = "its start"
 		}
-		return v.rep, v.fail(false, p.head.At, "the export ends at %s, but wing %s signed at %s that the site had committed through %s: the records after the end are missing (removed, or the pull stopped before it caught up: pull again to complete it)",
-			end, p.head.Wing, p.head.SignedAt.Format("2006-01-02T15:04:05Z07:00"), p.head.At)
+		v.err = &Problem{Cursor: p.head.At, Reason: fmt.Sprintf("the export ends at %s, but wing %s signed at %s that the site had committed through %s: the records after the end are missing (removed, or the pull stopped before it caught up: pull again to complete it)",
+			end, p.head.Wing, p.head.SignedAt.Format("2006-01-02T15:04:05Z07:00"), p.head.At)}
+		return v.rep, v.err
 	}
 	v.rep.Wings = v.State().Wings
 	return v.rep, nil
