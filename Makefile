@@ -12,8 +12,8 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 .PHONY: run
-run: build ## run a simulated wing appliance with its screen on http://localhost:8080
-	./bin/wingnode run -simulate -data data -listen 127.0.0.1:8080
+run: build ## run a simulated wing appliance with its screen on http://localhost:8080 and its off-board port on https://localhost:9443
+	./bin/wingnode run -simulate -data data -listen 127.0.0.1:8080 -api-listen 127.0.0.1:9443
 
 .PHONY: site
 site: build ## run a three-wing simulated site on loopback (screens on http://localhost:8081-8083) until Ctrl-C

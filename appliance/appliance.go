@@ -75,6 +75,8 @@ type Config struct {
 	CheckpointEvery int
 	// Site configures the wing's site membership and replication.
 	Site SiteConfig
+	// API configures the off-board port for central systems and site IT.
+	API APIConfig
 	// ClockOffset is added to the system clock for event time stamps: a
 	// wing whose clock is wrong, for fault tests. Zero in service.
 	ClockOffset time.Duration
@@ -111,6 +113,19 @@ type SiteConfig struct {
 	IsolatedAfter     time.Duration
 }
 
+// APIConfig configures the off-board port (sync/offboard): HTTPS with the
+// wing's certificate from the site CA, for central systems and site IT,
+// with client certificates or bearer tokens the site agrees on.
+type APIConfig struct {
+	// Listen is the port's address; empty leaves it off. Use
+	// "127.0.0.1:0" for a free port (see APIAddr).
+	Listen string
+	// Rate and Burst limit each client's requests (a second, and at
+	// once); zero means 20 and 40.
+	Rate  float64
+	Burst int
+}
+
 // Appliance is one wing appliance: the rooms below, wired together.
 type Appliance struct {
 	cfg    Config
@@ -127,7 +142,8 @@ type Appliance struct {
 	ui        *ui.Server           // the screens and the API
 	member    atomic.Pointer[member.Member]
 
-	addr chan string
+	addr    chan string
+	apiAddr chan string
 }
 
 // New opens the store and rebuilds the wing state from it.
@@ -145,7 +161,7 @@ func New(cfg Config) (*Appliance, error) {
 		return nil, fmt.Errorf("appliance: data folder: %w", err)
 	}
 	data := datadir.Dir(cfg.DataDir)
-	a := &Appliance{cfg: cfg, log: cfg.Log, layout: layout, addr: make(chan string, 1)}
+	a := &Appliance{cfg: cfg, log: cfg.Log, layout: layout, addr: make(chan string, 1), apiAddr: make(chan string, 1)}
 	opts := store.Options{Wing: layout.ID, Committed: a.committed}
 	if off := cfg.ClockOffset; off != 0 {
 		opts.Clock = event.NewClock(func() time.Time { return time.Now().Add(off) })
@@ -227,10 +243,21 @@ func (a *Appliance) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("appliance: screens on %s: %w (is another wingnode running? choose another address with -listen)", a.cfg.Listen, err)
 	}
+	var api net.Listener
+	if a.cfg.API.Listen != "" {
+		if api, err = net.Listen("tcp", a.cfg.API.Listen); err != nil {
+			ln.Close()
+			return fmt.Errorf("appliance: off-board port on %s: %w (is another wingnode running? choose another address with -api-listen)", a.cfg.API.Listen, err)
+		}
+		a.apiAddr <- api.Addr().String()
+	}
 	a.addr <- ln.Addr().String()
 	if _, err := a.store.Append(ctx, event.Draft{Kind: event.ApplianceStarted, Subject: a.layout.ID, Actor: event.SystemActor,
 		Data: map[string]string{"version": a.cfg.Version}}); err != nil {
 		ln.Close()
+		if api != nil {
+			api.Close()
+		}
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -244,6 +271,14 @@ func (a *Appliance) Run(ctx context.Context) error {
 	wg.Go(func() { a.hardware.Run(ctx, readings) })
 	wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
+	if api != nil {
+		wg.Go(func() {
+			if err := a.offboard().Serve(ctx, api); err != nil {
+				a.log.Error("the off-board port stopped", "err", err)
+			}
+		})
+		a.log.Info("off-board port open", "addr", "https://"+api.Addr().String())
+	}
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -288,6 +323,18 @@ func (a *Appliance) Addr(ctx context.Context) (string, error) {
 	select {
 	case addr := <-a.addr:
 		a.addr <- addr
+		return addr, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// APIAddr waits until Run listens on the off-board port and returns its
+// address; it waits for ctx when the port is off.
+func (a *Appliance) APIAddr(ctx context.Context) (string, error) {
+	select {
+	case addr := <-a.apiAddr:
+		a.apiAddr <- addr
 		return addr, nil
 	case <-ctx.Done():
 		return "", ctx.Err()

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"wingnode/sync/central"
+	"wingnode/sync/offboard"
+	"wingnode/sync/site"
 )
 
 // routes is the handler on the screens' port: the officers' screens and
@@ -17,6 +19,25 @@ func (a *Appliance) routes() http.Handler {
 	mux.Handle("/api/v1/site/events", central.Events(a.pullConfig())) // answers 405 to other methods
 	mux.Handle("/", a.ui)
 	return mux
+}
+
+// offboard is the off-board port for central systems and site IT: the
+// site's events, and site IT's firmware endpoint (which checks site IT's
+// token itself).
+func (a *Appliance) offboard() *offboard.Server {
+	readers := []string{site.RoleCentral, site.RoleSiteIT}
+	return offboard.New(offboard.Config{Log: a.log, Rate: a.cfg.API.Rate, Burst: a.cfg.API.Burst,
+		Member: func() offboard.Member {
+			if m := a.member.Load(); m != nil {
+				return m
+			}
+			return nil
+		},
+		Routes: []offboard.Route{
+			{Pattern: "/api/v1/site/events", Handler: central.Events(a.pullConfig()), Roles: readers},
+			{Pattern: "/api/v1/firmware", Handler: a.updates},
+			{Pattern: "/api/v1/firmware/", Handler: a.updates},
+		}})
 }
 
 // pullConfig is the central pull's view of this wing: its store and, once

@@ -29,9 +29,18 @@ const siteUsage = `wingnode site: a wing's membership of its site.
                      remove WING from the site and refuse its certificate
   wingnode site roster [-data DIR] [-set FILE]
                      print or replace the site's officer roster
+  wingnode site client-cert [-data DIR] [-out DIR] -role central|siteit NAME
+                     issue and register a client certificate for the
+                     off-board port (on the wing that holds the CA)
+  wingnode site client-token [-data DIR] -role central|siteit NAME
+                     make and register a bearer token for the off-board port
+  wingnode site client-revoke [-data DIR] NAME
+                     revoke a client's certificate or token on every wing
+  wingnode site clients [-data DIR]
+                     list the off-board port's clients
 
 A new wing joins with 'wingnode run -join TOKEN' (or a token provisioned
-into DATA/site/enrol-token). status, decommission and roster talk to the running
+into DATA/site/enrol-token). all but token talk to the running
 wingnode of DIR through the site port, with that wing's certificate.`
 
 func (c Command) siteCmd(ctx context.Context, args []string) error {
@@ -47,6 +56,14 @@ func (c Command) siteCmd(ctx context.Context, args []string) error {
 		return c.siteDecommission(ctx, args[1:])
 	case "roster":
 		return c.siteRoster(ctx, args[1:])
+	case "client-cert":
+		return c.siteClientCert(ctx, args[1:])
+	case "client-token":
+		return c.siteClientToken(ctx, args[1:])
+	case "client-revoke":
+		return c.siteClientRevoke(ctx, args[1:])
+	case "clients":
+		return c.siteClients(ctx, args[1:])
 	case "-h", "-help", "--help":
 		fmt.Fprintln(c.Stdout, siteUsage)
 		return usageError{status: 0}

@@ -282,6 +282,9 @@ func (m *Member) CommitIndex() uint64 { return m.node.CommitIndex() }
 // Leader is the wing this wing follows, "" when it knows none.
 func (m *Member) Leader() string { return m.node.Leader() }
 
+// Clients are the site's off-board clients, as this wing last applied them.
+func (m *Member) Clients() map[string]site.ClientRecord { return m.node.Clients() }
+
 // Status is this wing's view of the site, from memory.
 func (m *Member) Status() site.Status { return m.node.Status() }
 

@@ -82,6 +82,10 @@ type Command struct {
 	// Reason is why a wing's install failed (OpRolloutReport; empty when
 	// it succeeded), or why site IT stopped a rollout (OpRolloutStop).
 	Reason string `json:"reason,omitempty"`
+	// Client is the off-board client added or revoked (OpAddClient,
+	// OpRevokeClient), and ClientRecord its role and credential.
+	Client       string        `json:"client,omitempty"`
+	ClientRecord *ClientRecord `json:"client_record,omitempty"`
 }
 
 // Op names a Command.
@@ -97,6 +101,9 @@ const (
 	OpRolloutStart  Op = "rollout.start"
 	OpRolloutReport Op = "rollout.report"
 	OpRolloutStop   Op = "rollout.stop"
+	// Clients of the off-board port (see ClientRecord).
+	OpAddClient    Op = "client.add"
+	OpRevokeClient Op = "client.revoke"
 )
 
 func encodeCommand(c Command) []byte {

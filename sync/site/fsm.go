@@ -32,6 +32,25 @@ type Agreed struct {
 	Roster []string `json:"roster"`
 	// Rollout is the latest firmware rollout, nil before the first.
 	Rollout *firmware.Rollout `json:"rollout,omitempty"`
+	// Clients are the central systems and site IT tools that may use the
+	// wings' off-board ports, by name; revoked ones stay, marked.
+	Clients map[string]ClientRecord `json:"clients,omitempty"`
+}
+
+// Roles of off-board clients.
+const (
+	RoleCentral = "central" // reads the site's events, metrics and health
+	RoleSiteIT  = "siteit"  // all of that, and backups
+)
+
+// ClientRecord is one client of the off-board port: its role and the one
+// credential it holds, a client certificate (by serial) or a bearer token
+// (by the SHA-256 of it; the token itself is never kept).
+type ClientRecord struct {
+	Role      string `json:"role"`
+	Serial    string `json:"serial,omitempty"`
+	TokenHash string `json:"token_hash,omitempty"`
+	Revoked   bool   `json:"revoked,omitempty"`
 }
 
 // WingRecord is one wing of the site.
@@ -118,6 +137,7 @@ func (s fsmState) clone() fsmState {
 	s.Committed = maps.Clone(s.Committed)
 	s.Agreed.Wings = maps.Clone(s.Agreed.Wings)
 	s.Agreed.Roster = slices.Clone(s.Agreed.Roster)
+	s.Agreed.Clients = maps.Clone(s.Agreed.Clients)
 	return s
 }
 
@@ -316,9 +336,44 @@ func (a *Agreed) apply(c Command) error {
 		a.Roster = slices.Clone(c.Roster)
 	case OpRolloutStart, OpRolloutReport, OpRolloutStop:
 		return a.applyRollout(c)
+	case OpAddClient, OpRevokeClient:
+		return a.applyClient(c)
 	default:
 		return fmt.Errorf("site: unknown command %q", c.Op)
 	}
+	return nil
+}
+
+// applyClient adds or revokes an off-board client. Adding a client under
+// a name it already has replaces its credential, so the old one stops.
+func (a *Agreed) applyClient(c Command) error {
+	if !event.ValidID(c.Client) {
+		return fmt.Errorf("site: %s: client name %q: use 1-64 letters, digits, '.', '_' or '-'", c.Op, c.Client)
+	}
+	if c.Op == OpRevokeClient {
+		r, ok := a.Clients[c.Client]
+		if !ok {
+			return fmt.Errorf("site: no client %q", c.Client)
+		}
+		r.Revoked = true
+		a.Clients[c.Client] = r
+		return nil
+	}
+	r := c.ClientRecord
+	switch {
+	case r == nil:
+		return fmt.Errorf("site: %s needs the client's record", c.Op)
+	case r.Role != RoleCentral && r.Role != RoleSiteIT:
+		return fmt.Errorf("site: client role %q: use %s or %s", r.Role, RoleCentral, RoleSiteIT)
+	case (r.Serial == "") == (r.TokenHash == ""):
+		return fmt.Errorf("site: client %s needs one credential: a certificate serial or a token hash", c.Client)
+	case r.Revoked:
+		return fmt.Errorf("site: add client %s unrevoked; revoke it with %s", c.Client, OpRevokeClient)
+	}
+	if a.Clients == nil {
+		a.Clients = map[string]ClientRecord{}
+	}
+	a.Clients[c.Client] = *r
 	return nil
 }
 

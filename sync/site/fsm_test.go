@@ -716,3 +716,21 @@ func TestThreeRaftNodesConverge(t *testing.T) {
 		assert.Equal(t, want.State, got.State, "wing %s", w.wing)
 	}
 }
+
+func TestAgreedClients(t *testing.T) {
+	var a Agreed
+	add := func(name string, r *ClientRecord) error {
+		return a.apply(Command{Op: OpAddClient, Client: name, ClientRecord: r})
+	}
+	require.NoError(t, add("hq", &ClientRecord{Role: RoleCentral, Serial: "12"}))
+	require.NoError(t, add("it", &ClientRecord{Role: RoleSiteIT, TokenHash: "ab"}))
+	require.Error(t, add("x", &ClientRecord{Role: "admin", Serial: "1"}), "an unknown role")
+	require.Error(t, add("x", &ClientRecord{Role: RoleCentral}), "no credential")
+	require.Error(t, add("x", &ClientRecord{Role: RoleCentral, Serial: "1", TokenHash: "ab"}), "two credentials")
+	require.Error(t, add("a b", &ClientRecord{Role: RoleCentral, Serial: "1"}), "a bad name")
+	require.NoError(t, a.apply(Command{Op: OpRevokeClient, Client: "hq"}))
+	require.True(t, a.Clients["hq"].Revoked)
+	require.Error(t, a.apply(Command{Op: OpRevokeClient, Client: "nobody"}))
+	require.NoError(t, add("hq", &ClientRecord{Role: RoleCentral, Serial: "13"}), "issued again, replacing the revoked one")
+	require.Equal(t, ClientRecord{Role: RoleCentral, Serial: "13"}, a.Clients["hq"])
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -267,3 +268,10 @@ func (n *Node) CommitIndex() uint64 { return n.raft.CommitIndex() }
 
 // Leader is the wing this wing follows, "" when it knows none.
 func (n *Node) Leader() string { return n.leader() }
+
+// Clients are the site's off-board clients as this wing last applied them.
+func (n *Node) Clients() map[string]ClientRecord {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	return maps.Clone(n.fsm.state.Agreed.Clients)
+}

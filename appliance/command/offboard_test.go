@@ -1,0 +1,150 @@
+package command
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"wingnode/appliance"
+	"wingnode/appliance/wingtest"
+	"wingnode/sync/pull"
+	"wingnode/sync/trust"
+)
+
+// offboardWing starts a wing with its off-board port on loopback and
+// returns it with the port's URL.
+func offboardWing(t *testing.T, api appliance.APIConfig) (*wingtest.Wing, string) {
+	t.Helper()
+	api.Listen = "127.0.0.1:0"
+	w := wingtest.Start(t, appliance.Config{API: api})
+	w.SiteAddr(t)
+	require.Eventually(t, func() bool { return w.Status().Leader != "" }, 10*time.Second, 10*time.Millisecond, "the wing leads its site")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addr, err := w.APIAddr(ctx)
+	require.NoError(t, err)
+	return w, "https://" + addr
+}
+
+// get asks the off-board port with client and checks the answer against
+// docs/openapi.yaml.
+func get(t *testing.T, client *http.Client, url, path, token string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url+path, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	p, _, _ := strings.Cut(path, "?")
+	wingtest.Contract(t, "GET", p, resp.StatusCode, resp.Header, body)
+	return resp, string(body)
+}
+
+func TestOffboardPortNeedsCredentials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a wing with its site and off-board ports; skipped in -short")
+	}
+	w, url := offboardWing(t, appliance.APIConfig{})
+	data := string(w.Data)
+	out := t.TempDir()
+	status, _, errs := execute("site", "client-cert", "-data", data, "-out", out, "-role", "central", "hq")
+	require.Equal(t, 0, status, errs)
+	status, token, errs := execute("site", "client-token", "-data", data, "-role", "siteit", "it-laptop")
+	require.Equal(t, 0, status, errs)
+	token = strings.TrimSpace(token)
+	require.True(t, strings.HasPrefix(token, "wnc_"))
+
+	ca, err := trust.ReadCA(filepath.Join(out, "site-ca.crt"))
+	require.NoError(t, err)
+	kp, err := tls.LoadX509KeyPair(filepath.Join(out, "hq.crt"), filepath.Join(out, "hq.key"))
+	require.NoError(t, err)
+	withCert, anonymous := pull.NewHTTPClient(ca, &kp), pull.NewHTTPClient(ca, nil)
+	const events = "/api/v1/site/events?limit=5"
+
+	require.Eventually(t, func() bool {
+		resp, _ := get(t, withCert, url, events, "")
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 50*time.Millisecond, "a registered client certificate is let through once the site agrees on it")
+	resp, _ := get(t, anonymous, url, events, token)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "so is a registered token")
+
+	resp, body := get(t, anonymous, url, events, "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, body, "this port needs credentials")
+	assert.NotEmpty(t, resp.Header.Get("WWW-Authenticate"))
+	resp, body = get(t, anonymous, url, events, "wnc_not-a-token")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, body, "not one this site issued")
+
+	// A certificate of another site's CA is refused with a sentence.
+	_, otherCA, err := wingtest.NewIdentity(t.TempDir(), "site", "A")
+	require.NoError(t, err)
+	c, k, _, err := otherCA.IssueClient("hq")
+	require.NoError(t, err)
+	foreign, err := tls.X509KeyPair(c, k)
+	require.NoError(t, err)
+	resp, body = get(t, pull.NewHTTPClient(ca, &foreign), url, events, "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, body, "not one this site issued")
+
+	// Revoked: refused on the next request, keep-alive or not.
+	status, _, errs = execute("site", "client-revoke", "-data", data, "hq")
+	require.Equal(t, 0, status, errs)
+	require.Eventually(t, func() bool {
+		resp, _ := get(t, withCert, url, events, "")
+		return resp.StatusCode == http.StatusForbidden
+	}, 10*time.Second, 50*time.Millisecond)
+	_, body = get(t, withCert, url, events, "")
+	assert.Contains(t, body, "client hq was revoked")
+
+	status, list, _ := execute("site", "clients", "-data", data)
+	require.Equal(t, 0, status)
+	assert.Contains(t, list, "hq")
+	assert.Contains(t, list, "it-laptop")
+	assert.NotContains(t, list, token, "tokens are kept nowhere")
+
+	// The CLI pulls over the port with a token.
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	status, got, errs := execute("pull", "-from", url, "-ca", filepath.Join(out, "site-ca.crt"), "-token-file", tokenFile, "-to", t.TempDir(), "-once")
+	require.Equal(t, 0, status, errs)
+	assert.Contains(t, got, "pulled up to")
+	assert.NotContains(t, got+errs, token, "the token is never printed")
+}
+
+func TestOffboardPortLimitsEachClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a wing with its site and off-board ports; skipped in -short")
+	}
+	w, url := offboardWing(t, appliance.APIConfig{Rate: 0.5, Burst: 3})
+	status, token, errs := execute("site", "client-token", "-data", string(w.Data), "-role", "central", "hq")
+	require.Equal(t, 0, status, errs)
+	token = strings.TrimSpace(token)
+	ca, err := trust.ReadCA(filepath.Join(w.Data.Identity(), "site-ca.crt"))
+	require.NoError(t, err)
+	client := pull.NewHTTPClient(ca, nil)
+	var last *http.Response
+	var body string
+	for range 8 {
+		if last, body = get(t, client, url, "/api/v1/site/events", token); last.StatusCode == http.StatusTooManyRequests {
+			break
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, last.StatusCode)
+	assert.NotEmpty(t, last.Header.Get("Retry-After"))
+	assert.Contains(t, body, "slow down")
+}
