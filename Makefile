@@ -73,14 +73,15 @@ image: ## build wing WING's amd64 disk image and update payload into build/image
 	$(GO) run ./images/cmd/wingimage -wing $(WING) -out build/image-$(WING) -version $(VERSION) -build $(BUILD) $(IMAGE_FLAGS)
 
 .PHONY: deps-central
-deps-central: ## install PostgreSQL (the pull's PostgreSQL sink tests) when missing and running as root
+deps-central: ## install PostgreSQL (the pull's PostgreSQL sink tests) and promtool (the metrics lint) when missing and running as root
 	@pkgs=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
+	command -v promtool >/dev/null 2>&1 || pkgs="$$pkgs prometheus"; \
 	if [ -z "$$pkgs" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian's$$pkgs for the central sink tests"; \
+		echo "installing Debian's$$pkgs for the central sink and metrics tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $$pkgs >/dev/null; \
-	else echo "missing Debian packages$$pkgs and this is not root: the PostgreSQL sink tests will be skipped (they fail under CI=true)"; fi
+	else echo "missing Debian packages$$pkgs and this is not root: the PostgreSQL sink and promtool tests will be skipped (they fail under CI=true)"; fi
 
 .PHONY: deps-qemu
 deps-qemu: ## install QEMU, OVMF and systemd-boot for the image boot tests when missing and running as root

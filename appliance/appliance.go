@@ -141,6 +141,7 @@ type Appliance struct {
 	updates   *update.Updates      // site IT's firmware endpoint and the rollout agent
 	ui        *ui.Server           // the screens and the API
 	member    atomic.Pointer[member.Member]
+	ops       *operations // what the metrics count
 
 	addr    chan string
 	apiAddr chan string
@@ -161,8 +162,8 @@ func New(cfg Config) (*Appliance, error) {
 		return nil, fmt.Errorf("appliance: data folder: %w", err)
 	}
 	data := datadir.Dir(cfg.DataDir)
-	a := &Appliance{cfg: cfg, log: cfg.Log, layout: layout, addr: make(chan string, 1), apiAddr: make(chan string, 1)}
-	opts := store.Options{Wing: layout.ID, Committed: a.committed}
+	a := &Appliance{cfg: cfg, log: cfg.Log, layout: layout, addr: make(chan string, 1), apiAddr: make(chan string, 1), ops: newOperations()}
+	opts := store.Options{Wing: layout.ID, Committed: a.committed, Wrote: func(d time.Duration) { a.ops.writes.Observe(d.Seconds()) }}
 	if off := cfg.ClockOffset; off != 0 {
 		opts.Clock = event.NewClock(func() time.Time { return time.Now().Add(off) })
 	}
@@ -271,6 +272,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	wg.Go(func() { a.hardware.Run(ctx, readings) })
 	wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
+	wg.Go(func() { a.watchDisk(ctx) })
 	if api != nil {
 		wg.Go(func() {
 			if err := a.offboard().Serve(ctx, api); err != nil {
@@ -326,6 +328,31 @@ func (a *Appliance) Addr(ctx context.Context) (string, error) {
 		return addr, nil
 	case <-ctx.Done():
 		return "", ctx.Err()
+	}
+}
+
+// watchDisk warns in the log, once a crossing, when the data folder's
+// file system falls below DiskWarnFraction free, and when it recovers.
+func (a *Appliance) watchDisk(ctx context.Context) {
+	low := false
+	t := a.cfg.Clock.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if free, total, err := diskSpace(a.cfg.DataDir); err == nil {
+			switch now := float64(free) < DiskWarnFraction*float64(total); {
+			case now && !low:
+				a.log.Warn("the data folder's disk is nearly full: free space before recording stops (events are kept until the site has committed them and registered clients have pulled them)",
+					"free_mb", free>>20, "size_mb", total>>20)
+			case !now && low:
+				a.log.Info("the data folder's disk has space again", "free_mb", free>>20)
+			}
+			low = float64(free) < DiskWarnFraction*float64(total)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.Chan():
+		}
 	}
 }
 

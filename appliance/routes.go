@@ -22,7 +22,7 @@ func (a *Appliance) routes() http.Handler {
 }
 
 // offboard is the off-board port for central systems and site IT: the
-// site's events, and site IT's firmware endpoint (which checks site IT's
+// site's events, metrics, readiness, and site IT's firmware endpoint (which checks site IT's
 // token itself).
 func (a *Appliance) offboard() *offboard.Server {
 	readers := []string{site.RoleCentral, site.RoleSiteIT}
@@ -35,6 +35,8 @@ func (a *Appliance) offboard() *offboard.Server {
 		},
 		Routes: []offboard.Route{
 			{Pattern: "/api/v1/site/events", Handler: central.Events(a.pullConfig()), Roles: readers},
+			{Pattern: "GET /metrics", Handler: a.metricsHandler(), Roles: readers},
+			{Pattern: "GET /readyz", Handler: http.HandlerFunc(a.readyz), Roles: readers},
 			{Pattern: "/api/v1/firmware", Handler: a.updates},
 			{Pattern: "/api/v1/firmware/", Handler: a.updates},
 		}})
@@ -43,7 +45,7 @@ func (a *Appliance) offboard() *offboard.Server {
 // pullConfig is the central pull's view of this wing: its store and, once
 // it has one, its membership of the site.
 func (a *Appliance) pullConfig() central.Config {
-	return central.Config{Store: a.store, Site: func() central.Site {
+	return central.Config{Store: a.store, Served: a.ops.served, Site: func() central.Site {
 		if m := a.member.Load(); m != nil {
 			return m
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,4 +148,57 @@ func TestOffboardPortLimitsEachClient(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, last.StatusCode)
 	assert.NotEmpty(t, last.Header.Get("Retry-After"))
 	assert.Contains(t, body, "slow down")
+}
+
+func TestOffboardMetricsAndReadiness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a wing with its site and off-board ports; skipped in -short")
+	}
+	w, url := offboardWing(t, appliance.APIConfig{})
+	status, token, errs := execute("site", "client-token", "-data", string(w.Data), "-role", "central", "prometheus")
+	require.Equal(t, 0, status, errs)
+	token = strings.TrimSpace(token)
+	ca, err := trust.ReadCA(filepath.Join(w.Data.Identity(), "site-ca.crt"))
+	require.NoError(t, err)
+	client := pull.NewHTTPClient(ca, nil)
+	var resp *http.Response
+	var body string
+	require.Eventually(t, func() bool {
+		resp, body = get(t, client, url, "/readyz", token)
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 50*time.Millisecond, "a lone wing that leads its site and has applied its log is ready: %s", body)
+	assert.Contains(t, body, `"ready":true`)
+	resp, _ = get(t, client, url, "/readyz?noleader", token)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	get(t, client, url, "/api/v1/site/events?limit=1", token) // so that the client's lag is known
+	resp, body = get(t, client, url, "/metrics", token)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	for _, name := range []string{"wingnode_build_info{", "wingnode_events_recorded_total ", "wingnode_store_write_seconds_bucket{", "wingnode_held_events ",
+		`wingnode_raft_state{state="leader"} 1`, "wingnode_raft_commit_index ", `wingnode_site_committed_seq{wing="A"}`, "wingnode_input_faults ",
+		"wingnode_disk_free_bytes ", "wingnode_open_screens ", `wingnode_central_client_lag_entries{client="prometheus"}`, "go_goroutines "} {
+		assert.Contains(t, body, name)
+	}
+	assert.NotContains(t, body, token)
+
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool is missing: run 'make deps' as root, or apt-get install prometheus")
+		}
+		t.Skip("promtool is missing (Debian's prometheus package; 'make deps' installs it as root): the metrics were not linted")
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = strings.NewReader(body)
+	out, err := check.CombinedOutput()
+	assert.NoError(t, err, "promtool check metrics: %s", out)
+}
+
+func TestReadinessBeforeTheSite(t *testing.T) {
+	a, err := appliance.New(appliance.Config{DataDir: t.TempDir(), Simulate: true})
+	require.NoError(t, err)
+	defer a.Close()
+	r := a.Ready(false)
+	assert.False(t, r.Ready)
+	assert.Contains(t, r.Problems, "this wing has not joined its site yet")
 }

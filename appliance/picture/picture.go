@@ -154,6 +154,14 @@ func (p *Picture) Subscribe() (<-chan event.Event, func()) {
 	}
 }
 
+// Subscribers counts the open subscriptions: the screens showing the
+// wing live.
+func (p *Picture) Subscribers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.subscribers)
+}
+
 // Close saves a checkpoint and ends every subscription.
 func (p *Picture) Close() {
 	p.Checkpoint()

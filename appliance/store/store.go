@@ -45,6 +45,9 @@ type Options struct {
 	// durable and before its appenders return, with the batch in position
 	// order. It must not block and must not call the store's writing methods.
 	Committed func([]event.Record)
+	// Wrote, if set, is told how long each durable transaction took to
+	// write and fsync, from the writer; it must not block.
+	Wrote func(time.Duration)
 	// MaxBatch caps the events in one transaction; default 2048.
 	MaxBatch int
 	// LockTimeout is how long Open waits for another process to release
@@ -325,6 +328,7 @@ func (s *Store) commit(batch []*appendRequest) {
 	recs := make([]event.Record, 0, len(batch))
 	results := make([]appendResult, len(batch))
 	w := s.writeState()
+	start := time.Now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		recs = recs[:0]
 		w = s.writeState()
@@ -363,6 +367,9 @@ func (s *Store) commit(batch []*appendRequest) {
 		return
 	}
 	s.pos, s.seq, s.prev = w.pos, w.seq, w.prev
+	if s.opt.Wrote != nil {
+		s.opt.Wrote(time.Since(start))
+	}
 	if s.opt.Committed != nil && len(recs) > 0 {
 		s.opt.Committed(recs)
 	}

@@ -282,6 +282,12 @@ func (m *Member) CommitIndex() uint64 { return m.node.CommitIndex() }
 // Leader is the wing this wing follows, "" when it knows none.
 func (m *Member) Leader() string { return m.node.Leader() }
 
+// AppliedIndex is the newest raft index this wing has applied.
+func (m *Member) AppliedIndex() uint64 { return m.node.AppliedIndex() }
+
+// RaftState is this wing's raft role (Leader, Follower, Candidate, Shutdown).
+func (m *Member) RaftState() string { return m.node.RaftState() }
+
 // Clients are the site's off-board clients, as this wing last applied them.
 func (m *Member) Clients() map[string]site.ClientRecord { return m.node.Clients() }
 

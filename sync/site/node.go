@@ -275,3 +275,10 @@ func (n *Node) Clients() map[string]ClientRecord {
 	defer n.fsm.mu.RUnlock()
 	return maps.Clone(n.fsm.state.Agreed.Clients)
 }
+
+// AppliedIndex is the newest raft index this wing has applied.
+func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
+
+// RaftState is this wing's raft role: Leader, Follower, Candidate or
+// Shutdown.
+func (n *Node) RaftState() string { return n.raft.State().String() }
