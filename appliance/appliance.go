@@ -77,6 +77,12 @@ type Config struct {
 	Site SiteConfig
 	// API configures the off-board port for central systems and site IT.
 	API APIConfig
+	// Rebuild has the wing fetch its own events from the site before it
+	// records anything: a new board that replaces the wing (enrolled after
+	// 'wingnode site replace'), or a store restored from a backup, which
+	// lacks what the wing recorded since. A restart while rebuilding
+	// rebuilds again (DATA/site/rebuild).
+	Rebuild bool
 	// ClockOffset is added to the system clock for event time stamps: a
 	// wing whose clock is wrong, for fault tests. Zero in service.
 	ClockOffset time.Duration
@@ -253,24 +259,10 @@ func (a *Appliance) Run(ctx context.Context) error {
 		a.apiAddr <- api.Addr().String()
 	}
 	a.addr <- ln.Addr().String()
-	if _, err := a.store.Append(ctx, event.Draft{Kind: event.ApplianceStarted, Subject: a.layout.ID, Actor: event.SystemActor,
-		Data: map[string]string{"version": a.cfg.Version}}); err != nil {
-		ln.Close()
-		if api != nil {
-			api.Close()
-		}
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	guard := a.hardware.Guard // a panic in any of these puts the annunciators in their safe state first
-	if a.sim != nil && a.cfg.SimulatedActivity {
-		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log) }))
-	}
-	readings := make(chan sensors.Reading, 1024)
-	wg.Go(func() { a.hardware.Run(ctx, readings) })
-	wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
 	wg.Go(func() { a.watchDisk(ctx) })
 	if api != nil {
@@ -284,12 +276,32 @@ func (a *Appliance) Run(ctx context.Context) error {
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
 
-	select {
-	case <-ctx.Done():
-	case err = <-served:
-		err = fmt.Errorf("appliance: screens: %w", err)
+	// A wing that must rebuild its events from the site records nothing
+	// until it has: its next event continues its chain.
+	err = a.rebuild(ctx)
+	started := false
+	if err == nil {
+		_, err = a.store.Append(ctx, event.Draft{Kind: event.ApplianceStarted, Subject: a.layout.ID, Actor: event.SystemActor,
+			Data: map[string]string{"version": a.cfg.Version}})
+		started = err == nil
+	}
+	if started {
+		if a.sim != nil && a.cfg.SimulatedActivity {
+			wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log) }))
+		}
+		readings := make(chan sensors.Reading, 1024)
+		wg.Go(func() { a.hardware.Run(ctx, readings) })
+		wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
+		a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
+		select {
+		case <-ctx.Done():
+		case err = <-served:
+			err = fmt.Errorf("appliance: screens: %w", err)
+		}
+	}
+	if errors.Is(err, context.Canceled) && !started {
+		err = nil // stopped while rebuilding: nothing was recorded
 	}
 	a.ui.Close()
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
@@ -297,8 +309,10 @@ func (a *Appliance) Run(ctx context.Context) error {
 	srv.Shutdown(shutdownCtx)
 	cancel()
 	wg.Wait()
-	if _, serr := a.store.Append(context.Background(), event.Draft{Kind: event.ApplianceStopped, Subject: a.layout.ID, Actor: event.SystemActor}); serr != nil {
-		err = errors.Join(err, serr)
+	if started {
+		if _, serr := a.store.Append(context.Background(), event.Draft{Kind: event.ApplianceStopped, Subject: a.layout.ID, Actor: event.SystemActor}); serr != nil {
+			err = errors.Join(err, serr)
+		}
 	}
 	a.log.Info("wing appliance stopped", "wing", a.layout.ID)
 	return err

@@ -22,7 +22,8 @@ func (a *Appliance) routes() http.Handler {
 }
 
 // offboard is the off-board port for central systems and site IT: the
-// site's events, metrics, readiness, and site IT's firmware endpoint (which checks site IT's
+// site's events, metrics, readiness, backups (site IT only), and site IT's
+// firmware endpoint (which checks site IT's
 // token itself).
 func (a *Appliance) offboard() *offboard.Server {
 	readers := []string{site.RoleCentral, site.RoleSiteIT}
@@ -37,6 +38,7 @@ func (a *Appliance) offboard() *offboard.Server {
 			{Pattern: "/api/v1/site/events", Handler: central.Events(a.pullConfig()), Roles: readers},
 			{Pattern: "GET /metrics", Handler: a.metricsHandler(), Roles: readers},
 			{Pattern: "GET /readyz", Handler: http.HandlerFunc(a.readyz), Roles: readers},
+			{Pattern: "GET /api/v1/backup", Handler: http.HandlerFunc(a.backup), Roles: []string{site.RoleSiteIT}},
 			{Pattern: "/api/v1/firmware", Handler: a.updates},
 			{Pattern: "/api/v1/firmware/", Handler: a.updates},
 		}})

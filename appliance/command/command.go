@@ -58,7 +58,11 @@ Usage:
   wingnode verify-export [-ca FILE] FILE|DIR
                                 check an export offline: hashes, chains,
                                 signed heads; name the first bad record
-  wingnode site token|status|decommission|roster|client-cert|client-token|client-revoke|clients
+  wingnode backup -from URL -ca FILE -out FILE
+                                download a running wing's store, checked
+  wingnode restore -data DIR FILE
+                                put a backup in place on a new board
+  wingnode site token|status|decommission|replace|roster|client-cert|client-token|client-revoke|clients
                                 enrol a new wing, see the site's wings and links,
                                 remove a wing from the site, set the officer roster,
                                 manage the off-board port's clients
@@ -135,6 +139,10 @@ func (c Command) Execute(ctx context.Context) int {
 		err = c.pull(ctx, args)
 	case "verify-export":
 		err = c.verifyExport(args)
+	case "backup":
+		err = c.backup(ctx, args)
+	case "restore":
+		err = c.restore(args)
 	case "version":
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":
@@ -145,7 +153,7 @@ func (c Command) Execute(ctx context.Context) int {
 				topic = []string{"hw", "probe", "-help"}
 			case "site":
 				fmt.Fprintln(c.Stdout, siteUsage)
-				for _, verb := range []string{"token", "status", "decommission", "roster", "client-cert", "client-token", "client-revoke", "clients"} {
+				for _, verb := range []string{"token", "status", "decommission", "replace", "roster", "client-cert", "client-token", "client-revoke", "clients"} {
 					fmt.Fprintln(c.Stdout)
 					Command{Args: []string{"site", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
 				}
@@ -223,6 +231,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 	siteAdvertise := fs.String("site-advertise", "", "`host:port` other wings reach this wing's site port at (default: the -site-listen address)")
 	siteName := fs.String("site-name", "site", "`name` of a new site, when this wing forms one (first start without -join)")
 	join := fs.String("join", "", "enrolment `token` from a wing of an existing site ('wingnode site token' there); used once, at the first start")
+	rebuild := fs.Bool("rebuild", false, "this board replaces a wing of the site ('wingnode site replace' first): fetch its events from the site before recording anything")
 	apiListen := fs.String("api-listen", "", "`address` of the off-board port (HTTPS with the wing's site certificate, for central systems and site IT, with client certificates or tokens; see docs/central.md); off when empty; on a board :9443")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -234,7 +243,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
 		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join}, PinByName: c.Board.PinByName,
-		API: appliance.APIConfig{Listen: *apiListen}}
+		API: appliance.APIConfig{Listen: *apiListen}, Rebuild: *rebuild}
 	if err := c.faults(&cfg); err != nil {
 		return usageError{status: 2, msg: err.Error()}
 	}

@@ -3,11 +3,13 @@ package command
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,9 +46,7 @@ func (c Command) pull(ctx context.Context, args []string) error {
 	from := fs.String("from", "", "the wings' `URLs`, separated by commas, in order of preference: https://HOST:PORT of their off-board ports (or http://HOST:PORT of a screens' port)")
 	caFile := fs.String("ca", "", "the site CA certificate `file` (site-ca.crt); default: the copy in DIR, when pulling into one")
 	to := fs.String("to", "", "where to keep the events: a `DIR`ectory, or a postgres:// URL")
-	certFile := fs.String("cert", "", "client certificate `file` for the off-board port (with -key)")
-	keyFile := fs.String("key", "", "its private key `file`")
-	tokenFile := fs.String("token-file", "", "`file` holding a bearer token for the off-board port")
+	creds := credentialFlags(fs)
 	limit := fs.Int("limit", 1000, "events a page, 1 to 1000")
 	wait := fs.Duration("wait", 30*time.Second, "long poll of each request when nothing is new (at most 60s)")
 	rotate := fs.Int("rotate", 100_000, "with -to DIR: records a file before the next file starts")
@@ -64,8 +64,6 @@ func (c Command) pull(ctx context.Context, args []string) error {
 		return usageError{status: 2, msg: "-from: give the URL of at least one wing"}
 	case *to == "":
 		return usageError{status: 2, msg: "-to: give a folder or a postgres:// URL to keep the events in"}
-	case (*certFile == "") != (*keyFile == ""):
-		return usageError{status: 2, msg: "-cert and -key go together"}
 	}
 	postgres := strings.HasPrefix(*to, "postgres://") || strings.HasPrefix(*to, "postgresql://")
 	if *caFile == "" {
@@ -78,27 +76,15 @@ func (c Command) pull(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: give the site CA certificate with -ca (site IT hands it out with client certificates)", err)
 	}
-	var cert *tls.Certificate
-	if *certFile != "" {
-		kp, err := tls.LoadX509KeyPair(*certFile, *keyFile)
-		if err != nil {
-			return fmt.Errorf("client certificate: %w", err)
-		}
-		cert = &kp
-	}
-	var token string
-	if *tokenFile != "" {
-		b, err := os.ReadFile(*tokenFile)
-		if err != nil {
-			return fmt.Errorf("token: %w", err)
-		}
-		token = strings.TrimSpace(string(b))
+	httpClient, token, err := creds.client(ca)
+	if err != nil {
+		return err
 	}
 	if *once {
 		*wait = -1
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
-	client, err := pull.New(pull.Config{Wings: strings.Split(*from, ","), CA: ca, HTTP: pull.NewHTTPClient(ca, cert),
+	client, err := pull.New(pull.Config{Wings: strings.Split(*from, ","), CA: ca, HTTP: httpClient,
 		Token: token, Limit: *limit, Wait: *wait, Log: log})
 	if err != nil {
 		return err
@@ -134,6 +120,43 @@ func orStart(cursor string) string {
 		return "the start"
 	}
 	return cursor
+}
+
+// credentials are the flags that authenticate a command on the
+// off-board port.
+type credentials struct{ cert, key, token *string }
+
+func credentialFlags(fs *flag.FlagSet) credentials {
+	return credentials{
+		cert:  fs.String("cert", "", "client certificate `file` for the off-board port (with -key), from 'wingnode site client-cert'"),
+		key:   fs.String("key", "", "its private key `file`"),
+		token: fs.String("token-file", "", "`file` holding a bearer token for the off-board port, from 'wingnode site client-token' (a token is never taken on the command line)"),
+	}
+}
+
+// client is an HTTP client for the off-board port that trusts the site CA
+// ca and presents the certificate given, and the token given.
+func (c credentials) client(ca *x509.Certificate) (*http.Client, string, error) {
+	if (*c.cert == "") != (*c.key == "") {
+		return nil, "", usageError{status: 2, msg: "-cert and -key go together"}
+	}
+	var cert *tls.Certificate
+	if *c.cert != "" {
+		kp, err := tls.LoadX509KeyPair(*c.cert, *c.key)
+		if err != nil {
+			return nil, "", fmt.Errorf("client certificate: %w", err)
+		}
+		cert = &kp
+	}
+	var token string
+	if *c.token != "" {
+		b, err := os.ReadFile(*c.token)
+		if err != nil {
+			return nil, "", fmt.Errorf("token: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	return pull.NewHTTPClient(ca, cert), token, nil
 }
 
 // wingSeqs lists each wing's seqs, from seq 1 or only up to its newest.

@@ -27,6 +27,8 @@ const siteUsage = `wingnode site: a wing's membership of its site.
                      list the site's wings as this wing sees them
   wingnode site decommission [-data DIR] WING
                      remove WING from the site and refuse its certificate
+  wingnode site replace [-data DIR] WING
+                     let a new board enrol as WING, refusing its old certificate
   wingnode site roster [-data DIR] [-set FILE]
                      print or replace the site's officer roster
   wingnode site client-cert [-data DIR] [-out DIR] -role central|siteit NAME
@@ -56,6 +58,8 @@ func (c Command) siteCmd(ctx context.Context, args []string) error {
 		return c.siteDecommission(ctx, args[1:])
 	case "roster":
 		return c.siteRoster(ctx, args[1:])
+	case "replace":
+		return c.siteReplace(ctx, args[1:])
 	case "client-cert":
 		return c.siteClientCert(ctx, args[1:])
 	case "client-token":

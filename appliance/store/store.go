@@ -67,8 +67,9 @@ type Store struct {
 	reqs chan *appendRequest
 	done chan struct{} // closed when the writer has exited
 
-	mu     sync.RWMutex // guards closed against sends on reqs
+	mu     sync.RWMutex // guards closed and paused against sends on reqs
 	closed bool
+	paused error // while set, local appends are refused with it
 
 	// Owned by the writer goroutine.
 	pos  uint64
@@ -294,6 +295,9 @@ func (s *Store) Submit(ctx context.Context, d event.Draft) (*Pending, error) {
 	if s.closed {
 		return nil, fmt.Errorf("store: append %s: %w", d.Kind, ErrClosed)
 	}
+	if s.paused != nil {
+		return nil, fmt.Errorf("store: append %s: %w", d.Kind, s.paused)
+	}
 	select {
 	case s.reqs <- req:
 		return &Pending{result: req.result}, nil
@@ -415,6 +419,19 @@ func (b txBuckets) put(pos uint64, e event.Event) error {
 	}
 	return b.subjects.Put(subjectKey(e.Subject, pos), nil)
 }
+
+// PauseLocal refuses local appends with reason (wrapped) until
+// ResumeLocal, while replicated events are still ingested: a wing that
+// rebuilds its own events from the site must not record a seq the site
+// already holds.
+func (s *Store) PauseLocal(reason error) {
+	s.mu.Lock()
+	s.paused = reason
+	s.mu.Unlock()
+}
+
+// ResumeLocal takes local appends again.
+func (s *Store) ResumeLocal() { s.PauseLocal(nil) }
 
 // Close waits for queued appends to be written, then closes the file.
 func (s *Store) Close() error {

@@ -13,6 +13,7 @@ import (
 
 // Report is the outcome of Verify.
 type Report struct {
+	Wing   string            // the wing the file belongs to
 	Events int               // events read
 	Wings  map[string]uint64 // last seq of each wing's chain
 	// FirstBad names the first event that fails, in (wing, seq) order;
@@ -46,6 +47,7 @@ func Verify(path string) (rep Report, err error) {
 				return fmt.Errorf("store: %s: %w: bucket %q is missing (not a wingnode store?)", path, ErrDamaged, name)
 			}
 		}
+		rep.Wing = string(tx.Bucket(metaBucket).Get(wingKey))
 		if v := tx.Bucket(metaBucket).Get(schemaKey); v != nil {
 			if schema, _ := binary.Uvarint(v); schema > SchemaVersion {
 				return fmt.Errorf("store: %s: %w (schema %d): verify it with the wingnode that wrote it", path, ErrNewerSchema, schema)

@@ -95,8 +95,11 @@ type Op string
 const (
 	OpAddWing    Op = "wing.add"
 	OpRemoveWing Op = "wing.remove"
-	OpLockdown   Op = "lockdown"
-	OpRoster     Op = "roster"
+	// OpReplaceWing lets a new board enrol as the wing: the wing's
+	// certificate is refused from then on, and its id may enrol again.
+	OpReplaceWing Op = "wing.replace"
+	OpLockdown    Op = "lockdown"
+	OpRoster      Op = "roster"
 	// Firmware rollouts (see firmware.Rollout).
 	OpRolloutStart  Op = "rollout.start"
 	OpRolloutReport Op = "rollout.report"

@@ -58,6 +58,10 @@ type WingRecord struct {
 	Addr    string `json:"addr"`
 	Serial  string `json:"serial,omitempty"`
 	Removed bool   `json:"removed,omitempty"`
+	// Replaced are the serials of the wing's earlier certificates, from
+	// boards it was replaced on (OpReplaceWing): refused like a removed
+	// wing's.
+	Replaced []string `json:"replaced,omitempty"`
 }
 
 // fsmState is the FSM's state as stored beside the events and as a raft
@@ -319,13 +323,26 @@ func (a *Agreed) apply(c Command) error {
 		if w, ok := a.Wings[c.Wing]; ok && w.Removed {
 			return fmt.Errorf("site: wing %s was decommissioned; enrol it under a new id", c.Wing)
 		}
-		a.Wings[c.Wing] = WingRecord{Addr: c.Addr, Serial: c.Serial}
+		a.Wings[c.Wing] = WingRecord{Addr: c.Addr, Serial: c.Serial, Replaced: a.Wings[c.Wing].Replaced}
 	case OpRemoveWing:
 		w, ok := a.Wings[c.Wing]
 		if !ok {
 			return fmt.Errorf("site: no wing %q", c.Wing)
 		}
 		w.Removed = true
+		a.Wings[c.Wing] = w
+	case OpReplaceWing:
+		w, ok := a.Wings[c.Wing]
+		switch {
+		case !ok:
+			return fmt.Errorf("site: no wing %q", c.Wing)
+		case w.Removed:
+			return fmt.Errorf("site: wing %s was decommissioned; enrol a new wing under a new id", c.Wing)
+		}
+		if w.Serial != "" {
+			w.Replaced = append(slices.Clone(w.Replaced), w.Serial)
+		}
+		w.Serial = ""
 		a.Wings[c.Wing] = w
 	case OpLockdown:
 		if c.Lockdown == nil {

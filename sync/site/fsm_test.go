@@ -734,3 +734,15 @@ func TestAgreedClients(t *testing.T) {
 	require.NoError(t, add("hq", &ClientRecord{Role: RoleCentral, Serial: "13"}), "issued again, replacing the revoked one")
 	require.Equal(t, ClientRecord{Role: RoleCentral, Serial: "13"}, a.Clients["hq"])
 }
+
+func TestAgreedWingReplacement(t *testing.T) {
+	a := Agreed{Wings: map[string]WingRecord{}}
+	require.NoError(t, a.apply(Command{Op: OpAddWing, Wing: "B", Addr: "b:1", Serial: "7"}))
+	require.NoError(t, a.apply(Command{Op: OpReplaceWing, Wing: "B"}))
+	require.Equal(t, WingRecord{Addr: "b:1", Replaced: []string{"7"}}, a.Wings["B"])
+	require.NoError(t, a.apply(Command{Op: OpAddWing, Wing: "B", Addr: "b:2", Serial: "8"}), "the new board joins under the same id")
+	require.Equal(t, WingRecord{Addr: "b:2", Serial: "8", Replaced: []string{"7"}}, a.Wings["B"], "the old certificate stays refused")
+	require.Error(t, a.apply(Command{Op: OpReplaceWing, Wing: "Z"}))
+	require.NoError(t, a.apply(Command{Op: OpRemoveWing, Wing: "B"}))
+	require.Error(t, a.apply(Command{Op: OpReplaceWing, Wing: "B"}), "a decommissioned wing is not replaced")
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -431,7 +432,7 @@ func (n *Node) Status() Status {
 // decommissioned wing.
 func (n *Node) Revoked(serial string) bool {
 	for _, w := range n.fsm.snapshot().Agreed.Wings {
-		if w.Removed && w.Serial == serial {
+		if w.Removed && w.Serial == serial || slices.Contains(w.Replaced, serial) {
 			return true
 		}
 	}
