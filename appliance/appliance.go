@@ -83,6 +83,14 @@ type Config struct {
 	// lacks what the wing recorded since. A restart while rebuilding
 	// rebuilds again (DATA/site/rebuild).
 	Rebuild bool
+	// Retain, when set, is how long events are kept: older ones are
+	// removed once the site has committed them, every registered central
+	// client has pulled them and every wing has applied them. Zero keeps
+	// every event.
+	Retain time.Duration
+	// RetainEvery is how often clients' watermarks are reported to the
+	// site and retention runs; default 1 minute.
+	RetainEvery time.Duration
 	// ClockOffset is added to the system clock for event time stamps: a
 	// wing whose clock is wrong, for fault tests. Zero in service.
 	ClockOffset time.Duration
@@ -231,6 +239,9 @@ func (c Config) withDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()
 	}
+	if c.RetainEvery <= 0 {
+		c.RetainEvery = time.Minute
+	}
 	if c.CheckpointEvery <= 0 {
 		c.CheckpointEvery = 10_000
 	}
@@ -265,6 +276,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	guard := a.hardware.Guard // a panic in any of these puts the annunciators in their safe state first
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
 	wg.Go(func() { a.watchDisk(ctx) })
+	wg.Go(func() { a.keepWatermarks(ctx) })
 	if api != nil {
 		wg.Go(func() {
 			if err := a.offboard().Serve(ctx, api); err != nil {

@@ -204,3 +204,29 @@ func (c Command) siteReplace(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.Stdout, "enrolment token for the new board (wingnode run -join TOKEN -rebuild):\n%s\n", tok)
 	return nil
 }
+
+func (c Command) compact(args []string) error {
+	set := c.flags("compact", "compact [-data DIR]\n\nGives back the disk space that retention and raft's log compaction freed:\nrewrites the event store (after checking it as 'wingnode verify' does) and\nraft's log file, each into a compacted copy that replaces it. Stop the\nwing first: a running one holds the files.")
+	data := set.String("data", "data", "data `folder` of a stopped wing")
+	if err := parse(set, args); err != nil {
+		return err
+	}
+	dir := datadir.Dir(*data)
+	if _, err := store.Verify(dir.Store()); err != nil {
+		return fmt.Errorf("%w: compact only a store that verifies", err)
+	}
+	for _, path := range []string{dir.Store(), filepath.Join(dir.Raft(), "raft.db")} {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		before, after, err := store.CompactFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "%s: %d MB, now %d MB\n", path, before>>20, after>>20)
+	}
+	if _, err := store.Verify(dir.Store()); err != nil {
+		return fmt.Errorf("the compacted store does not verify: %w", err)
+	}
+	return nil
+}

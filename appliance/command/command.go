@@ -62,6 +62,7 @@ Usage:
                                 download a running wing's store, checked
   wingnode restore -data DIR FILE
                                 put a backup in place on a new board
+  wingnode compact [-data DIR]  give back the space retention freed (wing stopped)
   wingnode site token|status|decommission|replace|roster|client-cert|client-token|client-revoke|clients
                                 enrol a new wing, see the site's wings and links,
                                 remove a wing from the site, set the officer roster,
@@ -143,6 +144,8 @@ func (c Command) Execute(ctx context.Context) int {
 		err = c.backup(ctx, args)
 	case "restore":
 		err = c.restore(args)
+	case "compact":
+		err = c.compact(args)
 	case "version":
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":
@@ -231,6 +234,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 	siteAdvertise := fs.String("site-advertise", "", "`host:port` other wings reach this wing's site port at (default: the -site-listen address)")
 	siteName := fs.String("site-name", "site", "`name` of a new site, when this wing forms one (first start without -join)")
 	join := fs.String("join", "", "enrolment `token` from a wing of an existing site ('wingnode site token' there); used once, at the first start")
+	retain := fs.Duration("retain", 0, "keep events this `long` (e.g. 2160h for 90 days): older ones go once the site has committed them, every registered central client has pulled them and every wing has applied them; 0 keeps every event")
 	rebuild := fs.Bool("rebuild", false, "this board replaces a wing of the site ('wingnode site replace' first): fetch its events from the site before recording anything")
 	apiListen := fs.String("api-listen", "", "`address` of the off-board port (HTTPS with the wing's site certificate, for central systems and site IT, with client certificates or tokens; see docs/central.md); off when empty; on a board :9443")
 	if err := parse(fs, args); err != nil {
@@ -243,7 +247,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
 		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: *join}, PinByName: c.Board.PinByName,
-		API: appliance.APIConfig{Listen: *apiListen}, Rebuild: *rebuild}
+		API: appliance.APIConfig{Listen: *apiListen}, Rebuild: *rebuild, Retain: *retain}
 	if err := c.faults(&cfg); err != nil {
 		return usageError{status: 2, msg: err.Error()}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance"
+	"wingnode/appliance/store"
 	"wingnode/appliance/wingtest"
 	"wingnode/sync/pull"
 	"wingnode/sync/trust"
@@ -206,4 +207,40 @@ func TestReadinessBeforeTheSite(t *testing.T) {
 	r := a.Ready(false)
 	assert.False(t, r.Ready)
 	assert.Contains(t, r.Problems, "this wing has not joined its site yet")
+}
+
+// TestRetentionKeepsWhatAClientHasNotPulled: a registered central client
+// that has not pulled keeps every event; once it has pulled, retention
+// removes what it pulled, and the store still verifies.
+func TestRetentionKeepsWhatAClientHasNotPulled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a wing with its site and off-board ports; skipped in -short")
+	}
+	w := wingtest.Start(t, appliance.Config{API: appliance.APIConfig{Listen: "127.0.0.1:0"}, Retain: time.Nanosecond, RetainEvery: 50 * time.Millisecond, CheckpointEvery: 10})
+	w.SiteAddr(t)
+	require.Eventually(t, func() bool { return w.Status().Leader != "" }, 10*time.Second, 10*time.Millisecond)
+	status, token, errs := execute("site", "client-token", "-data", string(w.Data), "-role", "central", "hq")
+	require.Equal(t, 0, status, errs)
+	record(t, w, 100)
+	time.Sleep(500 * time.Millisecond) // several retention rounds
+	floors, err := w.Store().Floors()
+	require.NoError(t, err)
+	assert.Empty(t, floors, "nothing goes before the client has pulled it")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addr, err := w.APIAddr(ctx)
+	require.NoError(t, err)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(token), 0o600))
+	status, _, errs = execute("pull", "-from", "https://"+addr, "-ca", filepath.Join(w.Data.Identity(), "site-ca.crt"), "-token-file", tokenFile, "-to", t.TempDir(), "-once")
+	require.Equal(t, 0, status, errs)
+	require.Eventually(t, func() bool { return w.Status().Agreed.Clients["hq"].Pulled > 0 }, 10*time.Second, 20*time.Millisecond, "the site learns how far the client pulled")
+	require.Eventually(t, func() bool {
+		f, err := w.Store().Floors()
+		return err == nil && f["A"].Seq > 0
+	}, 10*time.Second, 20*time.Millisecond, "then retention removes what it pulled")
+	require.NoError(t, w.Stop())
+	_, err = store.Verify(w.Data.Store())
+	assert.NoError(t, err)
 }

@@ -169,7 +169,7 @@ func checkEntry(b txBuckets, events []event.Event) ([]event.Event, error) {
 			continue
 		}
 		if !havePrev {
-			switch p, err := heldHash(b, e.Wing, e.Seq-1); {
+			switch p, err := heldHash(b, floors(b.site), e.Wing, e.Seq-1); {
 			case err != nil:
 				return nil, err
 			case p == nil:
@@ -187,11 +187,15 @@ func checkEntry(b txBuckets, events []event.Event) ([]event.Event, error) {
 	return fresh, nil
 }
 
-// heldHash returns the hash of a held event, the zero hash for seq 0, and
-// nil when the event is not held.
-func heldHash(b txBuckets, wing string, seq uint64) (*event.Hash, error) {
+// heldHash returns the hash of a held event (or of a wing's floor, the
+// newest event retention removed), the zero hash for seq 0, and nil when
+// the event is not held.
+func heldHash(b txBuckets, floor map[string]Tip, wing string, seq uint64) (*event.Hash, error) {
 	if seq == 0 {
 		return &event.Hash{}, nil
+	}
+	if f, ok := floor[wing]; ok && f.Seq == seq {
+		return &f.Hash, nil // pruned by retention: its hash is the floor's
 	}
 	pv := b.ids.Get(idKey(wing, seq))
 	if pv == nil {

@@ -46,6 +46,9 @@ type OrderPage struct {
 	Tips map[string]Tip
 	// Applied is the raft index of the newest entry ingested.
 	Applied uint64
+	// Floors are each wing's newest event that retention removed: a
+	// reader from the start of the order begins its chains there.
+	Floors map[string]Tip
 }
 
 // orderScanBudget bounds the commits one filtered page examines, so a
@@ -90,6 +93,7 @@ func (s *Store) Order(q OrderQuery) (page OrderPage, err error) {
 			}
 		}
 		page.Tips = map[string]Tip{}
+		page.Floors = floors(tx.Bucket(siteBucket))
 		if v := tx.Bucket(siteBucket).Get(appliedKey); len(v) == 8 {
 			page.Applied = binary.BigEndian.Uint64(v)
 		}

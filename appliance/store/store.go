@@ -238,8 +238,9 @@ func (s *Store) checkTails(tx *bolt.Tx) (event.HLC, error) {
 				return newest, damaged(err)
 			}
 		}
-		if oldest := tail[len(tail)-1]; oldest.Seq == 1 {
-			if err := oldest.Verify(event.Hash{}); err != nil {
+		floor := floors(tx.Bucket(siteBucket))[string(prefix[:len(prefix)-1])]
+		if oldest := tail[len(tail)-1]; oldest.Seq == floor.Seq+1 {
+			if err := oldest.Verify(floor.Hash); err != nil {
 				return newest, damaged(err)
 			}
 		}
@@ -397,10 +398,10 @@ func (s *Store) writeState() *writeState {
 	return &writeState{local: s.opt.Wing, clock: s.opt.Clock, pos: s.pos, seq: s.seq, prev: s.prev}
 }
 
-type txBuckets struct{ events, ids, time, subjects *bolt.Bucket }
+type txBuckets struct{ events, ids, time, subjects, site *bolt.Bucket }
 
 func buckets(tx *bolt.Tx) txBuckets {
-	b := txBuckets{tx.Bucket(eventsBucket), tx.Bucket(idsBucket), tx.Bucket(timeBucket), tx.Bucket(subjectsBucket)}
+	b := txBuckets{tx.Bucket(eventsBucket), tx.Bucket(idsBucket), tx.Bucket(timeBucket), tx.Bucket(subjectsBucket), tx.Bucket(siteBucket)}
 	// Keys in these buckets mostly arrive in order: pack pages full.
 	b.events.FillPercent, b.ids.FillPercent, b.time.FillPercent = 0.95, 0.95, 0.95
 	return b

@@ -70,12 +70,14 @@ func verifyChains(tx *bolt.Tx, rep *Report) error {
 	var wing string
 	var prev event.Hash
 	var seq uint64
+	floor := floors(tx.Bucket(siteBucket))
 	c := tx.Bucket(idsBucket).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		w, s := string(k[:len(k)-9]), suffixPos(k)
 		pos := binary.BigEndian.Uint64(v)
 		if w != wing {
-			wing, prev, seq = w, event.Hash{}, 0
+			// A wing's chain starts at seq 1, or after its retention floor.
+			wing, prev, seq = w, floor[w].Hash, floor[w].Seq
 		}
 		id := event.ID{Wing: w, Seq: s}.String()
 		if s != seq+1 {

@@ -225,7 +225,14 @@ func read(r *http.Request, st Store, s Site, req request) (export.Page, int, err
 		at = export.Cursor{Index: op.NextIndex, N: op.NextN, Site: tag}
 		wait := time.Until(deadline)
 		if len(op.Commits) > 0 || wait <= 0 {
-			return page(id, site, tag, op, at, last)
+			p, status, err := page(id, site, tag, op, at, last)
+			if req.after.IsStart() && len(op.Floors) > 0 {
+				p.Floor = map[string]export.Tip{}
+				for w, t := range op.Floors {
+					p.Floor[w] = export.Tip{Seq: t.Seq, Hash: t.Hash}
+				}
+			}
+			return p, status, err
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -248,7 +255,7 @@ func pastEnd(s Site, after, last export.Cursor, applied uint64) (int, error) {
 	after.Site = last.Site
 	switch {
 	case after.Index <= applied:
-		return http.StatusConflict, fmt.Errorf("resync required: %s is not a place in this site's commit order: start again without after", after)
+		return http.StatusConflict, fmt.Errorf("resync required: %s is not a place in this site's commit order (or retention removed the events up to it): start again without after", after)
 	case after.Index <= s.CommitIndex():
 		return http.StatusServiceUnavailable, fmt.Errorf("this wing has applied the site's log only up to %s, short of your cursor %s: try again in a moment, or ask another wing", last, after)
 	case s.Leader() == "":

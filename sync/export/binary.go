@@ -3,6 +3,8 @@ package export
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -43,6 +45,13 @@ func AppendBinary(b []byte, p Page) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
+	b = binary.AppendUvarint(b, uint64(len(p.Floor)))
+	for _, w := range slices.Sorted(maps.Keys(p.Floor)) {
+		t := p.Floor[w]
+		b = appendString(b, w)
+		b = binary.AppendUvarint(b, t.Seq)
+		b = append(b, t.Hash[:]...)
+	}
 	return b, nil
 }
 
@@ -79,6 +88,19 @@ func ReadBinary(b []byte) (Page, error) {
 		p.Records = append(p.Records, Record{Cursor: cursor, Event: e, Body: body})
 	}
 	p.Head.Body, p.Head.Signature, p.Head.Certificate = d.blob(64<<10), d.blob(1<<10), d.blob(16<<10)
+	floors := d.uvarint()
+	if floors > 1<<16 {
+		d.fail("too many floors")
+	}
+	for i := uint64(0); i < floors && d.err == nil; i++ {
+		if p.Floor == nil {
+			p.Floor = map[string]Tip{}
+		}
+		w := d.string()
+		t := Tip{Seq: d.uvarint()}
+		copy(t.Hash[:], d.bytes(len(t.Hash)))
+		p.Floor[w] = t
+	}
 	if d.err == nil && len(d.b) > 0 {
 		d.fail("trailing bytes")
 	}

@@ -105,8 +105,20 @@ func VerifyDir(ca *x509.Certificate, dir string) (Report, error) {
 		}
 		limit = c.Offset
 	}
-	v := NewVerifier(ca, State{})
+	first := part
+	if len(files) > 0 {
+		first = files[0]
+	}
+	if first != "" && !strings.HasPrefix(filepath.Base(first), fileName(1)) {
+		return Report{}, &Problem{Where: first, Reason: fmt.Sprintf("the export's first file, %s, is missing", fileName(1))}
+	}
+	var v *Verifier
 	check := func(s State) error {
+		if v == nil {
+			// The first file begins at the start, or at the retention floor.
+			v = NewVerifier(ca, s)
+			return nil
+		}
 		if s.Cursor != v.state.Cursor || !tipsEqual(s.Wings, v.state.Wings) || s.Filtered != v.state.Filtered {
 			return fmt.Errorf("the file begins at %q, but the files before it end at %q (a file is missing or out of place)", s.Cursor, v.state.Cursor)
 		}
@@ -122,7 +134,7 @@ func VerifyDir(ca *x509.Certificate, dir string) (Report, error) {
 			return Report{}, err
 		}
 	}
-	if len(files) == 0 && part == "" {
+	if v == nil {
 		return Report{}, fmt.Errorf("export: %s holds no export files (%s*%s): point at a folder written by 'wingnode pull --to DIR'", dir, filePrefix, fileSuffix)
 	}
 	return v.Finish()
@@ -380,7 +392,11 @@ func (d *Dir) Write(p Page, after State) error {
 	defer d.mu.Unlock()
 	var buf []byte
 	if d.cur.Offset == 0 {
-		l, err := StartLine(d.cur.State)
+		start := d.cur.State
+		if start.Cursor == "" && len(start.Wings) == 0 && len(p.Floor) > 0 {
+			start.Wings = p.Floor // the export begins at the retention floor
+		}
+		l, err := StartLine(start)
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,10 @@ type Page struct {
 	// Head is the signed head of the commit order at the moment of the
 	// answer.
 	Head Head `json:"head"`
+	// Floor, on a page from the start of the order, is each wing's newest
+	// event that retention removed: the chains of the records begin after
+	// it. Absent when nothing was removed.
+	Floor map[string]Tip `json:"floor,omitempty"`
 }
 
 // Record is one event in the commit order.

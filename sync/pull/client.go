@@ -153,6 +153,11 @@ func (c *Client) check(p export.Page, from export.State) (export.State, error) {
 		return from, fmt.Errorf("pull: %w: the page is of site %s, not %s", ErrBadPage, p.Site, c.site)
 	}
 	from.Site, from.Filtered = c.site, !c.cfg.Filter.empty()
+	if from.Cursor == "" && len(from.Wings) == 0 && len(p.Floor) > 0 {
+		// Retention removed the oldest events: the chains begin after
+		// the floor the wing names (the signed heads still prove the rest).
+		from.Wings = p.Floor
+	}
 	v := export.NewVerifier(c.cfg.CA, from)
 	for _, r := range p.Records {
 		if err := v.Record(r); err != nil {
@@ -252,14 +257,15 @@ type Sink interface {
 // Follow pulls into sink from where it stands until ctx ends, or, with
 // untilCaughtUp, until a page reaches the head of the site's order.
 // Passing failures are retried with a back-off of up to 10 s; it returns
-// on a sink error or one of the package's errors.
+// on a sink error or one of the package's errors (a page that does not
+// verify from any wing is one: nothing of it is kept).
 func (c *Client) Follow(ctx context.Context, sink Sink, untilCaughtUp bool) error {
 	state := sink.State()
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		p, after, err := c.Next(ctx, state)
 		if err != nil {
-			if errors.Is(err, ErrResync) || errors.Is(err, ErrRefused) || ctx.Err() != nil {
+			if errors.Is(err, ErrResync) || errors.Is(err, ErrRefused) || errors.Is(err, ErrBadPage) || ctx.Err() != nil {
 				return err
 			}
 			backoff = min(max(2*backoff, 250*time.Millisecond), 10*time.Second)

@@ -152,3 +152,25 @@ func TestFollowLongPolls(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled)
 }
+
+func TestPullFromTheStartAfterRetention(t *testing.T) {
+	o := wingtest.StartOrder(t)
+	o.MustCommit(t, "A", 300)
+	o.MustCommit(t, "B", 10)
+	last, err := o.Store.LastPos()
+	require.NoError(t, err)
+	require.NoError(t, o.Store.SaveCheckpoint(last, nil))
+	rep, err := o.Store.Prune(time.Now(), 1, 1000)
+	require.NoError(t, err)
+	require.Equal(t, 299, rep.Events)
+	dir := t.TempDir()
+	d, err := export.OpenDir(dir, o.CA, 0)
+	require.NoError(t, err)
+	require.NoError(t, client(t, o, o.URL).Follow(context.Background(), d, true))
+	require.NoError(t, d.Close())
+	v, err := export.VerifyDir(o.CA, dir)
+	require.NoError(t, err, "a pull from the start begins at the retention floor, and verifies")
+	assert.Equal(t, 11, v.Records)
+	assert.Equal(t, uint64(299), v.From.Wings["A"].Seq)
+	assert.Equal(t, v.Last, v.Proven)
+}

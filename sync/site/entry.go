@@ -86,6 +86,9 @@ type Command struct {
 	// OpRevokeClient), and ClientRecord its role and credential.
 	Client       string        `json:"client,omitempty"`
 	ClientRecord *ClientRecord `json:"client_record,omitempty"`
+	// Pulled is the raft index up to which Client has pulled the site's
+	// events (OpClientPulled).
+	Pulled uint64 `json:"pulled,omitempty"`
 }
 
 // Op names a Command.
@@ -107,6 +110,9 @@ const (
 	// Clients of the off-board port (see ClientRecord).
 	OpAddClient    Op = "client.add"
 	OpRevokeClient Op = "client.revoke"
+	// OpClientPulled moves a client's watermark, which retention keeps
+	// every event after.
+	OpClientPulled Op = "client.pulled"
 )
 
 func encodeCommand(c Command) []byte {

@@ -51,6 +51,10 @@ type ClientRecord struct {
 	Serial    string `json:"serial,omitempty"`
 	TokenHash string `json:"token_hash,omitempty"`
 	Revoked   bool   `json:"revoked,omitempty"`
+	// Pulled is the raft index up to which the client has pulled the
+	// site's events, as the wings it pulled from reported: retention keeps
+	// every event after the lowest of them.
+	Pulled uint64 `json:"pulled,omitempty"`
 }
 
 // WingRecord is one wing of the site.
@@ -353,7 +357,7 @@ func (a *Agreed) apply(c Command) error {
 		a.Roster = slices.Clone(c.Roster)
 	case OpRolloutStart, OpRolloutReport, OpRolloutStop:
 		return a.applyRollout(c)
-	case OpAddClient, OpRevokeClient:
+	case OpAddClient, OpRevokeClient, OpClientPulled:
 		return a.applyClient(c)
 	default:
 		return fmt.Errorf("site: unknown command %q", c.Op)
@@ -366,6 +370,15 @@ func (a *Agreed) apply(c Command) error {
 func (a *Agreed) applyClient(c Command) error {
 	if !event.ValidID(c.Client) {
 		return fmt.Errorf("site: %s: client name %q: use 1-64 letters, digits, '.', '_' or '-'", c.Op, c.Client)
+	}
+	if c.Op == OpClientPulled {
+		r, ok := a.Clients[c.Client]
+		if !ok {
+			return fmt.Errorf("site: no client %q", c.Client)
+		}
+		r.Pulled = max(r.Pulled, c.Pulled)
+		a.Clients[c.Client] = r
+		return nil
 	}
 	if c.Op == OpRevokeClient {
 		r, ok := a.Clients[c.Client]
@@ -390,7 +403,9 @@ func (a *Agreed) applyClient(c Command) error {
 	if a.Clients == nil {
 		a.Clients = map[string]ClientRecord{}
 	}
-	a.Clients[c.Client] = *r
+	rec := *r
+	rec.Pulled = a.Clients[c.Client].Pulled // a new credential keeps the client's place
+	a.Clients[c.Client] = rec
 	return nil
 }
 
