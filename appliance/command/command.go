@@ -282,7 +282,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 }
 
 func (c Command) verify(args []string) error {
-	fs := c.flags("verify", "verify [-data DIR]\n\nReads the whole event store without changing it: the file structure,\nevery event's hash and every wing's chain. Prints a summary, or names the\nfirst bad event and exits 1. Stop the appliance first: a running one\nholds the file.")
+	fs := c.flags("verify", "verify [-data DIR]\n\nReads the whole event store without changing it: both meta pages, the\nfile structure, every event's hash, every wing's chain, the indexes and\nthe state checkpoint. Prints a summary, or names the\nfirst bad event and exits 1. Stop the appliance first: a running one\nholds the file.")
 	data := fs.String("data", "data", "data `folder` holding wing.db")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -157,7 +157,7 @@ func checkEntry(b txBuckets, events []event.Event) ([]event.Event, error) {
 				return nil, err
 			}
 			if held.Event.Hash != e.Hash {
-				return nil, fmt.Errorf("event %s: %w (held %s, offered %s)", e.ID(), ErrConflict, held.Event.Hash.String()[:12], e.Hash.String()[:12])
+				return nil, fmt.Errorf("event %s: %w (held %s, offered %s)", e.ID(), ErrConflict, held.Event.Hash, e.Hash)
 			}
 			// The offered copy claims the held hash; it must also match
 			// it, or a wing holding the event would take an entry that

@@ -371,7 +371,7 @@ func TestIngestRefusesEventsOfABrokenChain(t *testing.T) {
 		{Index: 3, Events: c},
 	}})
 	require.NoError(t, err)
-	assert.ErrorContains(t, refused[0], "does not match the chain")
+	assert.ErrorContains(t, refused[0], "is not the hash of the wing's previous event")
 	assert.Error(t, refused[1], "seqs going backwards")
 	assert.NoError(t, refused[2])
 	assert.Len(t, allCommits(t, a), 3)
