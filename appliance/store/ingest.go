@@ -291,6 +291,9 @@ type Commit struct {
 	Index uint64      `json:"index"`
 	N     uint32      `json:"n"`
 	Event event.Event `json:"event"`
+	// Body is the event's canonical encoding, set only by Order with
+	// OrderQuery.Bodies.
+	Body []byte `json:"-"`
 }
 
 // CommitsAfter returns up to limit events in the site's commit order,

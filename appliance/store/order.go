@@ -19,6 +19,10 @@ type OrderQuery struct {
 	Limit int
 	// Match, if set, keeps only the events it accepts.
 	Match func(event.Event) bool
+	// Bodies returns each commit's canonical bytes (Commit.Body) without
+	// decoding the event (Commit.Event is zero): for readers that only
+	// pass the bytes on. Match must be nil.
+	Bodies bool
 }
 
 // Tip is a wing's newest committed event.
@@ -83,11 +87,19 @@ func (s *Store) Order(q OrderQuery) (page OrderPage, err error) {
 			if pv == nil {
 				return fmt.Errorf("store: %s: %w: the commit order names an event that is not stored", s.path, ErrDamaged)
 			}
+			page.NextIndex, page.NextN = binary.BigEndian.Uint64(k), binary.BigEndian.Uint32(k[8:])
+			if q.Bodies {
+				stored := events.Get(pv)
+				if len(stored) <= len(event.Hash{}) {
+					return fmt.Errorf("store: position %d: %w: an index names an event that is not there", binary.BigEndian.Uint64(pv), ErrDamaged)
+				}
+				page.Commits = append(page.Commits, Commit{Index: page.NextIndex, N: page.NextN, Body: bytes.Clone(stored[:len(stored)-len(event.Hash{})])})
+				continue
+			}
 			r, err := readRecord(events, binary.BigEndian.Uint64(pv))
 			if err != nil {
 				return err
 			}
-			page.NextIndex, page.NextN = binary.BigEndian.Uint64(k), binary.BigEndian.Uint32(k[8:])
 			if q.Match == nil || q.Match(r.Event) {
 				page.Commits = append(page.Commits, Commit{Index: page.NextIndex, N: page.NextN, Event: r.Event})
 			}

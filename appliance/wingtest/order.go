@@ -31,10 +31,10 @@ type Order struct {
 	Pull http.Handler
 	URL  string
 
-	srv    *httptest.Server
-	mu     sync.Mutex
-	chains map[string][]event.Event
-	index  uint64
+	srv   *httptest.Server
+	mu    sync.Mutex
+	heads map[string]event.Event // each wing's newest event committed
+	index uint64
 }
 
 // FakeSite is the membership the pull sees (central.Site): raft's commit
@@ -92,7 +92,7 @@ func NewOrder(dir string) (*Order, error) {
 		st.Close()
 		return nil, err
 	}
-	o := &Order{Store: st, ID: id, CA: ca.Certificate(), chains: map[string][]event.Event{}}
+	o := &Order{Store: st, ID: id, CA: ca.Certificate(), heads: map[string]event.Event{}}
 	o.Site = &FakeSite{id: id, changed: make(chan struct{})}
 	o.Site.SetLeader("A")
 	o.Pull = central.Events(central.Config{Store: st, Site: func() central.Site { return o.Site }})
@@ -144,15 +144,12 @@ func (o *Order) MustCommit(t testing.TB, wing string, n int) {
 
 func (o *Order) commit(wing string, n int) error {
 	o.mu.Lock()
-	chain := o.chains[wing]
-	var prev event.Hash
-	if len(chain) > 0 {
-		prev = chain[len(chain)-1].Hash
-	}
+	head := o.heads[wing]
+	prev := head.Hash
 	base := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	evs := make([]event.Event, 0, n)
 	for i := range n {
-		seq := uint64(len(chain) + i + 1)
+		seq := head.Seq + uint64(i) + 1
 		t := base.Add(time.Duration(seq) * time.Second)
 		e := event.Event{Wing: wing, Seq: seq, HLC: event.HLC{WallNanos: t.UnixNano()}, Wall: t, ClockTrusted: true,
 			Kind: event.AlarmRaised, Subject: wing + "1-01-CALL", Actor: event.SystemActor, Data: map[string]string{"n": fmt.Sprint(seq)}}
@@ -163,7 +160,7 @@ func (o *Order) commit(wing string, n int) error {
 		prev = e.Hash
 		evs = append(evs, e)
 	}
-	o.chains[wing] = append(chain, evs...)
+	o.heads[wing] = evs[len(evs)-1]
 	o.index++
 	index := o.index
 	o.mu.Unlock()
@@ -179,9 +176,14 @@ func (o *Order) commit(wing string, n int) error {
 	return nil
 }
 
-// Chain returns the events committed of wing so far.
+// Chain returns the events committed of wing so far, from the store.
 func (o *Order) Chain(wing string) []event.Event {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]event.Event(nil), o.chains[wing]...)
+	var out []event.Event
+	for {
+		page, err := o.Store.WingAfter(wing, uint64(len(out)), 1000)
+		if err != nil || len(page) == 0 {
+			return out
+		}
+		out = append(out, page...)
+	}
 }

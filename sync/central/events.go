@@ -213,7 +213,9 @@ func read(r *http.Request, st Store, s Site, req request) (export.Page, int, err
 	at := req.after
 	for first := true; ; first = false {
 		changed := s.Changed()
-		op, err := st.Order(store.OrderQuery{Index: at.Index, N: at.N, Limit: req.limit, Match: matcher(req)})
+		// A binary page of every event carries bodies only: no event is
+		// decoded and encoded again.
+		op, err := st.Order(store.OrderQuery{Index: at.Index, N: at.N, Limit: req.limit, Match: matcher(req), Bodies: req.binary && !req.filtered()})
 		if err != nil {
 			return export.Page{}, http.StatusServiceUnavailable, fmt.Errorf("this wing could not read its store (%w): try again, or ask another wing", err)
 		}
@@ -276,7 +278,11 @@ func page(id *trust.Identity, site, tag string, op store.OrderPage, next, last e
 	p := export.Page{Site: site, Records: make([]export.Record, 0, len(op.Commits)), Next: next.String()}
 	for _, c := range op.Commits {
 		cursor := export.Cursor{Index: c.Index, N: c.N, Site: tag}.String()
-		p.Records = append(p.Records, export.Record{Cursor: cursor, Event: c.Event, Body: c.Event.Body()})
+		body := c.Body
+		if body == nil {
+			body = c.Event.Body()
+		}
+		p.Records = append(p.Records, export.Record{Cursor: cursor, Event: c.Event, Body: body})
 	}
 	tips := make(map[string]export.Tip, len(op.Tips))
 	for w, t := range op.Tips {

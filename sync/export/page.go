@@ -75,22 +75,25 @@ func SiteTag(site string) string {
 // ParseCursor reads a cursor's text form ("INDEX.N.SITE", or the older
 // "INDEX.N").
 func ParseCursor(s string) (Cursor, error) {
-	parts := strings.Split(s, ".")
-	bad := fmt.Errorf("after: %.40q is not a cursor; pass the next of the previous page, or leave after out to start", s)
-	if len(parts) < 2 || len(parts) > 3 {
-		return Cursor{}, bad
+	bad := func() error {
+		return fmt.Errorf("after: %.40q is not a cursor; pass the next of the previous page, or leave after out to start", s)
 	}
-	index, err1 := strconv.ParseUint(parts[0], 10, 64)
-	n, err2 := strconv.ParseUint(parts[1], 10, 32)
+	index, rest, ok := strings.Cut(s, ".")
+	if !ok {
+		return Cursor{}, bad()
+	}
+	n, tag, tagged := strings.Cut(rest, ".")
+	i, err1 := strconv.ParseUint(index, 10, 64)
+	k, err2 := strconv.ParseUint(n, 10, 32)
 	if err1 != nil || err2 != nil {
-		return Cursor{}, bad
+		return Cursor{}, bad()
 	}
-	c := Cursor{Index: index, N: uint32(n)}
-	if len(parts) == 3 {
-		if len(parts[2]) != 16 || strings.Trim(parts[2], "0123456789abcdef") != "" {
-			return Cursor{}, bad
+	c := Cursor{Index: i, N: uint32(k)}
+	if tagged {
+		if len(tag) != 16 || strings.Trim(tag, "0123456789abcdef") != "" {
+			return Cursor{}, bad()
 		}
-		c.Site = parts[2]
+		c.Site = tag
 	}
 	return c, nil
 }

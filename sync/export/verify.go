@@ -144,8 +144,8 @@ func (v *Verifier) Record(r Record) error {
 	if err != nil {
 		return v.fail(true, r.Cursor, "the body is not an event's canonical encoding: %v", err)
 	}
-	if h := event.Hash(sha256.Sum256(r.Body)); r.Event.Hash != h {
-		return v.fail(true, r.Cursor, "event %s: its hash %s is not the SHA-256 of its body %s (altered)", r.Event.ID(), r.Event.Hash, h)
+	if r.Event.Hash != e.Hash { // DecodeBody's hash is the body's SHA-256
+		return v.fail(true, r.Cursor, "event %s: its hash %s is not the SHA-256 of its body, %s (altered)", r.Event.ID(), r.Event.Hash, e.Hash)
 	}
 	if !sameEvent(e, r.Event) {
 		return v.fail(true, r.Cursor, "event %s: its fields do not say what its body says (altered)", r.Event.ID())

@@ -42,6 +42,7 @@ var benches = []bench{
 	{"site", siteCommit},
 	{"crosswing", crossWing},
 	{"catchup", catchUp},
+	{"central", central},
 }
 
 // quiet discards the appliance's own logging during measurements.
@@ -54,7 +55,7 @@ func main() {
 		rssChild(os.Args[2])
 		return
 	}
-	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup (default all)")
+	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, central (default all)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benches run to `file` (go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {
