@@ -11,13 +11,14 @@ GOTEST_FLAGS ?= -count=1
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-# The addresses of `make run`'s screens and site port.
+# The addresses of `make run`'s screens, site port and off-board port.
 SCREENS ?= 127.0.0.1:8080
 SITE_PORT ?= 127.0.0.1:8443
+API_PORT ?= 127.0.0.1:9443
 
 .PHONY: run
-run: build ## run a simulated wing appliance with its screen on http://localhost:8080 (SCREENS=ADDR SITE_PORT=ADDR to move them)
-	./bin/wingnode run -simulate -data data -listen $(SCREENS) -site-listen $(SITE_PORT)
+run: build ## run a simulated wing appliance with its screen on http://localhost:8080 and its off-board port on https://localhost:9443 (SCREENS=, SITE_PORT=, API_PORT= to move them)
+	./bin/wingnode run -simulate -data data -listen $(SCREENS) -site-listen $(SITE_PORT) -api-listen $(API_PORT)
 
 .PHONY: site
 site: build ## run a three-wing simulated site on loopback (screens on http://localhost:8081-8083) until Ctrl-C
@@ -65,7 +66,7 @@ bench: deps ## print the performance figures, one "name value unit" per line
 	@set -o pipefail; $(GO) test -count=1 -run 'TestBootToWingScreen/^screen$$' -v ./images/ | sed -n -e 's/.*\(image_boot_to_ui_s [0-9.]*\).*/\1 s/p' -e 's/.*\(image_size_mb [0-9.]*\).*/\1 MB/p' 
 
 .PHONY: deps
-deps: deps-qemu ## install what the tests need (Chromium, QEMU) when missing and running as root
+deps: deps-qemu deps-central ## install what the tests need (Chromium, QEMU, PostgreSQL, promtool) when missing and running as root
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser tests"; \
@@ -86,6 +87,17 @@ IMAGE_FLAGS = $(if $(TRUST),-trust $(TRUST)) $(if $(WING_CONFIG),-wing-config $(
 .PHONY: image
 image: ## build wing WING's amd64 disk image and update payload into build/image-WING; print how to boot and flash it (make image WING=A BUILD=1 [TRUST=FILE WING_CONFIG=FILE SITEIT_TOKEN_HASH=FILE ENROL_TOKEN=FILE])
 	$(GO) run ./images/cmd/wingimage -wing $(WING) -out build/image-$(WING) -version $(VERSION) -build $(BUILD) $(IMAGE_FLAGS)
+
+.PHONY: deps-central
+deps-central: ## install PostgreSQL (the pull's PostgreSQL sink tests) and promtool (the metrics lint) when missing and running as root
+	@pkgs=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs="$$pkgs postgresql"; \
+	command -v promtool >/dev/null 2>&1 || pkgs="$$pkgs prometheus"; \
+	if [ -z "$$pkgs" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's$$pkgs for the central sink and metrics tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $$pkgs >/dev/null; \
+	else echo "missing Debian packages$$pkgs and this is not root: the PostgreSQL sink and promtool tests will be skipped (they fail under CI=true)"; fi
 
 .PHONY: deps-qemu
 deps-qemu: ## install QEMU, OVMF and systemd-boot for the image boot tests when missing and running as root

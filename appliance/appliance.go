@@ -78,6 +78,22 @@ type Config struct {
 	CheckpointEvery int
 	// Site configures the wing's site membership and replication.
 	Site SiteConfig
+	// API configures the off-board port for central systems and site IT.
+	API APIConfig
+	// Rebuild has the wing fetch its own events from the site before it
+	// records anything: a new board that replaces the wing (enrolled after
+	// 'wingnode site replace'), or a store restored from a backup, which
+	// lacks what the wing recorded since. A restart while rebuilding
+	// rebuilds again (DATA/site/rebuild).
+	Rebuild bool
+	// Retain, when set, is how long events are kept: older ones are
+	// removed once the site has committed them, every registered central
+	// client has pulled them and every wing has applied them. Zero keeps
+	// every event.
+	Retain time.Duration
+	// RetainEvery is how often clients' watermarks are reported to the
+	// site and retention runs; default 1 minute.
+	RetainEvery time.Duration
 	// ClockOffset is added to the system clock for event time stamps: a
 	// wing whose clock is wrong, for fault tests. Zero in service.
 	ClockOffset time.Duration
@@ -118,6 +134,19 @@ type SiteConfig struct {
 	IsolatedAfter     time.Duration
 }
 
+// APIConfig configures the off-board port (sync/offboard): HTTPS with the
+// wing's certificate from the site CA, for central systems and site IT,
+// with client certificates or bearer tokens the site agrees on.
+type APIConfig struct {
+	// Listen is the port's address; empty leaves it off. Use
+	// "127.0.0.1:0" for a free port (see APIAddr).
+	Listen string
+	// Rate and Burst limit each client's requests (a second, and at
+	// once); zero means 20 and 40.
+	Rate  float64
+	Burst int
+}
+
 // Appliance is one wing appliance: the rooms below, wired together.
 type Appliance struct {
 	cfg    Config
@@ -135,8 +164,10 @@ type Appliance struct {
 	updates   *update.Updates      // site IT's firmware endpoint and the rollout agent
 	ui        *ui.Server           // the screens and the API
 	member    atomic.Pointer[member.Member]
+	ops       *operations // what the metrics count
 
-	addr chan string
+	addr    chan string
+	apiAddr chan string
 }
 
 // New opens the store and rebuilds the wing state from it.
@@ -154,8 +185,8 @@ func New(cfg Config) (*Appliance, error) {
 		return nil, fmt.Errorf("appliance: data folder: %w", err)
 	}
 	data := datadir.Dir(cfg.DataDir)
-	a := &Appliance{cfg: cfg, log: cfg.Log, layout: layout, addr: make(chan string, 1)}
-	opts := store.Options{Wing: layout.ID, Committed: a.committed}
+	a := &Appliance{cfg: cfg, log: cfg.Log, layout: layout, addr: make(chan string, 1), apiAddr: make(chan string, 1), ops: newOperations()}
+	opts := store.Options{Wing: layout.ID, Committed: a.committed, Wrote: func(d time.Duration) { a.ops.writes.Observe(d.Seconds()) }}
 	if off := cfg.ClockOffset; off != 0 {
 		opts.Clock = event.NewClock(func() time.Time { return time.Now().Add(off) })
 	}
@@ -232,6 +263,9 @@ func (c Config) withDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()
 	}
+	if c.RetainEvery <= 0 {
+		c.RetainEvery = time.Minute
+	}
 	if c.CheckpointEvery <= 0 {
 		c.CheckpointEvery = 10_000
 	}
@@ -251,32 +285,62 @@ func (a *Appliance) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("appliance: screens on %s: %w (is another wingnode running? choose another address with -listen)", a.cfg.Listen, err)
 	}
+	var offboard net.Listener
+	if a.cfg.API.Listen != "" {
+		if offboard, err = net.Listen("tcp", a.cfg.API.Listen); err != nil {
+			ln.Close()
+			return fmt.Errorf("appliance: off-board port on %s: %w (is another wingnode running? choose another address with -api-listen)", a.cfg.API.Listen, err)
+		}
+		a.apiAddr <- offboard.Addr().String()
+	}
 	a.addr <- ln.Addr().String()
-	// Through the recording's write path, first in the store's queue: a
-	// store that refuses it (a full disk) holds it, and the wing runs and
-	// says that recording has stopped.
-	a.recording.Record(ctx, event.Draft{Kind: event.ApplianceStarted, Subject: a.layout.ID, Data: map[string]string{"version": a.cfg.Version}})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	guard := a.hardware.Guard // a panic in any of these puts the annunciators in their safe state first
-	if a.sim != nil && a.cfg.SimulatedActivity {
-		a.seedSimulatedShift(ctx)
-		wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log, simulatedStaff{a, ctx}) }))
-	}
-	readings := make(chan sensors.Reading, 1024)
-	wg.Go(func() { a.hardware.Run(ctx, readings) })
-	wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
+	wg.Go(func() { a.watchDisk(ctx) })
+	wg.Go(func() { a.keepWatermarks(ctx) })
+	if offboard != nil {
+		wg.Go(func() {
+			if err := a.offboard().Serve(ctx, api.LimitListener(offboard, api.OffboardLimits())); err != nil {
+				a.log.Error("the off-board port stopped", "err", err)
+			}
+		})
+		a.log.Info("off-board port open", "addr", "https://"+offboard.Addr().String())
+	}
 	srv := api.Server(a.routes())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(api.LimitListener(ln, api.ScreensLimits())) }()
-	a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
 
-	select {
-	case <-ctx.Done():
-	case err = <-served:
-		err = fmt.Errorf("appliance: screens: %w", err)
+	// A wing that must rebuild its events from the site records nothing
+	// until it has: its next event continues its chain.
+	err = a.rebuild(ctx)
+	started := false
+	if err == nil {
+		// Through the recording's write path, first in the store's queue: a
+		// store that refuses it (a full disk) holds it, and the wing runs
+		// and says that recording has stopped.
+		a.recording.Record(ctx, event.Draft{Kind: event.ApplianceStarted, Subject: a.layout.ID, Data: map[string]string{"version": a.cfg.Version}})
+		started = true
+	}
+	if started {
+		if a.sim != nil && a.cfg.SimulatedActivity {
+			a.seedSimulatedShift(ctx)
+			wg.Go(guard(func() { a.sim.Play(ctx, a.cfg.Scenario, a.layout.ID, a.cfg.Clock, a.log, simulatedStaff{a, ctx}) }))
+		}
+		readings := make(chan sensors.Reading, 1024)
+		wg.Go(func() { a.hardware.Run(ctx, readings) })
+		wg.Go(guard(func() { a.recording.Run(ctx, readings) }))
+		a.log.Info("wing appliance running", "wing", a.layout.ID, "config", a.layout.Source, "screens", "http://"+ln.Addr().String(), "simulated", a.cfg.Simulate)
+		select {
+		case <-ctx.Done():
+		case err = <-served:
+			err = fmt.Errorf("appliance: screens: %w", err)
+		}
+	}
+	if errors.Is(err, context.Canceled) && !started {
+		err = nil // stopped while rebuilding: nothing was recorded
 	}
 	a.ui.Close()
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
@@ -284,8 +348,10 @@ func (a *Appliance) Run(ctx context.Context) error {
 	srv.Shutdown(shutdownCtx)
 	cancel()
 	wg.Wait()
-	if _, serr := a.store.Append(context.Background(), event.Draft{Kind: event.ApplianceStopped, Subject: a.layout.ID, Actor: event.SystemActor}); serr != nil {
-		err = errors.Join(err, serr)
+	if started {
+		if _, serr := a.store.Append(context.Background(), event.Draft{Kind: event.ApplianceStopped, Subject: a.layout.ID, Actor: event.SystemActor}); serr != nil {
+			err = errors.Join(err, serr)
+		}
 	}
 	a.log.Info("wing appliance stopped", "wing", a.layout.ID)
 	return err
@@ -324,6 +390,43 @@ func (a *Appliance) Addr(ctx context.Context) (string, error) {
 	select {
 	case addr := <-a.addr:
 		a.addr <- addr
+		return addr, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// watchDisk warns in the log, once a crossing, when the data folder's
+// file system falls below DiskWarnFraction free, and when it recovers.
+func (a *Appliance) watchDisk(ctx context.Context) {
+	low := false
+	t := a.cfg.Clock.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if free, total, err := diskSpace(a.cfg.DataDir); err == nil {
+			switch now := float64(free) < DiskWarnFraction*float64(total); {
+			case now && !low:
+				a.log.Warn("the data folder's disk is nearly full: free space before recording stops (events are kept until the site has committed them and registered clients have pulled them)",
+					"free_mb", free>>20, "size_mb", total>>20)
+			case !now && low:
+				a.log.Info("the data folder's disk has space again", "free_mb", free>>20)
+			}
+			low = float64(free) < DiskWarnFraction*float64(total)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.Chan():
+		}
+	}
+}
+
+// APIAddr waits until Run listens on the off-board port and returns its
+// address; it waits for ctx when the port is off.
+func (a *Appliance) APIAddr(ctx context.Context) (string, error) {
+	select {
+	case addr := <-a.apiAddr:
+		a.apiAddr <- addr
 		return addr, nil
 	case <-ctx.Done():
 		return "", ctx.Err()

@@ -1,9 +1,12 @@
 package appliance_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -146,4 +149,27 @@ func TestRestartRebuildsTheSameState(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, event.ApplianceStarted, recs[0].Event.Kind)
 	assert.Equal(t, event.ApplianceStopped, recs[len(recs)-1].Event.Kind)
+}
+
+// TestRunRebuildsADamagedCheckpoint: a store whose state checkpoint has a
+// flipped byte opens, and the wing state is folded from every event
+// instead, with a warning that says so.
+func TestRunRebuildsADamagedCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	a, err := appliance.New(appliance.Config{DataDir: dir, Simulate: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	require.NoError(t, a.Close()) // saves a checkpoint
+	path := filepath.Join(dir, "wing.db")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	i := bytes.Index(b, []byte(`"doors"`))
+	require.Positive(t, i, "the checkpoint is in the file")
+	b[i+2] ^= 0x01
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+
+	var log wingtest.Log
+	a, err = appliance.New(appliance.Config{DataDir: dir, Simulate: true, Log: slog.New(slog.NewTextHandler(&log, nil))})
+	require.NoError(t, err)
+	defer a.Close()
+	assert.Contains(t, log.String(), "the state checkpoint is damaged; rebuilding the wing state from every event instead")
 }

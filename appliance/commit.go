@@ -16,5 +16,6 @@ func (a *Appliance) committed(batch []event.Record) {
 	if m := a.member.Load(); m != nil && slices.ContainsFunc(batch, func(r event.Record) bool { return r.Event.Wing == a.layout.ID }) {
 		m.Recorded() // the leader's pull of this wing's outbox answers at once
 	}
-	a.hardware.Show() // the annunciators show the new alarm state
+	a.hardware.Show()                 // the annunciators show the new alarm state
+	a.ops.counted(batch, a.layout.ID) // the metrics count what was stored
 }

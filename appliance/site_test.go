@@ -1,20 +1,27 @@
 package appliance_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wingtest"
-	"wingnode/sync/central"
+	"wingnode/sync/export"
+	"wingnode/sync/pull"
+	"wingnode/sync/trust"
 )
 
 func TestThreeWingsShareAlarms(t *testing.T) {
@@ -37,7 +44,7 @@ func TestThreeWingsShareAlarms(t *testing.T) {
 	// event's body hashing to its hash and each wing's chain whole.
 	a.Set(t, "A1-01-CALL", true)
 	c.Set(t, "C1-02-CALL", true)
-	var all []central.CommittedEvent
+	var all []export.Record
 	require.Eventually(t, func() bool {
 		all = pullEvents(t, a.HTTP, "", 1000)
 		committed := map[string]uint64{}
@@ -63,7 +70,7 @@ func TestThreeWingsShareAlarms(t *testing.T) {
 	}
 	half := all[:len(all)/2]
 	rest := pullEvents(t, c.HTTP, half[len(half)-1].Cursor, 7)
-	require.Equal(t, all[:len(half)+len(rest)], append(append([]central.CommittedEvent{}, half...), rest...), "a cursor from A resumes on C")
+	require.Equal(t, all[:len(half)+len(rest)], append(append([]export.Record{}, half...), rest...), "a cursor from A resumes on C")
 
 	resp, err := http.Get("http://" + b.HTTP + "/api/v1/site/events?after=bogus")
 	require.NoError(t, err)
@@ -73,13 +80,17 @@ func TestThreeWingsShareAlarms(t *testing.T) {
 
 // pullEvents reads a wing's /api/v1/site/events from after until a page
 // comes back empty, limit events a page.
-func pullEvents(t *testing.T, addr, after string, limit int) []central.CommittedEvent {
+func pullEvents(t *testing.T, addr, after string, limit int) []export.Record {
 	t.Helper()
-	var out []central.CommittedEvent
+	var out []export.Record
 	for {
-		resp, err := http.Get(fmt.Sprintf("http://%s/api/v1/site/events?after=%s&limit=%d", addr, after, limit))
+		u := fmt.Sprintf("http://%s/api/v1/site/events?limit=%d", addr, limit)
+		if after != "" {
+			u += "&after=" + after
+		}
+		resp, err := http.Get(u)
 		require.NoError(t, err)
-		var page central.EventPage
+		var page export.Page
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
 		resp.Body.Close()
@@ -138,4 +149,62 @@ func TestVotesMoveFromALostWing(t *testing.T) {
 		_, ok := a.State().ActiveAlarmOn(point)
 		return ok
 	}, 20*time.Second, 20*time.Millisecond)
+}
+
+// TestCentralPullFailsOverAcrossWings: a central system follows the site
+// from wing A; A stops; the pull carries on from B with the same cursor,
+// and ends with every committed event once, verified.
+func TestCentralPullFailsOverAcrossWings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three wings with raft; skipped in -short")
+	}
+	wings := wingtest.StartSite(t, []string{"A", "B", "C"}, 3, nil)
+	a, b, c := wings[0], wings[1], wings[2]
+	ca, err := trust.ReadCA(filepath.Join(a.Data.Identity(), "site-ca.crt"))
+	require.NoError(t, err)
+	client, err := pull.New(pull.Config{Wings: []string{"http://" + a.HTTP, "http://" + b.HTTP, "http://" + c.HTTP}, CA: ca,
+		Limit: 50, Wait: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	dir, err := export.OpenDir(t.TempDir(), ca, 200)
+	require.NoError(t, err)
+	defer dir.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	followed := make(chan error, 1)
+	go func() { followed <- client.Follow(ctx, dir, false) }()
+
+	record := func(w *wingtest.Wing, n int) {
+		for i := range n {
+			_, err := w.Store().Append(ctx, event.Draft{Kind: event.DoorOpened, Subject: fmt.Sprintf("%s1-%02d", w.Layout().ID, i%20+1), Actor: event.SystemActor})
+			require.NoError(t, err)
+		}
+	}
+	record(a, 300)
+	record(c, 200)
+	require.Eventually(t, func() bool { return dir.State().Wings["C"].Seq >= 200 }, 30*time.Second, 20*time.Millisecond, "the pull follows A")
+	require.NoError(t, a.Stop())
+	record(b, 300)
+	record(c, 100)
+	heads := func() map[string]uint64 {
+		h := map[string]uint64{}
+		for _, w := range []*wingtest.Wing{b, c} {
+			st := w.Status()
+			for _, ws := range st.Wings {
+				h[ws.Wing] = max(h[ws.Wing], ws.Committed)
+			}
+		}
+		return h
+	}
+	require.Eventually(t, func() bool {
+		st := dir.State()
+		h := heads()
+		held, _ := b.Store().Heads()
+		return h["B"] >= held["B"] && st.Wings["B"].Seq == h["B"] && st.Wings["C"].Seq == h["C"] && st.Wings["A"].Seq == h["A"]
+	}, 60*time.Second, 50*time.Millisecond, "after A stops, the pull carries on from another wing up to the site's head")
+	cancel()
+	<-followed
+	rep, err := export.VerifyDir(ca, dir.Path())
+	require.NoError(t, err)
+	h := heads()
+	assert.Equal(t, int(h["A"]+h["B"]+h["C"]), rep.Records, "every committed event once")
 }

@@ -25,6 +25,10 @@ type Limits struct {
 // network for the wing's other screens and API readers.
 func ScreensLimits() Limits { return Limits{PerClient: 32, Total: 512, Own: 128} }
 
+// OffboardLimits are the off-board port's, for central systems and site
+// IT's tools.
+func OffboardLimits() Limits { return Limits{PerClient: 32, Total: 256} }
+
 // SiteLimits are the site port's, where the clients are the site's wings.
 func SiteLimits() Limits { return Limits{PerClient: 64, Total: 256} }
 
@@ -115,8 +119,8 @@ const (
 	// sent a byte a second is cut off. A handler that takes a large upload
 	// extends it (http.ResponseController.SetReadDeadline).
 	ReadTimeout = 30 * time.Second
-	// WriteTimeout bounds writing an answer, long polls (at most 30 s)
-	// included; a live stream extends it for each write.
+	// WriteTimeout bounds writing an answer; a long poll extends it by its
+	// wait, and a live stream for each write.
 	WriteTimeout = 60 * time.Second
 	// IdleTimeout closes a kept-alive connection left idle.
 	IdleTimeout = 60 * time.Second

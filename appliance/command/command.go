@@ -54,10 +54,21 @@ Usage:
                                 list the board's GPIO chips, I2C buses and the
                                 devices answering, and the configured points
                                 that cannot be found
-  wingnode site token|status|decommission|roster|pin
+  wingnode pull -from URL -ca FILE -to DIR|postgres://...
+                                pull the site's events for a central system,
+                                verified, exactly once across stops and kills
+  wingnode verify-export [-ca FILE] FILE|DIR
+                                check an export offline: hashes, chains,
+                                signed heads; name the first bad record
+  wingnode backup -from URL -ca FILE -out FILE
+                                download a running wing's store, checked
+  wingnode restore -data DIR FILE
+                                put a backup in place on a new board
+  wingnode compact [-data DIR]  give back the space retention freed (wing stopped)
+  wingnode site token|status|decommission|replace|roster|pin|client-cert|client-token|client-revoke|clients
                                 enrol a new wing, see the site's wings and links,
-                                remove a wing from the site, set the officer roster
-                                and officers' PINs
+                                remove or replace a wing, set the officer roster
+                                and officers' PINs, manage the off-board port's clients
   wingnode firmware keygen|sign|verify|install|siteit-token
                                 make signing keys, sign an update bundle, check
                                 one, install one into the inactive root slot,
@@ -65,9 +76,9 @@ Usage:
   wingnode version              print the version
   wingnode help [COMMAND]       show help
 
-Exit status: 0 on success, 1 when the work failed (for verify: the store
-is damaged; for hw probe: a configured point was not found), 2 when the
-command line is wrong.
+Exit status: 0 on success, 1 when the work failed (for verify and
+verify-export: the store or export is damaged; for hw probe: a configured
+point was not found), 2 when the command line is wrong.
 `
 
 // Fault injection for the site's fault tests (sync/siterun), read from the
@@ -127,6 +138,16 @@ func (c Command) Execute(ctx context.Context) int {
 		err = c.firmwareCmd(args)
 	case "site":
 		err = c.siteCmd(ctx, args)
+	case "pull":
+		err = c.pull(ctx, args)
+	case "verify-export":
+		err = c.verifyExport(args)
+	case "backup":
+		err = c.backup(ctx, args)
+	case "restore":
+		err = c.restore(args)
+	case "compact":
+		err = c.compact(args)
 	case "version":
 		fmt.Fprintln(c.Stdout, c.Version)
 	case "help", "-h", "-help", "--help":
@@ -137,7 +158,7 @@ func (c Command) Execute(ctx context.Context) int {
 				topic = []string{"hw", "probe", "-help"}
 			case "site":
 				fmt.Fprintln(c.Stdout, siteUsage)
-				for _, verb := range []string{"token", "status", "decommission", "roster", "pin"} {
+				for _, verb := range []string{"token", "status", "decommission", "replace", "roster", "pin", "client-cert", "client-token", "client-revoke", "clients"} {
 					fmt.Fprintln(c.Stdout)
 					Command{Args: []string{"site", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
 				}
@@ -243,6 +264,9 @@ func (c Command) run(ctx context.Context, args []string) error {
 	siteName := fs.String("site-name", "site", "`name` of a new site, when this wing forms one (first start without -join-file)")
 	joinFile := fs.String("join-file", "", "`file` holding an enrolment token from a wing of an existing site ('wingnode site token' there), or - to read it from standard input; used once, at the first start. Never put the token itself on the command line: every local user sees it there")
 	join := fs.String("join", "", "refused: put the token in a file and give -join-file")
+	retain := fs.Duration("retain", 0, "keep events this `long` (e.g. 2160h for 90 days): older ones go once the site has committed them, every registered central client has pulled them and every wing has applied them; 0 keeps every event")
+	rebuild := fs.Bool("rebuild", false, "this board replaces a wing of the site ('wingnode site replace' first): fetch its events from the site before recording anything")
+	apiListen := fs.String("api-listen", "", "`address` of the off-board port (HTTPS with the wing's site certificate, for central systems and site IT, with client certificates or tokens; see docs/central.md); off when empty; on a board :9443")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -259,7 +283,8 @@ func (c Command) run(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(c.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg := appliance.Config{DataDir: *data, Listen: *listen, Simulate: *simulate, SimulatedActivity: *simulate, DemoRoster: *simulate, SimulatedWing: *wingID, Version: c.Version, Log: log,
-		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: token}, PinByName: c.Board.PinByName}
+		Site: appliance.SiteConfig{Listen: *siteListen, Advertise: *siteAdvertise, Name: *siteName, JoinToken: token}, PinByName: c.Board.PinByName,
+		API: appliance.APIConfig{Listen: *apiListen}, Rebuild: *rebuild, Retain: *retain}
 	if err := c.faults(&cfg); err != nil {
 		return usageError{status: 2, msg: err.Error()}
 	}
@@ -294,7 +319,7 @@ func (c Command) run(ctx context.Context, args []string) error {
 }
 
 func (c Command) verify(args []string) error {
-	fs := c.flags("verify", "verify [-data DIR]\n\nReads the whole event store without changing it: the file structure,\nevery event's hash and every wing's chain. Prints a summary, or names the\nfirst bad event and exits 1. Stop the appliance first: a running one\nholds the file.")
+	fs := c.flags("verify", "verify [-data DIR]\n\nReads the whole event store without changing it: both meta pages, the\nfile structure, every event's hash, every wing's chain, the indexes and\nthe state checkpoint. Prints a summary, or names the\nfirst bad event and exits 1. Stop the appliance first: a running one\nholds the file.")
 	data := fs.String("data", "data", "data `folder` holding wing.db")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -29,14 +29,26 @@ const siteUsage = `wingnode site: a wing's membership of its site.
                      list the site's wings as this wing sees them
   wingnode site decommission [-data DIR] WING
                      remove WING from the site and refuse its certificate
+  wingnode site replace [-data DIR] WING
+                     let a new board enrol as WING, refusing its old certificate
   wingnode site roster [-data DIR] [-set FILE]
                      print or replace the site's officer roster (numbers and roles)
   wingnode site pin [-data DIR] OFFICER
                      set an officer's PIN, read from standard input
+  wingnode site client-cert [-data DIR] [-out DIR] -role central|siteit NAME
+                     issue and register a client certificate for the
+                     off-board port (on the wing that holds the CA)
+  wingnode site client-token [-data DIR] -role central|siteit NAME
+                     make and register a bearer token for the off-board port
+  wingnode site client-revoke [-data DIR] NAME
+                     revoke a client's certificate or token on every wing
+  wingnode site clients [-data DIR]
+                     list the off-board port's clients
 
-A new wing joins with 'wingnode run -join TOKEN' (or a token provisioned
-into DATA/site/enrol-token). status, decommission, roster and pin talk to the
-running wingnode of DIR through the site port, with that wing's certificate.`
+A new wing joins with 'wingnode run -join-file FILE' (FILE holding the
+token, or - for standard input), or with a token provisioned into
+DATA/site/enrol-token. All but token talk to the running wingnode of DIR
+through the site port, with that wing's certificate.`
 
 func (c Command) siteCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -53,6 +65,16 @@ func (c Command) siteCmd(ctx context.Context, args []string) error {
 		return c.siteRoster(ctx, args[1:])
 	case "pin":
 		return c.sitePIN(ctx, args[1:])
+	case "replace":
+		return c.siteReplace(ctx, args[1:])
+	case "client-cert":
+		return c.siteClientCert(ctx, args[1:])
+	case "client-token":
+		return c.siteClientToken(ctx, args[1:])
+	case "client-revoke":
+		return c.siteClientRevoke(ctx, args[1:])
+	case "clients":
+		return c.siteClients(ctx, args[1:])
 	case "-h", "-help", "--help":
 		fmt.Fprintln(c.Stdout, siteUsage)
 		return usageError{status: 0}

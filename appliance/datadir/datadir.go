@@ -13,6 +13,7 @@
 //	site/raft/              raft's log, votes and snapshots (sync/site)
 //	site/addr               the site address other wings reach this wing at
 //	site/enrol-token        a one-time enrolment token provisioned into an image
+//	site/rebuild            present while the wing must rebuild its events from the site before recording
 //	firmware/slots.json     the A/B slot state (firmware)
 //	firmware/bundles/       the bundle of the site's current rollout, by SHA-256
 //	firmware/rollout-attempt the bundle this wing rebooted into, during a rollout
@@ -37,6 +38,7 @@ const (
 	RaftFolder     = "site/raft"
 	SiteAddrFile   = "site/addr"
 	EnrolTokenFile = "site/enrol-token"
+	RebuildFile    = "site/rebuild"
 	FirmwareFolder = "firmware"
 	SlotsFile      = "firmware/slots.json"
 	BundlesFolder  = "firmware/bundles"
@@ -77,6 +79,11 @@ func (d Dir) SiteAddr() string { return d.join(SiteAddrFile) }
 // EnrolToken is a provisioned one-time enrolment token, used at the first
 // start and then removed.
 func (d Dir) EnrolToken() string { return d.join(EnrolTokenFile) }
+
+// Rebuild marks a wing that must fetch its own events from the site
+// before it records again: a board that replaces the wing, or a store
+// restored from a backup. The appliance removes it once it has caught up.
+func (d Dir) Rebuild() string { return d.join(RebuildFile) }
 
 // Slots is the firmware slot state file.
 func (d Dir) Slots() string { return d.join(SlotsFile) }

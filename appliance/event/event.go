@@ -97,15 +97,13 @@ func (e *Event) Seal(prev Hash) {
 // Verify checks that e's hash matches its contents and that it follows prev.
 func (e Event) Verify(prev Hash) error {
 	if e.Prev != prev {
-		return fmt.Errorf("event %s: previous hash %s does not match the chain (%s)", e.ID(), short(e.Prev), short(prev))
+		return fmt.Errorf("event %s: its previous hash %s is not the hash of the wing's previous event, %s", e.ID(), e.Prev, prev)
 	}
 	if got := sha256.Sum256(e.encodeBody(nil)); Hash(got) != e.Hash {
 		return fmt.Errorf("event %s: contents do not match its hash (altered after it was recorded)", e.ID())
 	}
 	return nil
 }
-
-func short(h Hash) string { return h.String()[:12] }
 
 // SortedKeys returns the data keys in the canonical order.
 func (e Event) SortedKeys() []string { return slices.Sorted(maps.Keys(e.Data)) }

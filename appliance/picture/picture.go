@@ -46,7 +46,10 @@ func Rebuild(st Store, checkpointEvery int, log *slog.Logger) (*Picture, error) 
 	start := time.Now()
 	pos, data, err := st.Checkpoint()
 	if err != nil {
-		return nil, err
+		// A damaged checkpoint is not trusted: every event is folded
+		// again, and the next checkpoint replaces it.
+		log.Warn("the state checkpoint is damaged; rebuilding the wing state from every event instead", "err", err)
+		pos, data = 0, nil
 	}
 	state := wing.New()
 	if pos > 0 {
@@ -152,6 +155,14 @@ func (p *Picture) Subscribe() (<-chan event.Event, func()) {
 			close(ch)
 		}
 	}
+}
+
+// Subscribers counts the open subscriptions: the screens showing the
+// wing live.
+func (p *Picture) Subscribers() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.subscribers)
 }
 
 // Close saves a checkpoint and ends every subscription.

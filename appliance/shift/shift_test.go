@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +24,7 @@ import (
 	"wingnode/appliance/roster"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
-	"wingnode/sync/central"
+	"wingnode/sync/export"
 )
 
 const roomWing = `wing id=H walk_pace=3s
@@ -323,7 +322,7 @@ func TestTimelineAroundAnAlarmAcrossTheSite(t *testing.T) {
 	sc := bufio.NewScanner(&buf)
 	n := 0
 	for sc.Scan() {
-		var ce central.CommittedEvent
+		var ce export.Record
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &ce), "a line is a record of the central pull")
 		sum := sha256.Sum256(ce.Body)
 		assert.Equal(t, ce.Event.Hash, event.Hash(sum), "SHA-256 of the body is the hash")
@@ -368,18 +367,6 @@ func ingestWing(t *testing.T, st *store.Store, w string, at time.Time) {
 	refused, err := st.Ingest(context.Background(), store.Batch{Entries: []store.Entry{{Events: evs}}})
 	require.NoError(t, err)
 	require.NoError(t, refused[0])
-}
-
-// TestRecordIsTheCentralPullsRecord: a timeline's NDJSON line has exactly
-// the fields of the central pull's record.
-func TestRecordIsTheCentralPullsRecord(t *testing.T) {
-	fields := func(typ reflect.Type) (out []string) {
-		for i := range typ.NumField() {
-			out = append(out, typ.Field(i).Name+" "+typ.Field(i).Type.String()+" "+string(typ.Field(i).Tag))
-		}
-		return out
-	}
-	assert.Equal(t, fields(reflect.TypeFor[central.CommittedEvent]()), fields(reflect.TypeFor[Record]()))
 }
 
 // TestCheckHistoryOfACell: a cell's checks, newest first, struck ones

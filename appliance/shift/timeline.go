@@ -12,6 +12,7 @@ import (
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
+	"wingnode/sync/export"
 )
 
 // Around is how far either side of an alarm's raise its timeline reaches:
@@ -137,25 +138,18 @@ func (r *Room) place(place string) func(event.Event) bool {
 	return func(e event.Event) bool { return e.Wing == place || slices.Contains(subjects, e.Subject) }
 }
 
-// Record is one line of a timeline's NDJSON: exactly a record of the
-// central pull (sync/central's CommittedEvent, docs/central.md), so it
-// verifies the same way: SHA-256 of Body is Event.Hash, Body's last 32
-// bytes are Event.Prev, and the JSON fields agree with Body. Cursor is
-// empty: a timeline is an excerpt in time order, not a place in the
-// site's commit order (resume a pull from the pull, not from a timeline).
-type Record struct {
-	Cursor string      `json:"cursor"`
-	Event  event.Event `json:"event"`
-	Body   []byte      `json:"body"`
-}
-
-// WriteNDJSON writes the timeline's events to w, one Record a line, in
-// the timeline's order.
+// WriteNDJSON writes the timeline's events to w, one a line, in the
+// timeline's order: each line exactly a record of the central pull
+// (export.Record, docs/central.md), so it verifies the same way (SHA-256
+// of Body is Event.Hash, Body's last 32 bytes are Event.Prev, and the JSON
+// fields agree with Body). Cursor is empty: a timeline is an excerpt in
+// time order, not a place in the site's commit order (resume a pull from
+// the pull, not from a timeline).
 func (t Timeline) WriteNDJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for _, en := range t.Entries {
-		if err := enc.Encode(Record{Event: en.Event, Body: en.Event.Body()}); err != nil {
+		if err := enc.Encode(export.Record{Event: en.Event, Body: en.Event.Body()}); err != nil {
 			return fmt.Errorf("shift: write the timeline: %w", err)
 		}
 	}

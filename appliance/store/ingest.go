@@ -157,7 +157,7 @@ func checkEntry(b txBuckets, events []event.Event) ([]event.Event, error) {
 				return nil, err
 			}
 			if held.Event.Hash != e.Hash {
-				return nil, fmt.Errorf("event %s: %w (held %s, offered %s)", e.ID(), ErrConflict, held.Event.Hash.String()[:12], e.Hash.String()[:12])
+				return nil, fmt.Errorf("event %s: %w (held %s, offered %s)", e.ID(), ErrConflict, held.Event.Hash, e.Hash)
 			}
 			// The offered copy claims the held hash; it must also match
 			// it, or a wing holding the event would take an entry that
@@ -169,7 +169,7 @@ func checkEntry(b txBuckets, events []event.Event) ([]event.Event, error) {
 			continue
 		}
 		if !havePrev {
-			switch p, err := heldHash(b, e.Wing, e.Seq-1); {
+			switch p, err := heldHash(b, floors(b.site), e.Wing, e.Seq-1); {
 			case err != nil:
 				return nil, err
 			case p == nil:
@@ -187,11 +187,15 @@ func checkEntry(b txBuckets, events []event.Event) ([]event.Event, error) {
 	return fresh, nil
 }
 
-// heldHash returns the hash of a held event, the zero hash for seq 0, and
-// nil when the event is not held.
-func heldHash(b txBuckets, wing string, seq uint64) (*event.Hash, error) {
+// heldHash returns the hash of a held event (or of a wing's floor, the
+// newest event retention removed), the zero hash for seq 0, and nil when
+// the event is not held.
+func heldHash(b txBuckets, floor map[string]Tip, wing string, seq uint64) (*event.Hash, error) {
 	if seq == 0 {
 		return &event.Hash{}, nil
+	}
+	if f, ok := floor[wing]; ok && f.Seq == seq {
+		return &f.Hash, nil // pruned by retention: its hash is the floor's
 	}
 	pv := b.ids.Get(idKey(wing, seq))
 	if pv == nil {
@@ -287,6 +291,9 @@ type Commit struct {
 	Index uint64      `json:"index"`
 	N     uint32      `json:"n"`
 	Event event.Event `json:"event"`
+	// Body is the event's canonical encoding, set only by Order with
+	// OrderQuery.Bodies.
+	Body []byte `json:"-"`
 }
 
 // CommitsAfter returns up to limit events in the site's commit order,

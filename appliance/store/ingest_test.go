@@ -214,7 +214,7 @@ func TestIngestOfAnEntryInPieces(t *testing.T) {
 	b := wingEvents(t, "B", 5)
 	ingestOK(t, a, Batch{Entries: []Entry{{Index: 5, Events: b[:2]}}})
 	ingestOK(t, a, Batch{Entries: []Entry{{Index: 5, First: 2, Events: b[2:4]}, {Index: 6, Events: b[4:]}}})
-	want := []Commit{{5, 0, b[0]}, {5, 1, b[1]}, {5, 2, b[2]}, {5, 3, b[3]}, {6, 0, b[4]}}
+	want := []Commit{{Index: 5, N: 0, Event: b[0]}, {Index: 5, N: 1, Event: b[1]}, {Index: 5, N: 2, Event: b[2]}, {Index: 5, N: 3, Event: b[3]}, {Index: 6, N: 0, Event: b[4]}}
 	assert.Equal(t, want, allCommits(t, a))
 	// The whole entry later, from the raft log, leaves the same order.
 	ingestOK(t, a, Batch{Entries: []Entry{{Index: 5, Events: b[:4]}}})
@@ -371,7 +371,7 @@ func TestIngestRefusesEventsOfABrokenChain(t *testing.T) {
 		{Index: 3, Events: c},
 	}})
 	require.NoError(t, err)
-	assert.ErrorContains(t, refused[0], "does not match the chain")
+	assert.ErrorContains(t, refused[0], "is not the hash of the wing's previous event")
 	assert.Error(t, refused[1], "seqs going backwards")
 	assert.NoError(t, refused[2])
 	assert.Len(t, allCommits(t, a), 3)

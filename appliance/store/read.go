@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -197,10 +198,17 @@ func decodeCursor(s string, id byte) ([]byte, error) {
 }
 
 // SaveCheckpoint stores data as the folded state of every event up to and
-// including position pos, replacing the previous checkpoint.
+// including position pos, replacing the previous checkpoint, with its
+// SHA-256, which Checkpoint and Verify check.
 func (s *Store) SaveCheckpoint(pos uint64, data []byte) error {
+	v := append(posKey(pos), data...)
+	sum := sha256.Sum256(v)
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(checkpointBucket).Put(stateKey, append(posKey(pos), data...))
+		b := tx.Bucket(checkpointBucket)
+		if err := b.Put(stateKey, v); err != nil {
+			return err
+		}
+		return b.Put(stateSumKey, sum[:])
 	})
 	if err != nil {
 		return fmt.Errorf("store: %s: save checkpoint: %w", s.path, err)
@@ -209,13 +217,32 @@ func (s *Store) SaveCheckpoint(pos uint64, data []byte) error {
 }
 
 // Checkpoint returns the last saved checkpoint; pos is 0 when there is none.
+// A checkpoint that does not match its SHA-256 gives an error wrapping
+// ErrDamaged: fold every event instead.
 func (s *Store) Checkpoint() (pos uint64, data []byte, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(checkpointBucket).Get(stateKey)
+		b := tx.Bucket(checkpointBucket)
+		v := b.Get(stateKey)
+		if err := checkCheckpoint(v, b.Get(stateSumKey)); err != nil {
+			return fmt.Errorf("store: %s: %w", s.path, err)
+		}
 		if len(v) >= 8 {
 			pos, data = binary.BigEndian.Uint64(v), bytes.Clone(v[8:])
 		}
 		return nil
 	})
 	return pos, data, err
+}
+
+// checkCheckpoint checks a checkpoint against its recorded SHA-256 (a
+// checkpoint written before checksums has none, and is taken as it is).
+func checkCheckpoint(v, sum []byte) error {
+	if v == nil || sum == nil {
+		return nil
+	}
+	got := sha256.Sum256(v)
+	if !bytes.Equal(got[:], sum) {
+		return fmt.Errorf("%w: the state checkpoint does not match its checksum (SHA-256 %x, recorded %x)", ErrDamaged, got, sum)
+	}
+	return nil
 }

@@ -20,7 +20,8 @@ var (
 	timeBucket = []byte("time")
 	// subjectsBucket indexes by subject: subject 0x00 position(8) → nothing.
 	subjectsBucket = []byte("subjects")
-	// checkpointBucket maps a checkpoint name → position(8) data.
+	// checkpointBucket maps a checkpoint name → position(8) data, and
+	// "wing-state-sha256" → the SHA-256 of that value.
 	checkpointBucket = []byte("checkpoint")
 
 	// siteBucket holds the replicated state: "applied" (the raft index of
@@ -35,9 +36,10 @@ var (
 )
 
 var (
-	schemaKey = []byte("schema")
-	wingKey   = []byte("wing")
-	stateKey  = []byte("wing-state")
+	schemaKey   = []byte("schema")
+	wingKey     = []byte("wing")
+	stateKey    = []byte("wing-state")
+	stateSumKey = []byte("wing-state-sha256")
 
 	appliedKey   = []byte("applied")
 	fsmKey       = []byte("fsm")

@@ -45,6 +45,9 @@ type Options struct {
 	// durable and before its appenders return, with the batch in position
 	// order. It must not block and must not call the store's writing methods.
 	Committed func([]event.Record)
+	// Wrote, if set, is told how long each durable transaction took to
+	// write and fsync, from the writer; it must not block.
+	Wrote func(time.Duration)
 	// MaxBatch caps the events in one transaction; default 2048.
 	MaxBatch int
 	// LockTimeout is how long Open waits for another process to release
@@ -64,8 +67,9 @@ type Store struct {
 	reqs chan *appendRequest
 	done chan struct{} // closed when the writer has exited
 
-	mu     sync.RWMutex // guards closed against sends on reqs
+	mu     sync.RWMutex // guards closed and paused against sends on reqs
 	closed bool
+	paused error // while set, local appends are refused with it
 
 	// Owned by the writer goroutine.
 	pos  uint64
@@ -234,8 +238,9 @@ func (s *Store) checkTails(tx *bolt.Tx) (event.HLC, error) {
 				return newest, damaged(err)
 			}
 		}
-		if oldest := tail[len(tail)-1]; oldest.Seq == 1 {
-			if err := oldest.Verify(event.Hash{}); err != nil {
+		floor := floors(tx.Bucket(siteBucket))[string(prefix[:len(prefix)-1])]
+		if oldest := tail[len(tail)-1]; oldest.Seq == floor.Seq+1 {
+			if err := oldest.Verify(floor.Hash); err != nil {
 				return newest, damaged(err)
 			}
 		}
@@ -291,6 +296,9 @@ func (s *Store) Submit(ctx context.Context, d event.Draft) (*Pending, error) {
 	if s.closed {
 		return nil, fmt.Errorf("store: append %s: %w", d.Kind, ErrClosed)
 	}
+	if s.paused != nil {
+		return nil, fmt.Errorf("store: append %s: %w", d.Kind, s.paused)
+	}
 	select {
 	case s.reqs <- req:
 		return &Pending{result: req.result}, nil
@@ -325,6 +333,7 @@ func (s *Store) commit(batch []*appendRequest) {
 	recs := make([]event.Record, 0, len(batch))
 	results := make([]appendResult, len(batch))
 	w := s.writeState()
+	start := time.Now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		recs = recs[:0]
 		w = s.writeState()
@@ -363,6 +372,9 @@ func (s *Store) commit(batch []*appendRequest) {
 		return
 	}
 	s.pos, s.seq, s.prev = w.pos, w.seq, w.prev
+	if s.opt.Wrote != nil {
+		s.opt.Wrote(time.Since(start))
+	}
 	if s.opt.Committed != nil && len(recs) > 0 {
 		s.opt.Committed(recs)
 	}
@@ -386,10 +398,10 @@ func (s *Store) writeState() *writeState {
 	return &writeState{local: s.opt.Wing, clock: s.opt.Clock, pos: s.pos, seq: s.seq, prev: s.prev}
 }
 
-type txBuckets struct{ events, ids, time, subjects *bolt.Bucket }
+type txBuckets struct{ events, ids, time, subjects, site *bolt.Bucket }
 
 func buckets(tx *bolt.Tx) txBuckets {
-	b := txBuckets{tx.Bucket(eventsBucket), tx.Bucket(idsBucket), tx.Bucket(timeBucket), tx.Bucket(subjectsBucket)}
+	b := txBuckets{tx.Bucket(eventsBucket), tx.Bucket(idsBucket), tx.Bucket(timeBucket), tx.Bucket(subjectsBucket), tx.Bucket(siteBucket)}
 	// Keys in these buckets mostly arrive in order: pack pages full.
 	b.events.FillPercent, b.ids.FillPercent, b.time.FillPercent = 0.95, 0.95, 0.95
 	return b
@@ -408,6 +420,19 @@ func (b txBuckets) put(pos uint64, e event.Event) error {
 	}
 	return b.subjects.Put(subjectKey(e.Subject, pos), nil)
 }
+
+// PauseLocal refuses local appends with reason (wrapped) until
+// ResumeLocal, while replicated events are still ingested: a wing that
+// rebuilds its own events from the site must not record a seq the site
+// already holds.
+func (s *Store) PauseLocal(reason error) {
+	s.mu.Lock()
+	s.paused = reason
+	s.mu.Unlock()
+}
+
+// ResumeLocal takes local appends again.
+func (s *Store) ResumeLocal() { s.PauseLocal(nil) }
 
 // Close waits for queued appends to be written, then closes the file.
 func (s *Store) Close() error {

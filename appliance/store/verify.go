@@ -13,6 +13,7 @@ import (
 
 // Report is the outcome of Verify.
 type Report struct {
+	Wing   string            // the wing the file belongs to
 	Events int               // events read
 	Wings  map[string]uint64 // last seq of each wing's chain
 	// FirstBad names the first event that fails, in (wing, seq) order;
@@ -28,6 +29,9 @@ type Report struct {
 func Verify(path string) (rep Report, err error) {
 	defer recoverDamage(path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	if err := checkMetaPages(path); err != nil {
+		return rep, fmt.Errorf("store: %s: %w", path, err)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 	if err != nil {
 		return rep, openError(path, err)
@@ -46,12 +50,16 @@ func Verify(path string) (rep Report, err error) {
 				return fmt.Errorf("store: %s: %w: bucket %q is missing (not a wingnode store?)", path, ErrDamaged, name)
 			}
 		}
+		rep.Wing = string(tx.Bucket(metaBucket).Get(wingKey))
 		if v := tx.Bucket(metaBucket).Get(schemaKey); v != nil {
 			if schema, _ := binary.Uvarint(v); schema > SchemaVersion {
 				return fmt.Errorf("store: %s: %w (schema %d): verify it with the wingnode that wrote it", path, ErrNewerSchema, schema)
 			}
 		}
-		return verifyChains(tx, &rep)
+		if err := verifyChains(tx, &rep); err != nil {
+			return err
+		}
+		return verifyCheckpoint(tx)
 	})
 	if rep.FirstBad != "" {
 		err = fmt.Errorf("store: %s: %w", path, err)
@@ -68,12 +76,14 @@ func verifyChains(tx *bolt.Tx, rep *Report) error {
 	var wing string
 	var prev event.Hash
 	var seq uint64
+	floor := floors(tx.Bucket(siteBucket))
 	c := tx.Bucket(idsBucket).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		w, s := string(k[:len(k)-9]), suffixPos(k)
 		pos := binary.BigEndian.Uint64(v)
 		if w != wing {
-			wing, prev, seq = w, event.Hash{}, 0
+			// A wing's chain starts at seq 1, or after its retention floor.
+			wing, prev, seq = w, floor[w].Hash, floor[w].Seq
 		}
 		id := event.ID{Wing: w, Seq: s}.String()
 		if s != seq+1 {
@@ -98,6 +108,26 @@ func verifyChains(tx *bolt.Tx, rep *Report) error {
 	}
 	if n := events.Stats().KeyN; n != rep.Events {
 		return fmt.Errorf("store: %w: %d events stored but %d reachable by id", ErrDamaged, n, rep.Events)
+	}
+	return nil
+}
+
+// verifyCheckpoint checks the wing state checkpoint against its SHA-256
+// and that it covers no position past the last event.
+func verifyCheckpoint(tx *bolt.Tx) error {
+	b := tx.Bucket(checkpointBucket)
+	v := b.Get(stateKey)
+	if err := checkCheckpoint(v, b.Get(stateSumKey)); err != nil {
+		return fmt.Errorf("%w: 'wingnode run' rebuilds the state from every event instead", err)
+	}
+	if len(v) >= 8 {
+		var last uint64
+		if k, _ := tx.Bucket(eventsBucket).Cursor().Last(); k != nil {
+			last = binary.BigEndian.Uint64(k)
+		}
+		if pos := binary.BigEndian.Uint64(v); pos > last {
+			return fmt.Errorf("%w: the state checkpoint covers position %d, past the last event (%d)", ErrDamaged, pos, last)
+		}
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func Run(ctx context.Context, cfg appliance.Config) (*Wing, error) {
 		return nil, errors.Join(err, stop())
 	}
 	w := &Wing{Appliance: a, Wing: a.Screens(), HTTP: addr, Data: datadir.Dir(cfg.DataDir), stop: stop}
-	err = WaitFor(ctx, 10*time.Second, "every door to read at start", func() bool {
+	err = WaitFor(ctx, 60*time.Second, "every door to read at start (after a rebuild, if the wing rebuilds)", func() bool {
 		s := w.State()
 		settled := 0
 		for _, d := range w.Layout().Doors {

@@ -275,6 +275,25 @@ func (m *Member) close() error {
 // Site is the name of the site.
 func (m *Member) Site() string { return m.id.Site() }
 
+// Identity is this wing's site identity.
+func (m *Member) Identity() *trust.Identity { return m.id }
+
+// CommitIndex is the newest raft index this wing knows the site has
+// committed.
+func (m *Member) CommitIndex() uint64 { return m.node.CommitIndex() }
+
+// Leader is the wing this wing follows, "" when it knows none.
+func (m *Member) Leader() string { return m.node.Leader() }
+
+// AppliedIndex is the newest raft index this wing has applied.
+func (m *Member) AppliedIndex() uint64 { return m.node.AppliedIndex() }
+
+// RaftState is this wing's raft role (Leader, Follower, Candidate, Shutdown).
+func (m *Member) RaftState() string { return m.node.RaftState() }
+
+// Clients are the site's off-board clients, as this wing last applied them.
+func (m *Member) Clients() map[string]site.ClientRecord { return m.node.Clients() }
+
 // Status is this wing's view of the site, from memory.
 func (m *Member) Status() site.Status { return m.node.Status() }
 

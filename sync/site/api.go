@@ -148,9 +148,25 @@ func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 
 var errSelfRemoval = errors.New("site: a wing cannot decommission itself; run the command on another wing")
 
+var errSelfReplace = errors.New("site: the leader cannot be replaced while it runs: stop it, or run the command on another wing once it has stopped")
+
 // commit applies a command on the leader, removing a decommissioned wing
 // from raft first.
 func (n *Node) commit(c Command) error {
+	if c.Op == OpReplaceWing {
+		if c.Wing == n.cfg.Wing {
+			return errSelfReplace
+		}
+		// The new board starts with an empty raft log: it must not vote
+		// until it has replicated, so it follows until promoted again.
+		if cfg, err := n.configuration(); err == nil && slices.ContainsFunc(cfg.Servers, func(s raft.Server) bool {
+			return string(s.ID) == c.Wing && s.Suffrage == raft.Voter
+		}) {
+			if err := n.raft.DemoteVoter(raft.ServerID(c.Wing), 0, 10*time.Second).Error(); err != nil {
+				return err
+			}
+		}
+	}
 	if c.Op == OpRemoveWing {
 		if c.Wing == n.cfg.Wing {
 			return errSelfRemoval

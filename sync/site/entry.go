@@ -88,6 +88,13 @@ type Command struct {
 	// Reason is why a wing's install failed (OpRolloutReport; empty when
 	// it succeeded), or why site IT stopped a rollout (OpRolloutStop).
 	Reason string `json:"reason,omitempty"`
+	// Client is the off-board client added or revoked (OpAddClient,
+	// OpRevokeClient), and ClientRecord its role and credential.
+	Client       string        `json:"client,omitempty"`
+	ClientRecord *ClientRecord `json:"client_record,omitempty"`
+	// Pulled is the raft index up to which Client has pulled the site's
+	// events (OpClientPulled).
+	Pulled uint64 `json:"pulled,omitempty"`
 }
 
 // Op names a Command.
@@ -97,7 +104,10 @@ type Op string
 const (
 	OpAddWing    Op = "wing.add"
 	OpRemoveWing Op = "wing.remove"
-	OpLockdown   Op = "lockdown"
+	// OpReplaceWing lets a new board enrol as the wing: the wing's
+	// certificate is refused from then on, and its id may enrol again.
+	OpReplaceWing Op = "wing.replace"
+	OpLockdown    Op = "lockdown"
 	// The officer roster (see roster.go).
 	OpRoster        Op = "roster"
 	OpOfficerSet    Op = "officer.set"
@@ -107,6 +117,12 @@ const (
 	OpRolloutStart  Op = "rollout.start"
 	OpRolloutReport Op = "rollout.report"
 	OpRolloutStop   Op = "rollout.stop"
+	// Clients of the off-board port (see ClientRecord).
+	OpAddClient    Op = "client.add"
+	OpRevokeClient Op = "client.revoke"
+	// OpClientPulled moves a client's watermark, which retention keeps
+	// every event after.
+	OpClientPulled Op = "client.pulled"
 )
 
 func encodeCommand(c Command) []byte {

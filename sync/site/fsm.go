@@ -33,6 +33,29 @@ type Agreed struct {
 	Roster Roster `json:"roster"`
 	// Rollout is the latest firmware rollout, nil before the first.
 	Rollout *firmware.Rollout `json:"rollout,omitempty"`
+	// Clients are the central systems and site IT tools that may use the
+	// wings' off-board ports, by name; revoked ones stay, marked.
+	Clients map[string]ClientRecord `json:"clients,omitempty"`
+}
+
+// Roles of off-board clients.
+const (
+	RoleCentral = "central" // reads the site's events, metrics and health
+	RoleSiteIT  = "siteit"  // all of that, and backups
+)
+
+// ClientRecord is one client of the off-board port: its role and the one
+// credential it holds, a client certificate (by serial) or a bearer token
+// (by the SHA-256 of it; the token itself is never kept).
+type ClientRecord struct {
+	Role      string `json:"role"`
+	Serial    string `json:"serial,omitempty"`
+	TokenHash string `json:"token_hash,omitempty"`
+	Revoked   bool   `json:"revoked,omitempty"`
+	// Pulled is the raft index up to which the client has pulled the
+	// site's events, as the wings it pulled from reported: retention keeps
+	// every event after the lowest of them.
+	Pulled uint64 `json:"pulled,omitempty"`
 }
 
 // WingRecord is one wing of the site.
@@ -40,6 +63,10 @@ type WingRecord struct {
 	Addr    string `json:"addr"`
 	Serial  string `json:"serial,omitempty"`
 	Removed bool   `json:"removed,omitempty"`
+	// Replaced are the serials of the wing's earlier certificates, from
+	// boards it was replaced on (OpReplaceWing): refused like a removed
+	// wing's.
+	Replaced []string `json:"replaced,omitempty"`
 }
 
 // fsmState is the FSM's state as stored beside the events and as a raft
@@ -119,6 +146,7 @@ func (s fsmState) clone() fsmState {
 	s.Committed = maps.Clone(s.Committed)
 	s.Agreed.Wings = maps.Clone(s.Agreed.Wings)
 	s.Agreed.Roster = slices.Clone(s.Agreed.Roster)
+	s.Agreed.Clients = maps.Clone(s.Agreed.Clients)
 	return s
 }
 
@@ -300,13 +328,26 @@ func (a *Agreed) apply(c Command) error {
 		if w, ok := a.Wings[c.Wing]; ok && w.Removed {
 			return fmt.Errorf("site: wing %s was decommissioned; enrol it under a new id", c.Wing)
 		}
-		a.Wings[c.Wing] = WingRecord{Addr: c.Addr, Serial: c.Serial}
+		a.Wings[c.Wing] = WingRecord{Addr: c.Addr, Serial: c.Serial, Replaced: a.Wings[c.Wing].Replaced}
 	case OpRemoveWing:
 		w, ok := a.Wings[c.Wing]
 		if !ok {
 			return fmt.Errorf("site: no wing %q", c.Wing)
 		}
 		w.Removed = true
+		a.Wings[c.Wing] = w
+	case OpReplaceWing:
+		w, ok := a.Wings[c.Wing]
+		switch {
+		case !ok:
+			return fmt.Errorf("site: no wing %q", c.Wing)
+		case w.Removed:
+			return fmt.Errorf("site: wing %s was decommissioned; enrol a new wing under a new id", c.Wing)
+		}
+		if w.Serial != "" {
+			w.Replaced = append(slices.Clone(w.Replaced), w.Serial)
+		}
+		w.Serial = ""
 		a.Wings[c.Wing] = w
 	case OpLockdown:
 		if c.Lockdown == nil {
@@ -317,9 +358,55 @@ func (a *Agreed) apply(c Command) error {
 		return a.applyRoster(c)
 	case OpRolloutStart, OpRolloutReport, OpRolloutStop:
 		return a.applyRollout(c)
+	case OpAddClient, OpRevokeClient, OpClientPulled:
+		return a.applyClient(c)
 	default:
 		return fmt.Errorf("site: unknown command %q", c.Op)
 	}
+	return nil
+}
+
+// applyClient adds or revokes an off-board client. Adding a client under
+// a name it already has replaces its credential, so the old one stops.
+func (a *Agreed) applyClient(c Command) error {
+	if !event.ValidID(c.Client) {
+		return fmt.Errorf("site: %s: client name %q: use 1-64 letters, digits, '.', '_' or '-'", c.Op, c.Client)
+	}
+	if c.Op == OpClientPulled {
+		r, ok := a.Clients[c.Client]
+		if !ok {
+			return fmt.Errorf("site: no client %q", c.Client)
+		}
+		r.Pulled = max(r.Pulled, c.Pulled)
+		a.Clients[c.Client] = r
+		return nil
+	}
+	if c.Op == OpRevokeClient {
+		r, ok := a.Clients[c.Client]
+		if !ok {
+			return fmt.Errorf("site: no client %q", c.Client)
+		}
+		r.Revoked = true
+		a.Clients[c.Client] = r
+		return nil
+	}
+	r := c.ClientRecord
+	switch {
+	case r == nil:
+		return fmt.Errorf("site: %s needs the client's record", c.Op)
+	case r.Role != RoleCentral && r.Role != RoleSiteIT:
+		return fmt.Errorf("site: client role %q: use %s or %s", r.Role, RoleCentral, RoleSiteIT)
+	case (r.Serial == "") == (r.TokenHash == ""):
+		return fmt.Errorf("site: client %s needs one credential: a certificate serial or a token hash", c.Client)
+	case r.Revoked:
+		return fmt.Errorf("site: add client %s unrevoked; revoke it with %s", c.Client, OpRevokeClient)
+	}
+	if a.Clients == nil {
+		a.Clients = map[string]ClientRecord{}
+	}
+	rec := *r
+	rec.Pulled = a.Clients[c.Client].Pulled // a new credential keeps the client's place
+	a.Clients[c.Client] = rec
 	return nil
 }
 

@@ -744,3 +744,33 @@ func FuzzApplyCommand(f *testing.F) {
 		require.Equal(t, fmt.Sprint(results[0]), fmt.Sprint(results[1]))
 	})
 }
+
+func TestAgreedClients(t *testing.T) {
+	var a Agreed
+	add := func(name string, r *ClientRecord) error {
+		return a.apply(Command{Op: OpAddClient, Client: name, ClientRecord: r})
+	}
+	require.NoError(t, add("hq", &ClientRecord{Role: RoleCentral, Serial: "12"}))
+	require.NoError(t, add("it", &ClientRecord{Role: RoleSiteIT, TokenHash: "ab"}))
+	require.Error(t, add("x", &ClientRecord{Role: "admin", Serial: "1"}), "an unknown role")
+	require.Error(t, add("x", &ClientRecord{Role: RoleCentral}), "no credential")
+	require.Error(t, add("x", &ClientRecord{Role: RoleCentral, Serial: "1", TokenHash: "ab"}), "two credentials")
+	require.Error(t, add("a b", &ClientRecord{Role: RoleCentral, Serial: "1"}), "a bad name")
+	require.NoError(t, a.apply(Command{Op: OpRevokeClient, Client: "hq"}))
+	require.True(t, a.Clients["hq"].Revoked)
+	require.Error(t, a.apply(Command{Op: OpRevokeClient, Client: "nobody"}))
+	require.NoError(t, add("hq", &ClientRecord{Role: RoleCentral, Serial: "13"}), "issued again, replacing the revoked one")
+	require.Equal(t, ClientRecord{Role: RoleCentral, Serial: "13"}, a.Clients["hq"])
+}
+
+func TestAgreedWingReplacement(t *testing.T) {
+	a := Agreed{Wings: map[string]WingRecord{}}
+	require.NoError(t, a.apply(Command{Op: OpAddWing, Wing: "B", Addr: "b:1", Serial: "7"}))
+	require.NoError(t, a.apply(Command{Op: OpReplaceWing, Wing: "B"}))
+	require.Equal(t, WingRecord{Addr: "b:1", Replaced: []string{"7"}}, a.Wings["B"])
+	require.NoError(t, a.apply(Command{Op: OpAddWing, Wing: "B", Addr: "b:2", Serial: "8"}), "the new board joins under the same id")
+	require.Equal(t, WingRecord{Addr: "b:2", Serial: "8", Replaced: []string{"7"}}, a.Wings["B"], "the old certificate stays refused")
+	require.Error(t, a.apply(Command{Op: OpReplaceWing, Wing: "Z"}))
+	require.NoError(t, a.apply(Command{Op: OpRemoveWing, Wing: "B"}))
+	require.Error(t, a.apply(Command{Op: OpReplaceWing, Wing: "B"}), "a decommissioned wing is not replaced")
+}

@@ -50,10 +50,16 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 	defer n.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pulling := map[string]context.CancelFunc{}
+	// One pull loop per member, restarted when its address changes (a
+	// board that replaced the wing answers elsewhere).
+	type puller struct {
+		addr raft.ServerAddress
+		stop context.CancelFunc
+	}
+	pulling := map[string]puller{}
 	defer func() {
-		for _, stop := range pulling {
-			stop()
+		for _, p := range pulling {
+			p.stop()
 		}
 	}()
 	tick := n.cfg.Clock.NewTicker(time.Second)
@@ -66,18 +72,18 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 			for _, s := range cfg.Servers {
 				members[string(s.ID)] = s.Address
 			}
+			for w, p := range pulling {
+				if addr, ok := members[w]; !ok || addr != p.addr {
+					p.stop()
+					delete(pulling, w)
+				}
+			}
 			for w, addr := range members {
 				if _, ok := pulling[w]; !ok {
 					pctx, stop := context.WithCancel(ctx)
-					pulling[w] = stop
+					pulling[w] = puller{addr: addr, stop: stop}
 					n.wg.Add(1)
 					go n.pull(pctx, w, string(addr))
-				}
-			}
-			for w, stop := range pulling {
-				if _, ok := members[w]; !ok {
-					stop()
-					delete(pulling, w)
 				}
 			}
 			n.keepVoters(cfg)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -272,3 +273,24 @@ func (l raftLog) Write(p []byte) (int, error) {
 // Changed returns a channel closed the next time the node applies log
 // entries (events or agreed state).
 func (n *Node) Changed() <-chan struct{} { return n.change.wait() }
+
+// CommitIndex is the newest raft index this wing knows the site has
+// committed; this wing may not have applied it yet.
+func (n *Node) CommitIndex() uint64 { return n.raft.CommitIndex() }
+
+// Leader is the wing this wing follows, "" when it knows none.
+func (n *Node) Leader() string { return n.leader() }
+
+// Clients are the site's off-board clients as this wing last applied them.
+func (n *Node) Clients() map[string]ClientRecord {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	return maps.Clone(n.fsm.state.Agreed.Clients)
+}
+
+// AppliedIndex is the newest raft index this wing has applied.
+func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
+
+// RaftState is this wing's raft role: Leader, Follower, Candidate or
+// Shutdown.
+func (n *Node) RaftState() string { return n.raft.State().String() }

@@ -367,7 +367,10 @@ type WingStatus struct {
 	Voter     bool
 	Committed uint64
 	Held      uint64
-	LastSeen  time.Time
+	// Applied is the raft index the wing had applied, as it last
+	// answered (this wing's own, for the local wing).
+	Applied  uint64
+	LastSeen time.Time
 }
 
 // The link states of a WingStatus.
@@ -425,8 +428,11 @@ func (n *Node) Status() Status {
 	}
 	for w := range ids {
 		ws := WingStatus{Wing: w, Local: w == n.cfg.Wing, Voter: voters[w], Committed: st.Committed[w], Held: held[w]}
+		if ws.Local {
+			ws.Applied = st.Applied
+		}
 		if l, ok := links[w]; ok {
-			ws.Reachable, ws.LastSeen = l.up, l.lastSeen
+			ws.Reachable, ws.LastSeen, ws.Applied = l.up, l.lastSeen, l.heads.Applied
 			s.Peers++
 			if l.up {
 				s.Reachable++
@@ -461,7 +467,7 @@ func (n *Node) Member(wing string) bool {
 
 func (n *Node) Revoked(serial string) bool {
 	for _, w := range n.fsm.snapshot().Agreed.Wings {
-		if w.Removed && w.Serial == serial {
+		if w.Removed && w.Serial == serial || slices.Contains(w.Replaced, serial) {
 			return true
 		}
 	}

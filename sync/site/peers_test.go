@@ -15,6 +15,6 @@ func TestLinkState(t *testing.T) {
 
 	b, err := json.Marshal(WingStatus{Wing: "B", Reachable: true, Link: LinkConnected})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"Wing":"B","Local":false,"Reachable":true,"link":"connected","Voter":false,"Committed":0,"Held":0,"LastSeen":"0001-01-01T00:00:00Z"}`, string(b),
+	assert.JSONEq(t, `{"Wing":"B","Local":false,"Reachable":true,"link":"connected","Voter":false,"Committed":0,"Held":0,"Applied":0,"LastSeen":"0001-01-01T00:00:00Z"}`, string(b),
 		"the status keeps its fields and adds link")
 }

@@ -164,11 +164,18 @@ type AgreedStatus struct {
 	Lockdown wing.Lockdown         `json:"lockdown"`
 	Roster   []roster.Actor        `json:"roster"`
 	Rollout  *firmware.Rollout     `json:"rollout,omitempty"`
+	// Clients are the off-board port's clients, without their token hashes.
+	Clients map[string]ClientRecord `json:"clients,omitempty"`
 }
 
-// status is the agreed state without the PIN hashes.
+// status is the agreed state without the PIN hashes and token hashes.
 func (a Agreed) status() AgreedStatus {
-	return AgreedStatus{Wings: a.Wings, Lockdown: a.Lockdown, Roster: a.Roster.Actors(), Rollout: a.Rollout}
+	clients := map[string]ClientRecord{}
+	for name, r := range a.Clients {
+		r.TokenHash = ""
+		clients[name] = r
+	}
+	return AgreedStatus{Wings: a.Wings, Lockdown: a.Lockdown, Roster: a.Roster.Actors(), Rollout: a.Rollout, Clients: clients}
 }
 
 // Roster is the officer roster this wing holds, with the PIN hashes, for

@@ -3,8 +3,10 @@ package siterun_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -436,4 +438,63 @@ func siteDir(t *testing.T) string {
 		return d
 	}
 	return t.TempDir()
+}
+
+// TestSiteStartsAgainOnKeptData: `make site` stopped and started again on
+// the data it kept: every wing is back, a leader is elected, nothing was
+// lost; and a wing killed meanwhile starts again while the others run.
+func TestSiteStartsAgainOnKeptData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a site of wingnode processes; skipped in -short")
+	}
+	dir := siteDir(t)
+	// Fixed ports, as make site has: the raft addresses are kept with the data.
+	free, release, err := freeBase(6)
+	require.NoError(t, err)
+	release()
+	opt := siterun.Options{Binary: binary, Dir: dir, Wings: []string{"A", "B", "C"}, ScreenPort: free, SitePort: free + 3, Log: &wingtest.Log{}, Args: []string{"-log-level", "warn"}}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	s, err := siterun.Start(ctx, opt)
+	require.NoError(t, err)
+	held, err := s.WaitConverged(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	s, err = siterun.Start(ctx, opt)
+	require.NoError(t, err, "the site starts again on its kept data")
+	defer s.Close()
+	again, err := s.WaitConverged(ctx)
+	require.NoError(t, err)
+	for w, seq := range held {
+		assert.GreaterOrEqual(t, again[w], seq, "wing %s keeps its events", w)
+	}
+	s.Kill("B")
+	require.NoError(t, s.Restart(ctx, "B"), "a killed wing starts again while the others run")
+	_, err = s.WaitConverged(ctx)
+	require.NoError(t, err)
+}
+
+// freeBase finds n consecutive free loopback ports and returns the first.
+func freeBase(n int) (int, func(), error) {
+	for base := 20000 + rand.IntN(20000); base < 65000; base += n {
+		var lns []net.Listener
+		for i := range n {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
+			if err != nil {
+				break
+			}
+			lns = append(lns, ln)
+		}
+		release := func() {
+			for _, ln := range lns {
+				ln.Close()
+			}
+		}
+		if len(lns) == n {
+			return base, release, nil
+		}
+		release()
+	}
+	return 0, nil, errors.New("no free ports")
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,7 +77,10 @@ type Wing struct {
 var errExited = errors.New("exited while starting")
 
 // Start starts the site's wings: the first forms the site, then each other
-// wing joins with a token issued by the first. With free ports (no
+// wing joins with a token issued by the first. On kept data (wings that
+// enrolled in an earlier run) the enrolled wings start together and the
+// site elects its leader as before; the site's addresses must be the same
+// as then (fixed ScreenPort and SitePort). With free ports (no
 // ScreenPort and SitePort), a port picked can be taken by another process
 // before the wing binds it; a wing that exits while starting then makes
 // Start begin again, on new ports and an emptied Dir, up to three times.
@@ -84,9 +88,16 @@ func Start(ctx context.Context, opt Options) (*Site, error) {
 	if len(opt.Wings) == 0 {
 		return nil, errors.New("siterun: no wings")
 	}
+	kept := false
+	for _, id := range opt.Wings {
+		if _, err := os.Stat(filepath.Join(datadir.Dir(filepath.Join(opt.Dir, id)).Identity(), "wing.crt")); err == nil {
+			kept = true
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		s, err := start(ctx, opt)
-		if err == nil || !errors.Is(err, errExited) || opt.ScreenPort > 0 || attempt == 3 {
+		// Kept data is never emptied to try again.
+		if err == nil || !errors.Is(err, errExited) || opt.ScreenPort > 0 || kept || attempt == 3 {
 			return s, err
 		}
 		if opt.Log != nil {
@@ -145,6 +156,9 @@ func start(ctx context.Context, opt Options) (*Site, error) {
 		}
 	}
 	release() // the wings bind them now
+	if kept := s.enrolled(); len(kept) > 0 {
+		return s, s.startKept(ctx, kept)
+	}
 	first := s.wings[opt.Wings[0]]
 	if err := s.run(first, nil); err != nil {
 		s.Close()
@@ -186,6 +200,74 @@ func start(ctx context.Context, opt Options) (*Site, error) {
 		}
 	}
 	return s, nil
+}
+
+// enrolled lists the wings whose data folders already hold a site
+// identity: a site started before, on kept data.
+func (s *Site) enrolled() []string {
+	var out []string
+	for _, id := range s.opt.Wings {
+		if _, err := os.Stat(filepath.Join(datadir.Dir(s.wings[id].Data).Identity(), "wing.crt")); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// startKept starts a site again on kept data: every enrolled wing at once
+// (the site needs a majority of its voters to elect a leader, so none can
+// lead alone), then, once the site has a leader, any wing not yet
+// enrolled joins with a token.
+func (s *Site) startKept(ctx context.Context, kept []string) error {
+	for _, id := range kept {
+		if err := s.run(s.wings[id], nil); err != nil {
+			s.Close()
+			return err
+		}
+	}
+	for _, id := range kept {
+		if err := s.wings[id].WaitReady(ctx); err != nil {
+			s.Close()
+			return err
+		}
+	}
+	if err := s.waitLeader(ctx, kept[0]); err != nil {
+		s.Close()
+		return err
+	}
+	for _, id := range s.opt.Wings {
+		if slices.Contains(kept, id) {
+			continue
+		}
+		tok, err := s.Token(ctx)
+		if err == nil {
+			err = s.run(s.wings[id], []string{"-join", tok})
+		}
+		if err == nil {
+			err = s.wings[id].WaitReady(ctx)
+		}
+		if err != nil {
+			s.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// waitLeader waits until wing id knows a leader of its site.
+func (s *Site) waitLeader(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		if st, err := s.Status(ctx, id); err == nil && st.Leader != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("siterun: the site started again on kept data elects no leader (are most of its voting wings here?): %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // freePorts returns n distinct free loopback addresses, held open until
@@ -314,6 +396,11 @@ func (w *Wing) waitAnswers(ctx context.Context, healthy bool) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// CommandLine is how to start the wing by hand, with the binary given.
+func (w *Wing) CommandLine(binary string) string {
+	return binary + " " + strings.Join(w.args, " ")
 }
 
 // Exited is closed when the wing's process has ended (at once if it is not

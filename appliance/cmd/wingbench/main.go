@@ -46,6 +46,7 @@ var benches = []bench{
 	{"pin", pinVerify},
 	{"handover", handoverDraft},
 	{"timeline", timeline},
+	{"central", central},
 }
 
 // quiet discards the appliance's own logging during measurements.
@@ -58,7 +59,7 @@ func main() {
 		rssChild(os.Args[2])
 		return
 	}
-	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm, pin, handover, timeline (default all)")
+	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm, pin, handover, timeline, central (default all)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benches run to `file` (go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {

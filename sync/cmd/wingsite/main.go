@@ -2,7 +2,8 @@
 // (`make site`): wing A forms the site, B and C join it with enrolment
 // tokens, each wing's screen on its own loopback port. It prints the
 // addresses and runs until interrupted; the data stays in the folder for
-// the next run.
+// the next run, which starts the site again on it. A wing that dies is
+// started again while the others keep running.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"wingnode/sync/siterun"
 )
@@ -73,24 +75,44 @@ func run(binary, dir string, ids []string, screenPort, sitePort int, level strin
 		fmt.Fprintf(out, "  wing %s  screen %s  site port %s  data %s\n", w.ID, w.Screens, w.SiteAddr, w.Data)
 	}
 	fmt.Fprintf(out, "\nAlarms raised on one wing show in the site banner of the others; the Site\nscreen (/site) shows links, votes and data age. Status from the command line:\n  %s site status -data %s\nCtrl-C stops the site.\n\n", binary, s.Wings()[0].Data)
+	// A wing that dies is started again, up to three times, while the
+	// others keep running; after that the site runs on without it.
 	exited := make(chan string, len(ids))
-	for _, w := range s.Wings() {
-		go func() {
-			select {
-			case <-w.Exited():
-				exited <- w.ID
-			case <-ctx.Done():
-			}
-		}()
-	}
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(out, "stopping the site")
-		return nil
-	case id := <-exited:
-		if ctx.Err() != nil {
-			return nil
+	watch := func(w *siterun.Wing) {
+		select {
+		case <-w.Exited():
+			exited <- w.ID
+		case <-ctx.Done():
 		}
-		return fmt.Errorf("wing %s stopped; see its log above", id)
+	}
+	for _, w := range s.Wings() {
+		go watch(w)
+	}
+	restarts := map[string]int{}
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out, "stopping the site")
+			return nil
+		case id := <-exited:
+			if ctx.Err() != nil {
+				return nil
+			}
+			if restarts[id] == 3 {
+				fmt.Fprintf(out, "wing %s stopped again; the other wings keep running. See its log above, then start it by hand:\n  %s\n", id, s.Wing(id).CommandLine(binary))
+				continue
+			}
+			restarts[id]++
+			fmt.Fprintf(out, "wing %s stopped; the other wings keep running; starting it again (%d of 3)\n", id, restarts[id])
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(2 * time.Second):
+			}
+			if err := s.Restart(ctx, id); err != nil {
+				fmt.Fprintf(out, "wing %s did not start again: %v\n", id, err)
+			}
+			go watch(s.Wing(id))
+		}
 	}
 }

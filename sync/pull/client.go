@@ -1,0 +1,289 @@
+// Package pull is the Go client of a site's event pull, for integrators
+// and for `wingnode pull`: it follows the site's commit order from a
+// cursor, fails over to another wing when the one it asks is down or
+// lags, verifies every page on receipt (hashes, each wing's chain, the
+// signed head against the site CA certificate) and hands it to a Sink
+// that stores the page and the cursor together, so that a reader killed
+// at any point resumes without losing or repeating an event.
+//
+// It imports neither the store nor raft: an integrator's program that
+// imports it stays small.
+package pull
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"wingnode/sync/export"
+	"wingnode/sync/trust"
+)
+
+// Errors a pull ends with; any other error is passing (a wing down, a
+// network cut) and the pull retries it.
+var (
+	// ErrResync: the wings refused the cursor as not of this site's order
+	// (409). Start again into a fresh sink.
+	ErrResync = errors.New("resync required")
+	// ErrRefused: a wing refused the request or its credentials (400, 401,
+	// 403); retrying the same will not help.
+	ErrRefused = errors.New("the wing refused the request")
+	// ErrBadPage: a page did not verify. Nothing of it was stored.
+	ErrBadPage = errors.New("a page did not verify")
+)
+
+// Filter selects events; its zero value selects all. A filtered pull
+// cannot check chains (see export).
+type Filter struct {
+	Wings    []string
+	Kinds    []string
+	From, To time.Time
+}
+
+func (f Filter) empty() bool {
+	return len(f.Wings) == 0 && len(f.Kinds) == 0 && f.From.IsZero() && f.To.IsZero()
+}
+
+// Config configures a Client.
+type Config struct {
+	// Wings are the base URLs of the wings to pull from, in order of
+	// preference: https://HOST:PORT of their off-board ports, or
+	// http://HOST:PORT of a screens' port.
+	Wings []string
+	// CA is the site CA certificate: heads are verified against it, and
+	// so is the off-board port's server certificate when HTTP is nil.
+	CA *x509.Certificate
+	// HTTP makes the requests; nil means one that trusts CA for HTTPS
+	// (see NewHTTPClient) and presents no client certificate.
+	HTTP *http.Client
+	// Token, if set, is sent as a bearer token.
+	Token string
+	// Limit is the page size, 1..1000; default 1000.
+	Limit int
+	// Wait is each request's long poll; default 30 s; negative for none.
+	Wait time.Duration
+	// Filter selects events.
+	Filter Filter
+	// Log receives fail-overs and retries; default slog.Default().
+	Log *slog.Logger
+}
+
+// Client pulls a site's events.
+type Client struct {
+	cfg  Config
+	site string
+	at   int // the wing asked now
+}
+
+// New checks cfg and returns a client.
+func New(cfg Config) (*Client, error) {
+	if len(cfg.Wings) == 0 {
+		return nil, errors.New("pull: no wing to pull from: give at least one wing's URL")
+	}
+	if cfg.CA == nil {
+		return nil, errors.New("pull: the site CA certificate is needed to verify the pages (a wing's DATA/site/identity/site-ca.crt, or the site-ca.crt handed out with a client certificate)")
+	}
+	for _, w := range cfg.Wings {
+		u, err := url.Parse(w)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("pull: %q is not a wing's URL such as https://b-wing.site.lan:9443", w)
+		}
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = NewHTTPClient(cfg.CA, nil)
+	}
+	if cfg.Limit <= 0 || cfg.Limit > 1000 {
+		cfg.Limit = 1000
+	}
+	if cfg.Wait == 0 {
+		cfg.Wait = 30 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	return &Client{cfg: cfg, site: trust.SiteID(cfg.CA)}, nil
+}
+
+// Site is the id of the site the client pulls.
+func (c *Client) Site() string { return c.site }
+
+// Next fetches the page after from, from the first wing that answers,
+// and verifies it. It returns the page and the state after it. A passing
+// failure of every wing is returned as is; see the package's errors for
+// the rest.
+func (c *Client) Next(ctx context.Context, from export.State) (export.Page, export.State, error) {
+	if from.Site != "" && from.Site != c.site {
+		return export.Page{}, from, fmt.Errorf("pull: %w: the cursor is of site %s, but the CA is site %s's", ErrResync, from.Site, c.site)
+	}
+	if from.Filtered != !c.cfg.Filter.empty() && from.Cursor != "" {
+		return export.Page{}, from, fmt.Errorf("pull: %w: a pull continues with the filters it began with", ErrRefused)
+	}
+	var errs []error
+	for range len(c.cfg.Wings) {
+		base := c.cfg.Wings[c.at]
+		p, err := c.fetch(ctx, base, from.Cursor)
+		if err == nil {
+			var state export.State
+			if state, err = c.check(p, from); err == nil {
+				return p, state, nil
+			}
+		}
+		if errors.Is(err, ErrResync) || errors.Is(err, ErrRefused) || ctx.Err() != nil {
+			return export.Page{}, from, err
+		}
+		errs = append(errs, err)
+		c.at = (c.at + 1) % len(c.cfg.Wings)
+		c.cfg.Log.Warn("pull: trying another wing", "from", base, "to", c.cfg.Wings[c.at], "err", err)
+	}
+	return export.Page{}, from, fmt.Errorf("pull: no wing answered: %w", errors.Join(errs...))
+}
+
+// check verifies a page after from and returns the state after it.
+func (c *Client) check(p export.Page, from export.State) (export.State, error) {
+	if p.Site != c.site {
+		return from, fmt.Errorf("pull: %w: the page is of site %s, not %s", ErrBadPage, p.Site, c.site)
+	}
+	from.Site, from.Filtered = c.site, !c.cfg.Filter.empty()
+	if from.Cursor == "" && len(from.Wings) == 0 && len(p.Floor) > 0 {
+		// Retention removed the oldest events: the chains begin after
+		// the floor the wing names (the signed heads still prove the rest).
+		from.Wings = p.Floor
+	}
+	v := export.NewVerifier(c.cfg.CA, from)
+	for _, r := range p.Records {
+		if err := v.Record(r); err != nil {
+			return from, fmt.Errorf("pull: %w: %w", ErrBadPage, err)
+		}
+	}
+	if err := v.Head(p.Head); err != nil {
+		return from, fmt.Errorf("pull: %w: %w", ErrBadPage, err)
+	}
+	state := v.State()
+	state.Cursor = p.Next // a filtered page moves on past what did not match
+	return state, nil
+}
+
+// fetch asks one wing for the page after cursor.
+func (c *Client) fetch(ctx context.Context, base, cursor string) (export.Page, error) {
+	q := url.Values{"limit": {strconv.Itoa(c.cfg.Limit)}}
+	if cursor != "" {
+		q.Set("after", cursor)
+	}
+	if c.cfg.Wait > 0 {
+		q.Set("wait", c.cfg.Wait.String())
+	}
+	f := c.cfg.Filter
+	if len(f.Wings) > 0 {
+		q.Set("wing", strings.Join(f.Wings, ","))
+	}
+	if len(f.Kinds) > 0 {
+		q.Set("kind", strings.Join(f.Kinds, ","))
+	}
+	if !f.From.IsZero() {
+		q.Set("from", f.From.Format(time.RFC3339Nano))
+	}
+	if !f.To.IsZero() {
+		q.Set("to", f.To.Format(time.RFC3339Nano))
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.cfg.Wait+30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/api/v1/site/events?"+q.Encode(), nil)
+	if err != nil {
+		return export.Page{}, fmt.Errorf("pull: %w: %w", ErrRefused, err)
+	}
+	req.Header.Set("Accept", export.BinaryType+", application/json;q=0.5")
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	}
+	resp, err := c.cfg.HTTP.Do(req)
+	if err != nil {
+		return export.Page{}, fmt.Errorf("pull: %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return export.Page{}, fmt.Errorf("pull: %s: %w", base, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(body, &e)
+		if e.Error == "" {
+			e.Error = strings.TrimSpace(string(body))
+		}
+		err := fmt.Errorf("%s answered %d: %s", base, resp.StatusCode, e.Error)
+		switch resp.StatusCode {
+		case http.StatusConflict:
+			return export.Page{}, fmt.Errorf("pull: %w: %w", ErrResync, err)
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			return export.Page{}, fmt.Errorf("pull: %w: %w", ErrRefused, err)
+		}
+		return export.Page{}, fmt.Errorf("pull: %w", err)
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), export.BinaryType) {
+		p, err := export.ReadBinary(body)
+		if err != nil {
+			return export.Page{}, fmt.Errorf("pull: %s: %w: %w", base, ErrBadPage, err)
+		}
+		return p, nil
+	}
+	var p export.Page
+	if err := json.Unmarshal(body, &p); err != nil {
+		return export.Page{}, fmt.Errorf("pull: %s: %w: %w", base, ErrBadPage, err)
+	}
+	return p, nil
+}
+
+// Sink keeps what a pull receives: each page together with the state
+// after it, whole or not at all.
+type Sink interface {
+	// State is where the sink stands: the state after the last page it
+	// kept (the zero State for an empty sink).
+	State() export.State
+	// Write keeps a verified page and the state after it, in one step.
+	Write(p export.Page, after export.State) error
+}
+
+// Follow pulls into sink from where it stands until ctx ends, or, with
+// untilCaughtUp, until a page reaches the head of the site's order.
+// Passing failures are retried with a back-off of up to 10 s; it returns
+// on a sink error or one of the package's errors (a page that does not
+// verify from any wing is one: nothing of it is kept).
+func (c *Client) Follow(ctx context.Context, sink Sink, untilCaughtUp bool) error {
+	state := sink.State()
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		p, after, err := c.Next(ctx, state)
+		if err != nil {
+			if errors.Is(err, ErrResync) || errors.Is(err, ErrRefused) || errors.Is(err, ErrBadPage) || ctx.Err() != nil {
+				return err
+			}
+			backoff = min(max(2*backoff, 250*time.Millisecond), 10*time.Second)
+			c.cfg.Log.Warn("pull: retrying", "in", backoff, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			continue
+		}
+		backoff = 0
+		if err := sink.Write(p, after); err != nil {
+			return fmt.Errorf("pull: keep the page: %w", err)
+		}
+		state = after
+		if untilCaughtUp && p.Next == p.Head.At {
+			return nil
+		}
+	}
+	return ctx.Err()
+}
