@@ -49,6 +49,7 @@ test: deps lint ## the whole suite: lint, every test with the race detector, bro
 test-short: ## the fast tier for the edit loop (no browser, no crash tests)
 	$(GO) test -short ./...
 
+SOAK ?= 10m
 FUZZTIME ?= 10s
 
 .PHONY: fuzz
@@ -61,8 +62,8 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s): make fuzz FUZZTI
 	done
 
 .PHONY: bench
-bench: deps ## print the performance figures, one "name value unit" per line
-	$(GO) run ./appliance/cmd/wingbench
+bench: deps build ## print the performance figures, one "name value unit" per line (SOAK=10m: the soak's length)
+	$(GO) run ./appliance/cmd/wingbench -binary bin/wingnode -soak-for $(SOAK)
 	@set -o pipefail; $(GO) test -count=1 -run 'TestBootToWingScreen/^screen$$' -v ./images/ | sed -n -e 's/.*\(image_boot_to_ui_s [0-9.]*\).*/\1 s/p' -e 's/.*\(image_size_mb [0-9.]*\).*/\1 MB/p' 
 
 .PHONY: deps

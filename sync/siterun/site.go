@@ -42,9 +42,10 @@ type Options struct {
 	Scenarios map[string]string
 	// Proxy puts a fault proxy between every ordered pair of wings.
 	Proxy bool
-	// ScreenPort and SitePort, when set, give wing i the ports
-	// ScreenPort+i and SitePort+i; otherwise free ports are used.
-	ScreenPort, SitePort int
+	// ScreenPort, SitePort and APIPort, when set, give wing i the ports
+	// ScreenPort+i, SitePort+i and APIPort+i (its off-board port);
+	// otherwise free ports are used.
+	ScreenPort, SitePort, APIPort int
 	// Log receives the processes' output; nil discards it.
 	Log io.Writer
 	// Args are extra arguments for every wing's 'wingnode run'.
@@ -65,6 +66,7 @@ type Wing struct {
 	Data     string
 	Screens  string // http://host:port
 	SiteAddr string // host:port of the site port
+	API      string // https://host:port of the off-board port
 	args     []string
 	env      []string // fault injection (appliance/command's EnvRoutes)
 
@@ -114,20 +116,23 @@ func Start(ctx context.Context, opt Options) (*Site, error) {
 func start(ctx context.Context, opt Options) (*Site, error) {
 	s := &Site{opt: opt, wings: map[string]*Wing{}}
 	addrs := map[string]string{}
-	free, release, err := freePorts(2 * len(opt.Wings))
+	free, release, err := freePorts(3 * len(opt.Wings))
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	for i, id := range opt.Wings {
 		w := &Wing{ID: id, Data: filepath.Join(opt.Dir, id)}
-		screen, siteAddr := free[2*i], free[2*i+1]
+		screen, siteAddr, offboard := free[3*i], free[3*i+1], free[3*i+2]
 		if opt.ScreenPort > 0 && opt.SitePort > 0 {
 			screen, siteAddr = fmt.Sprintf("127.0.0.1:%d", opt.ScreenPort+i), fmt.Sprintf("127.0.0.1:%d", opt.SitePort+i)
 		}
-		w.Screens, w.SiteAddr = "http://"+screen, siteAddr
+		if opt.APIPort > 0 {
+			offboard = fmt.Sprintf("127.0.0.1:%d", opt.APIPort+i)
+		}
+		w.Screens, w.SiteAddr, w.API = "http://"+screen, siteAddr, "https://"+offboard
 		addrs[id] = siteAddr
-		w.args = []string{"run", "-simulate", "-wing", id, "-data", w.Data, "-listen", screen, "-site-listen", siteAddr}
+		w.args = []string{"run", "-simulate", "-wing", id, "-data", w.Data, "-listen", screen, "-site-listen", siteAddr, "-api-listen", offboard}
 		if text := cmp.Or(opt.Scenarios[id], opt.Scenario); text != "" {
 			f := filepath.Join(opt.Dir, id+".scenario")
 			if err := os.MkdirAll(opt.Dir, 0o700); err != nil {

@@ -47,7 +47,14 @@ var benches = []bench{
 	{"handover", handoverDraft},
 	{"timeline", timeline},
 	{"central", central},
+	{"soak", soak},
 }
+
+// Set by flags: the soak's length, and the wingnode executable it runs.
+var (
+	soakFor        time.Duration
+	wingnodeBinary string
+)
 
 // quiet discards the appliance's own logging during measurements.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -59,7 +66,9 @@ func main() {
 		rssChild(os.Args[2])
 		return
 	}
-	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm, pin, handover, timeline, central (default all)")
+	only := flag.String("only", "", "comma-separated benches to run: ingest, append, edge, rss, storm, input, site, crosswing, catchup, alarm, pin, handover, timeline, central, soak (default all)")
+	flag.DurationVar(&soakFor, "soak-for", 10*time.Minute, "how long the soak runs")
+	flag.StringVar(&wingnodeBinary, "binary", "bin/wingnode", "the wingnode `executable` the soak runs as a site of processes")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the benches run to `file` (go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {

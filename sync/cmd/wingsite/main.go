@@ -24,7 +24,7 @@ import (
 func main() {
 	fs := flag.NewFlagSet("wingsite", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: wingsite [flags]\n\nRuns a site of simulated wings on loopback until interrupted (Ctrl-C).\nWing i's screen is on 127.0.0.1:(screen-port+i), its site port on\n127.0.0.1:(site-port+i).")
+		fmt.Fprintln(fs.Output(), "usage: wingsite [flags]\n\nRuns a site of simulated wings on loopback until interrupted (Ctrl-C).\nWing i's screen is on 127.0.0.1:(screen-port+i), its site port on\n127.0.0.1:(site-port+i), its off-board port on 127.0.0.1:(api-port+i).")
 		fs.PrintDefaults()
 	}
 	binary := fs.String("binary", "bin/wingnode", "the wingnode `executable` to run")
@@ -32,6 +32,7 @@ func main() {
 	wings := fs.String("wings", "A,B,C", "comma-separated wing `ids`; the first forms the site")
 	screenPort := fs.Int("screen-port", 8081, "first wing's screen `port`")
 	sitePort := fs.Int("site-port", 9441, "first wing's site `port`")
+	apiPort := fs.Int("api-port", 9451, "first wing's off-board `port` (HTTPS, for central systems and site IT)")
 	verbose := fs.Bool("v", false, "show the wings' info logs, not only warnings")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == flag.ErrHelp {
@@ -44,13 +45,13 @@ func main() {
 	if *verbose {
 		level = "info"
 	}
-	if err := run(*binary, *dir, ids, *screenPort, *sitePort, level, os.Stdout); err != nil {
+	if err := run(*binary, *dir, ids, *screenPort, *sitePort, *apiPort, level, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "wingsite:", err)
 		os.Exit(1)
 	}
 }
 
-func run(binary, dir string, ids []string, screenPort, sitePort int, level string, out io.Writer) error {
+func run(binary, dir string, ids []string, screenPort, sitePort, apiPort int, level string, out io.Writer) error {
 	if _, err := os.Stat(binary); err != nil {
 		return fmt.Errorf("%w (run `make build` first)", err)
 	}
@@ -63,7 +64,7 @@ func run(binary, dir string, ids []string, screenPort, sitePort int, level strin
 	fmt.Fprintf(out, "starting wings %s in %s ...\n", strings.Join(ids, ", "), abs)
 	s, err := siterun.Start(ctx, siterun.Options{
 		Binary: binary, Dir: abs, Wings: ids,
-		ScreenPort: screenPort, SitePort: sitePort,
+		ScreenPort: screenPort, SitePort: sitePort, APIPort: apiPort,
 		Log: out, Args: []string{"-log-level", level},
 	})
 	if err != nil {
@@ -72,7 +73,7 @@ func run(binary, dir string, ids []string, screenPort, sitePort int, level strin
 	defer s.Close()
 	fmt.Fprintln(out, "\nthe site is up:")
 	for _, w := range s.Wings() {
-		fmt.Fprintf(out, "  wing %s  screen %s  site port %s  data %s\n", w.ID, w.Screens, w.SiteAddr, w.Data)
+		fmt.Fprintf(out, "  wing %s  screen %s  site port %s  off-board %s  data %s\n", w.ID, w.Screens, w.SiteAddr, w.API, w.Data)
 	}
 	fmt.Fprintf(out, "\nAlarms raised on one wing show in the site banner of the others; the Site\nscreen (/site) shows links, votes and data age. Status from the command line:\n  %s site status -data %s\nCtrl-C stops the site.\n\n", binary, s.Wings()[0].Data)
 	// A wing that dies is started again, up to three times, while the
