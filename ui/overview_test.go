@@ -449,3 +449,27 @@ func TestDoorAnomaliesOnTheTiles(t *testing.T) {
 	assert.Equal(t, "Gate 1", doc.Find(`[data-testid="alarm-A-5"] .point`).Text())
 	assert.Equal(t, "DOOR OPENED IN LOCKDOWN", doc.Find(`[data-testid="alarm-A-5"] .kind`).Text())
 }
+
+// TestEscalationBannerShowsEveryWingsEscalations: this wing's and other
+// wings' escalated alarms are in a banner on every page, the most urgent
+// first; resolved ones go.
+func TestEscalationBannerShowsEveryWingsEscalations(t *testing.T) {
+	f := newFakeWing()
+	own := f.raise("A1-01-CALL", "cell-call", 2) // A/1
+	f.record(event.AlarmEscalated, "A1-01-CALL", event.SystemActor, map[string]string{"alarm": "A/1", "reason": "unacknowledged", "after": "1m0s"})
+	other := f.raiseOn("B", "B-STAFF", "staff-alarm", 1, f.ago(2*time.Minute))
+	f.add(event.Event{Wing: "B", Wall: f.ago(time.Minute), ClockTrusted: true, Kind: event.AlarmEscalated, Subject: "B-STAFF", Actor: event.SystemActor,
+		Data: map[string]string{"alarm": other.String(), "reason": "unacknowledged", "after": "1m0s"}})
+	f.raise("A-STAFF", "staff-alarm", 1) // not escalated
+	_, ts := serve(t, f)
+	for _, path := range []string{"/", "/events", "/walktest", "/site", "/plan", "/regime"} {
+		b := getPage(t, ts, path, http.StatusOK).Find(`[data-testid="escalations"]`)
+		assert.Equal(t, "2", b.AttrOr("data-count", ""), path)
+		assert.Equal(t, []string{"escalated-B-1", "escalated-A-1"}, testIDs(b.Find("li")), "%s: priority first", path)
+		assert.Contains(t, b.Find(`[data-testid="escalated-B-1"]`).Text(), "Wing B", path)
+		assert.Contains(t, b.Find(`[data-testid="escalated-A-1"]`).Text(), "Cell A1-01 call", path)
+		assert.Contains(t, b.Find(`[data-testid="escalated-A-1"]`).Text(), "not acknowledged in 1 min", path)
+	}
+	f.resolve(t, own, "officer-7", "")
+	assert.Equal(t, "1", getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="escalations"]`).AttrOr("data-count", ""), "resolved, it goes")
+}
