@@ -31,10 +31,12 @@ function formatAge(ms) {
   return Math.floor(h / 24) + " d " + String(h % 24).padStart(2, "0") + " h";
 }
 
-function tick() {
+// tick counts up the ages in root (the page, or a fragment just put in).
+function tick(root = document) {
   const now = Date.now();
-  for (const el of document.querySelectorAll("[data-since]")) {
-    el.textContent = formatAge(now - Date.parse(el.dataset.since));
+  for (const el of root.querySelectorAll("[data-since]")) {
+    const text = formatAge(now - Date.parse(el.dataset.since));
+    if (el.textContent !== text) el.textContent = text;
   }
 }
 
@@ -51,7 +53,7 @@ const page = { source: null, timers: [] };
 
 const fingers = new Map(); // pointer id -> when it went down
 let holdUntil = 0;
-const queued = new Map(); // element id -> html, in arrival order
+const queued = new Map(); // element id -> the element to put in its place, in arrival order
 let flushTimer = null;
 
 function held() {
@@ -95,7 +97,7 @@ function flush() {
   }
   const all = Array.from(queued.values());
   queued.clear();
-  for (const html of all) replace(html);
+  for (const el of all) replace(el);
   tick();
 }
 
@@ -140,15 +142,17 @@ function parseElement(html) {
   return t.content.firstElementChild;
 }
 
-// replace puts a fragment in place of the element with its id.
-function replace(html) {
-  const fresh = parseElement(html);
+// replace puts a fragment (an element, or its html) in place of the
+// element with its id.
+function replace(fragment) {
+  const fresh = typeof fragment === "string" ? parseElement(fragment) : fragment;
   const old = fresh && document.getElementById(fresh.id);
   if (!old) return;
   const typing = typed(old);
   old.replaceWith(fresh);
   typing.restore(fresh);
-  fitAlarmList();
+  // Tiles and rows lie below the alarm list: they cannot change its room.
+  if (!/^(door|sensor|plan|proof)-/.test(fresh.id)) fitAlarmList();
 }
 
 // fitAlarmList makes a long alarm list scroll within the first screen, so
@@ -189,12 +193,12 @@ function follow(status) {
     const el = parseElement(msg.data);
     if (!el) return;
     if (held()) {
-      queued.set(el.id, msg.data);
+      queued.set(el.id, el);
       scheduleFlush();
       return;
     }
-    replace(msg.data);
-    tick();
+    replace(el);
+    tick(el);
   });
   source.addEventListener("prepend", (msg) => {
     const fresh = parseElement(msg.data);
