@@ -111,3 +111,8 @@ deps-qemu: ## install QEMU, OVMF and systemd-boot for the image boot tests when 
 		echo "installing Debian's$$pkgs for the image boot tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 $$pkgs >/dev/null; \
 	else echo "missing Debian packages$$pkgs and this is not root: the image boot tests will be skipped (they fail under CI=true)"; fi
+
+.PHONY: screenshots
+screenshots: deps ## write PNGs of the main screens at 800×480 and 1280×800 into build/screenshots/, to look at
+	rm -rf build/screenshots
+	$(GO) run ./appliance/cmd/wingshots -out build/screenshots

@@ -114,3 +114,25 @@ func TestFlappingContactIsAFault(t *testing.T) {
 		return s.Inputs["L1-02"].Faulted && s.Inputs["L1-02"].Fault == "flapping"
 	})
 }
+
+// TestWalkTestOfALandingOfTheBuiltInWing: a landing of the built-in wing
+// has more inputs than one data value holds; the walk test of it is
+// recorded, covers all of them, and leaves the other landings' cell
+// calls raising.
+func TestWalkTestOfALandingOfTheBuiltInWing(t *testing.T) {
+	r := wingtest.Start(t, appliance.Config{})
+	ctx := context.Background()
+	require.NoError(t, r.StartWalkTest(ctx, wingtest.Supervisor("2001"), 10*time.Minute, wing.WalkTestPoints{Landing: "2"}))
+	w := r.State().WalkTests["A"]
+	require.True(t, w.Running(time.Now()))
+	assert.Equal(t, "2", w.Landing)
+	assert.Len(t, w.Points, 42, "the gate, the staff alarm, 20 cells and their calls")
+	for _, id := range []string{"A2-GATE", "A2-STAFF", "A2-20", "A2-20-CALL", "A2-20#lock"} {
+		assert.True(t, w.Covers(id), id)
+	}
+	r.Set(t, "A2-20-CALL", true)
+	r.Set(t, "A1-20-CALL", true)
+	r.Eventually(t, "the call outside the landing raises", func(s *wing.State) bool { return len(s.ActiveAlarms()) == 1 })
+	r.Eventually(t, "the call on it is proven", func(s *wing.State) bool { return s.Proven["A2-20-CALL"].By == "2001" })
+	assert.Equal(t, "A1-20-CALL", r.State().ActiveAlarms()[0].Point)
+}

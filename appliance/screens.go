@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"periph.io/x/conn/v3/physic"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
+	"wingnode/appliance/officer"
 	"wingnode/appliance/roster"
 	"wingnode/appliance/signin"
 	"wingnode/appliance/wing"
@@ -39,6 +41,8 @@ func (s screens) Subscribe() (<-chan event.Event, func()) { return s.a.picture.S
 
 func (s screens) Recording() error { return s.a.recording.Recording() }
 
+func (s screens) Reading(input string) (active, known bool) { return s.a.recording.Reading(input) }
+
 func (s screens) Acknowledge(ctx context.Context, id event.ID, by roster.Actor) error {
 	return s.a.panel.Acknowledge(ctx, id, by)
 }
@@ -56,8 +60,27 @@ func (s screens) CloseRemotely(ctx context.Context, id event.ID, by roster.Actor
 }
 
 func (s screens) StartWalkTest(ctx context.Context, by roster.Actor, d time.Duration, points wing.WalkTestPoints) error {
-	return s.a.panel.StartWalkTest(ctx, by, d, points)
+	return badInput(s.a.panel.StartWalkTest(ctx, by, d, points))
 }
+
+// badInput is an officer's action refused for its input, in the screens'
+// terms (ui.ErrBadInput, saying what was wrong without the room's
+// prefix), still wrapping the room's error.
+func badInput(err error) error {
+	if !errors.Is(err, officer.ErrBadInput) {
+		return err
+	}
+	why := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "officer: "), ": "+officer.ErrBadInput.Error())
+	return badInputError{why: why, err: err}
+}
+
+type badInputError struct {
+	why string
+	err error
+}
+
+func (e badInputError) Error() string   { return ui.ErrBadInput.Error() + ": " + e.why }
+func (e badInputError) Unwrap() []error { return []error{ui.ErrBadInput, e.err} }
 
 func (s screens) EndWalkTest(ctx context.Context, by roster.Actor) error {
 	return s.a.panel.EndWalkTest(ctx, by)

@@ -42,6 +42,7 @@ type (
 		Climate      []apiSensor     `json:"climate"`
 		WalkTest     apiWalkTest     `json:"walk_test"`
 		Proof        apiProof        `json:"proof"`
+		Regime       apiRegime       `json:"regime"`
 	}
 	apiWing struct {
 		ID   string `json:"id"`
@@ -85,6 +86,8 @@ type (
 		By      string    `json:"by,omitempty"`
 		Since   time.Time `json:"since,omitzero"`
 		Until   time.Time `json:"until,omitzero"`
+		Landing string    `json:"landing,omitempty"`
+		Points  []string  `json:"points,omitempty"` // absent: every input
 	}
 	apiProof struct {
 		ProveEveryS int64           `json:"prove_every_s"`
@@ -101,27 +104,48 @@ type (
 		ProvenBy string      `json:"proven_by,omitempty"`
 	}
 	apiWalkTestRequest struct {
-		Minutes int `json:"minutes"`
+		Minutes int      `json:"minutes"`
+		Landing string   `json:"landing"`
+		Points  []string `json:"points"`
 	}
 	apiWalkTestResult struct {
-		Action          string `json:"action"`
-		Minutes         int    `json:"minutes,omitempty"`
-		Officer         string `json:"officer"`
-		OfficerVerified bool   `json:"officer_verified"`
+		Action          string   `json:"action"`
+		Minutes         int      `json:"minutes,omitempty"`
+		Landing         string   `json:"landing,omitempty"`
+		Points          []string `json:"points,omitempty"`
+		Officer         string   `json:"officer"`
+		OfficerVerified bool     `json:"officer_verified"`
 	}
 	apiAlarm struct {
-		ID           event.ID   `json:"id"`
-		Wing         string     `json:"wing"`
-		Seq          uint64     `json:"seq"`
-		Point        string     `json:"point"`
-		PointKind    string     `json:"point_kind"`
-		Priority     int        `json:"priority"`
-		RaisedAt     time.Time  `json:"raised_at"`
-		Acknowledged *apiAction `json:"acknowledged,omitempty"`
+		ID           event.ID        `json:"id"`
+		Wing         string          `json:"wing"`
+		Seq          uint64          `json:"seq"`
+		Point        string          `json:"point"`
+		Name         string          `json:"name"`
+		PointKind    string          `json:"point_kind"`
+		Priority     int             `json:"priority"`
+		RaisedAt     time.Time       `json:"raised_at"`
+		Acknowledged *apiAction      `json:"acknowledged,omitempty"`
+		Attended     *apiAttendance  `json:"attended,omitempty"`
+		Escalations  []apiEscalation `json:"escalations"`
+		// NextStep is what the alarm waits for: acknowledge,
+		// attend-at-door (a cell call, by its reset key) or resolve.
+		NextStep string `json:"next_step"`
 	}
 	apiAction struct {
 		By string    `json:"by"`
 		At time.Time `json:"at"`
+	}
+	apiAttendance struct {
+		By    string    `json:"by"`
+		At    time.Time `json:"at"`
+		How   string    `json:"how"`
+		Where string    `json:"where"`
+	}
+	apiEscalation struct {
+		Reason string    `json:"reason"`
+		After  string    `json:"after"`
+		At     time.Time `json:"at"`
 	}
 	apiInputFault struct {
 		ID     string    `json:"id"`
@@ -158,6 +182,7 @@ type (
 	apiActionRequest struct {
 		Outcome string `json:"outcome"`
 		Note    string `json:"note"`
+		Reason  string `json:"reason"`
 	}
 	apiLockdownRequest struct {
 		Active  *bool  `json:"active"`
@@ -220,11 +245,17 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, a := range v.ownAlarms() {
 		al := apiAlarm{
-			ID: a.ID, Wing: a.ID.Wing, Seq: a.ID.Seq, Point: a.Point, PointKind: a.PointKind,
-			Priority: a.Priority, RaisedAt: a.RaisedAt,
+			ID: a.ID, Wing: a.ID.Wing, Seq: a.ID.Seq, Point: a.Point, Name: v.pointName(a), PointKind: a.PointKind,
+			Priority: a.Priority, RaisedAt: a.RaisedAt, Escalations: []apiEscalation{}, NextStep: v.card(a).Step,
 		}
 		if a.Acknowledged != nil {
 			al.Acknowledged = &apiAction{By: a.Acknowledged.By, At: a.Acknowledged.At}
+		}
+		if at := a.Attended; at != nil {
+			al.Attended = &apiAttendance{By: at.By, At: at.At, How: at.How, Where: at.Where}
+		}
+		for _, e := range a.Escalations {
+			al.Escalations = append(al.Escalations, apiEscalation{Reason: e.Reason, After: e.After, At: e.At})
 		}
 		out.ActiveAlarms = append(out.ActiveAlarms, al)
 	}
@@ -251,9 +282,10 @@ func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(out.Wings, func(a, b apiWingClock) int { return strings.Compare(a.Wing, b.Wing) })
 	out.Climate = v.apiClimate()
 	if wt, ok := v.walkTest(); ok {
-		out.WalkTest = apiWalkTest{Running: true, By: wt.By, Since: wt.Since, Until: wt.Until}
+		out.WalkTest = apiWalkTest{Running: true, By: wt.By, Since: wt.Since, Until: wt.Until, Landing: wt.Landing, Points: wt.Points}
 	}
 	out.Proof = v.apiProof()
+	out.Regime = v.apiRegimeOf()
 	api.WriteJSON(w, http.StatusOK, out)
 }
 
@@ -399,8 +431,10 @@ func (s *Server) apiTail(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, apiTailPage{Records: nonNil(recs), Next: next})
 }
 
-// apiAlarmAction acknowledges or resolves an alarm for another system
-// (behind needs). As on the screen, the actor is the signed-in officer.
+// apiAlarmAction takes an officer's step on an alarm for another system
+// (behind needs): acknowledge, attend, resolve (with an outcome and an
+// optional note) or close remotely (a supervisor, with a reason). As on
+// the screen, the actor is the signed-in officer.
 func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		officer, _ := s.actor(r)
@@ -413,23 +447,40 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"note\": \"...\"} to resolve; the officer is the one signed in, never sent.", err))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing to acknowledge or attend, {\"outcome\": \"...\", \"note\": \"...\"} to resolve, {\"reason\": \"...\"} to close remotely; the officer is the one signed in, never sent.", err))
 			return
 		}
-		if req.Note != "" && action == actionAcknowledge {
-			api.WriteError(w, http.StatusBadRequest, "note: only resolving an alarm (clear) takes a note; send no note to acknowledge.")
+		switch {
+		case req.Note != "" && action != actionResolve:
+			api.WriteError(w, http.StatusBadRequest, "note: only resolving an alarm takes a note.")
+			return
+		case req.Outcome != "" && action != actionResolve:
+			api.WriteError(w, http.StatusBadRequest, "outcome: only resolving an alarm takes an outcome.")
+			return
+		case req.Reason != "" && action != actionCloseRemotely:
+			api.WriteError(w, http.StatusBadRequest, "reason: only closing an alarm remotely takes a reason.")
+			return
+		case action == actionResolve && !slices.Contains(s.wing.Layout().Outcomes, req.Outcome):
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("outcome: send one of the wing's outcomes (%s), not %q.", strings.Join(s.wing.Layout().Outcomes, ", "), req.Outcome))
+			return
+		case action == actionCloseRemotely && strings.TrimSpace(req.Reason) == "":
+			api.WriteError(w, http.StatusBadRequest, "reason: a remote close is an exception: say why.")
 			return
 		}
-		if err := checkNote(req.Note); err != nil {
-			api.WriteError(w, http.StatusBadRequest, "note: "+err.Error()+".")
+		text := req.Note
+		if action == actionCloseRemotely {
+			text = strings.TrimSpace(req.Reason)
+		}
+		if err := event.CheckText(map[bool]string{true: "reason", false: "note"}[action == actionCloseRemotely], text); err != nil {
+			api.WriteError(w, http.StatusBadRequest, map[bool]string{true: "reason: ", false: "note: "}[action == actionCloseRemotely]+err.Error()+".")
 			return
 		}
-		if err := s.act(r.Context(), officer, action, id, req.Outcome, req.Note); err != nil {
-			status, text := actionProblem(id, err)
+		if err := s.act(r.Context(), officer, action, id, req.Outcome, text); err != nil {
+			status, sentence := actionProblem(id, err)
 			if status == http.StatusInternalServerError {
 				s.logError(r.Context(), "api alarm "+string(action), err, "alarm", id)
 			}
-			api.WriteError(w, status, text)
+			api.WriteError(w, status, sentence)
 			return
 		}
 		api.WriteJSON(w, http.StatusOK, apiActionResult{Alarm: id, Action: string(action), Officer: officer.ID, OfficerVerified: true})
@@ -445,7 +496,7 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start; the officer is the one signed in, never sent.", err))
+			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start, with \"landing\": \"2\" or \"points\": [\"A2-03\", ...] to test only those; the officer is the one signed in, never sent.", err))
 			return
 		}
 		result := apiWalkTestResult{Action: "end", Officer: officer.ID, OfficerVerified: true}
@@ -456,19 +507,25 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 				api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("minutes: %d is not a whole number of minutes from 1 to %d.", req.Minutes, int(wing.MaxWalkTest/time.Minute)))
 				return
 			}
-			result.Action, result.Minutes = "start", minutes
-			err = s.wing.StartWalkTest(r.Context(), officer, time.Duration(minutes)*time.Minute, wing.WalkTestPoints{})
+			if req.Landing != "" && len(req.Points) > 0 {
+				api.WriteError(w, http.StatusBadRequest, "landing, points: send a landing or a list of points, not both.")
+				return
+			}
+			result.Action, result.Minutes, result.Landing, result.Points = "start", minutes, req.Landing, req.Points
+			err = s.wing.StartWalkTest(r.Context(), officer, time.Duration(minutes)*time.Minute, wing.WalkTestPoints{Landing: req.Landing, Points: req.Points})
 		} else {
-			if req.Minutes != 0 {
-				api.WriteError(w, http.StatusBadRequest, "minutes: only starting a walk test takes minutes; send nothing to end it.")
+			if req.Minutes != 0 || req.Landing != "" || len(req.Points) > 0 {
+				api.WriteError(w, http.StatusBadRequest, "minutes, landing, points: only starting a walk test takes them; send nothing to end it.")
 				return
 			}
 			err = s.wing.EndWalkTest(r.Context(), officer)
 		}
 		if err != nil {
-			_, text := walkTestProblem(start)
-			s.logError(r.Context(), "api "+walkTestWhat(start), err)
-			api.WriteError(w, http.StatusInternalServerError, text)
+			_, text := walkTestProblem(start, err)
+			if !errors.Is(err, ErrBadInput) {
+				s.logError(r.Context(), "api "+walkTestWhat(start), err)
+			}
+			api.WriteError(w, walkTestStatus(err), text)
 			return
 		}
 		api.WriteJSON(w, http.StatusOK, result)

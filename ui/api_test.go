@@ -86,10 +86,12 @@ func TestAPIState(t *testing.T) {
 		{"id": "A-OFFICE", "name": "Office", "kind": "office", "state": "unknown"},
 	}), got["doors"])
 	assert.Equal(t, roundTrip(t, []map[string]any{
-		{"id": "A/4", "wing": "A", "seq": 4, "point": "A1-01-CALL", "point_kind": "cell-call", "priority": 2, "raised_at": at(4)},
-		{"id": "A/5", "wing": "A", "seq": 5, "point": "A-STAFF", "point_kind": "staff-alarm", "priority": 1, "raised_at": at(5),
-			"acknowledged": map[string]any{"by": "officer-7", "at": at(6)}},
+		{"id": "A/4", "wing": "A", "seq": 4, "point": "A1-01-CALL", "name": "Cell A1-01 call", "point_kind": "cell-call", "priority": 2, "raised_at": at(4),
+			"escalations": []any{}, "next_step": "acknowledge"},
+		{"id": "A/5", "wing": "A", "seq": 5, "point": "A-STAFF", "name": "Office staff alarm", "point_kind": "staff-alarm", "priority": 1, "raised_at": at(5),
+			"acknowledged": map[string]any{"by": "officer-7", "at": at(6)}, "escalations": []any{}, "next_step": "resolve"},
 	}), got["active_alarms"], "in the order officers deal with them")
+	assert.Equal(t, map[string]any{"regime": "unlock"}, got["regime"], "no schedule: unlocked")
 	assert.Equal(t, roundTrip(t, []map[string]any{
 		{"id": "A1-02", "fault": "read-error", "detail": "EIO", "since": at(3)},
 	}), got["input_faults"], "this wing's inputs only")
@@ -280,18 +282,36 @@ func TestAPIAlarmActions(t *testing.T) {
 	assert.Equal(t, map[string]any{"alarm": "A/1", "action": "acknowledge", "officer": testOfficer, "officer_verified": true}, got)
 	assert.Equal(t, testOfficer, f.State().Alarms[id].Acknowledged.By)
 
-	status, got = postJSON(t, ts, "/api/v1/alarms/A/1/clear", `{"note": "resolved at the door"}`, nil)
+	status, got = postJSON(t, ts, "/api/v1/alarms/A/1/attend", "", nil)
 	require.Equal(t, http.StatusOK, status, got)
-	assert.Equal(t, "clear", got["action"])
-	assert.Equal(t, "resolved at the door", f.lastEvent(t).Data["note"])
+	assert.Equal(t, "attend", got["action"])
+	assert.Equal(t, event.AlarmAttended, f.lastEvent(t).Kind)
+	state := getJSON(t, ts, "/api/v1/state", http.StatusOK)["active_alarms"].([]any)[0].(map[string]any)
+	assert.Equal(t, testOfficer, state["attended"].(map[string]any)["by"])
+	assert.Equal(t, "panel", state["attended"].(map[string]any)["how"])
+
+	status, got = postJSON(t, ts, "/api/v1/alarms/A/1/resolve", `{"outcome": "assistance-given", "note": "resolved at the door"}`, nil)
+	require.Equal(t, http.StatusOK, status, got)
+	assert.Equal(t, "resolve", got["action"])
+	assert.Equal(t, event.AlarmResolved, f.lastEvent(t).Kind)
+	assert.Equal(t, map[string]string{"alarm": "A/1", "outcome": "assistance-given", "note": "resolved at the door"}, f.lastEvent(t).Data)
 	assert.Equal(t, testOfficer, f.lastEvent(t).Actor)
+
+	call := f.raise("A1-01-CALL", "cell-call", 2)
+	status, got = postJSON(t, ts, "/api/v1/alarms/"+call.String()+"/close-remotely", `{"reason": "reset key broken"}`, nil)
+	require.Equal(t, http.StatusOK, status, got)
+	assert.Equal(t, "close-remotely", got["action"])
+	assert.Equal(t, event.AlarmClosedRemotely, f.lastEvent(t).Kind)
+	assert.Equal(t, "reset key broken", f.lastEvent(t).Data["reason"])
 }
 
 func TestAPIAlarmActionProblems(t *testing.T) {
 	f := newFakeWing()
 	cleared := f.raise("A1-01-CALL", "cell-call", 2)
 	f.resolve(t, cleared, "officer-7", "")
-	f.raise("A-STAFF", "staff-alarm", 1) // A/3
+	f.raise("A-STAFF", "staff-alarm", 1) // A/5
+	f.add(event.Event{Wing: "B", Wall: testNow, ClockTrusted: true, Kind: event.DoorOpened, Subject: "B1-01", Actor: event.SystemActor})
+	f.setSite(threeWingSite(f))
 	_, ts := serve(t, f)
 
 	for _, c := range []struct {
@@ -301,13 +321,22 @@ func TestAPIAlarmActionProblems(t *testing.T) {
 		prefix           string
 	}{
 		{"no such alarm", "/api/v1/alarms/A/99/acknowledge", "", nil, http.StatusNotFound, "There is no alarm A/99"},
-		{"already cleared", "/api/v1/alarms/A/1/clear", "", nil, http.StatusConflict, "Alarm A/1 has already been resolved"},
-		{"bad seq", "/api/v1/alarms/A/first/clear", "", nil, http.StatusBadRequest, "seq: "},
-		{"officer in body", "/api/v1/alarms/A/3/acknowledge", `{"officer": "officer-9"}`, nil, http.StatusBadRequest, "body: "},
-		{"not JSON", "/api/v1/alarms/A/3/clear", `note=hi`, nil, http.StatusBadRequest, "body: "},
-		{"note on acknowledge", "/api/v1/alarms/A/3/acknowledge", `{"note": "hi"}`, nil, http.StatusBadRequest, "note: only resolving"},
-		{"note too long", "/api/v1/alarms/A/3/clear", `{"note": "` + strings.Repeat("x", 300) + `"}`, nil, http.StatusBadRequest, "note: text refused: the note has 300 characters"},
-		{"cross-site", "/api/v1/alarms/A/3/clear", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "This request came from another site's page"},
+		{"not received yet", "/api/v1/alarms/B/7/acknowledge", "", nil, http.StatusConflict, "Alarm B/7 has not reached this wing yet"},
+		{"not received yet from a silent wing", "/api/v1/alarms/C/1/acknowledge", "", nil, http.StatusConflict, "Alarm C/1 has not reached this wing yet"},
+		{"already resolved", "/api/v1/alarms/A/1/resolve", `{"outcome": "false-alarm"}`, nil, http.StatusConflict, "Alarm A/1 has already been resolved"},
+		{"not acknowledged", "/api/v1/alarms/A/5/resolve", `{"outcome": "false-alarm"}`, nil, http.StatusConflict, "Alarm A/5 is not acknowledged yet"},
+		{"bad seq", "/api/v1/alarms/A/first/resolve", "", nil, http.StatusBadRequest, "seq: "},
+		{"officer in body", "/api/v1/alarms/A/5/acknowledge", `{"officer": "officer-9"}`, nil, http.StatusBadRequest, "body: "},
+		{"not JSON", "/api/v1/alarms/A/5/resolve", `note=hi`, nil, http.StatusBadRequest, "body: "},
+		{"no outcome", "/api/v1/alarms/A/5/resolve", `{"note": "hi"}`, nil, http.StatusBadRequest, "outcome: send one of the wing's outcomes (assistance-given, "},
+		{"outcome not the wing's", "/api/v1/alarms/A/5/resolve", `{"outcome": "sorted"}`, nil, http.StatusBadRequest, "outcome: "},
+		{"note on acknowledge", "/api/v1/alarms/A/5/acknowledge", `{"note": "hi"}`, nil, http.StatusBadRequest, "note: only resolving"},
+		{"outcome on attend", "/api/v1/alarms/A/5/attend", `{"outcome": "false-alarm"}`, nil, http.StatusBadRequest, "outcome: only resolving"},
+		{"reason on resolve", "/api/v1/alarms/A/5/resolve", `{"outcome": "false-alarm", "reason": "x"}`, nil, http.StatusBadRequest, "reason: only closing"},
+		{"no reason", "/api/v1/alarms/A/5/close-remotely", `{}`, nil, http.StatusBadRequest, "reason: a remote close is an exception"},
+		{"note too long", "/api/v1/alarms/A/5/resolve", `{"outcome": "false-alarm", "note": "` + strings.Repeat("x", 300) + `"}`, nil, http.StatusBadRequest, "note: text refused: the note has 300 characters"},
+		{"cell call attended from the panel", "/api/v1/alarms/A/1/attend", "", nil, http.StatusConflict, "Alarm A/1 has already been resolved"},
+		{"cross-site", "/api/v1/alarms/A/5/resolve", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "This request came from another site's page"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := f.recordCount()
@@ -350,6 +379,19 @@ func TestAPIWalkTest(t *testing.T) {
 	assert.Equal(t, float64(30), got["minutes"], "30 minutes when none are sent")
 	started = f.lastEvent(t)
 	assert.Equal(t, started.Wall.Add(30*time.Minute).UTC().Format(time.RFC3339), started.Data["until"])
+
+	status, got = postJSON(t, ts, "/api/v1/walktest/start", `{"minutes": 20, "landing": "2"}`, nil)
+	require.Equal(t, http.StatusOK, status, got)
+	assert.Equal(t, "2", got["landing"])
+	assert.Equal(t, map[string]any{"running": true, "by": testOfficer, "since": f.lastEvent(t).Wall.Format(time.RFC3339),
+		"until": f.lastEvent(t).Wall.Add(20 * time.Minute).Format(time.RFC3339), "landing": "2", "points": []any{"A2-01"}},
+		getJSON(t, ts, "/api/v1/state", http.StatusOK)["walk_test"])
+	status, got = postJSON(t, ts, "/api/v1/walktest/start", `{"points": ["A1-02", "A-STAFF"]}`, nil)
+	require.Equal(t, http.StatusOK, status, got)
+	assert.Equal(t, "A1-02,A-STAFF", f.lastEvent(t).Data["points"])
+	status, got = postJSON(t, ts, "/api/v1/walktest/start", `{"points": ["A9-99"]}`, nil)
+	assert.Equal(t, http.StatusBadRequest, status, "the appliance refuses a point it does not have")
+	assert.Contains(t, got["error"], `The walk test was not started: wing A has no door or alarm point "A9-99"`)
 }
 
 func TestAPIWalkTestProblems(t *testing.T) {
@@ -365,7 +407,8 @@ func TestAPIWalkTestProblems(t *testing.T) {
 		{"negative", "/api/v1/walktest/start", `{"minutes": -5}`, nil, http.StatusBadRequest, "minutes: -5"},
 		{"not whole", "/api/v1/walktest/start", `{"minutes": 2.5}`, nil, http.StatusBadRequest, "body: "},
 		{"officer in body", "/api/v1/walktest/start", `{"officer": "officer-9"}`, nil, http.StatusBadRequest, "body: "},
-		{"minutes to end", "/api/v1/walktest/end", `{"minutes": 5}`, nil, http.StatusBadRequest, "minutes: only starting"},
+		{"minutes to end", "/api/v1/walktest/end", `{"minutes": 5}`, nil, http.StatusBadRequest, "minutes, landing, points: only starting"},
+		{"a landing and points", "/api/v1/walktest/start", `{"landing": "1", "points": ["A1-01"]}`, nil, http.StatusBadRequest, "landing, points: send a landing or a list"},
 		{"cross-site", "/api/v1/walktest/start", "", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden, "This request came from another site's page"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -395,12 +438,14 @@ func TestOpenAPIKeepsInStep(t *testing.T) {
 	}
 	for _, p := range []string{
 		"/healthz", "/api/v1/state", "/api/v1/events", "/api/v1/events/tail",
-		"/api/v1/alarms/{wing}/{seq}/acknowledge", "/api/v1/alarms/{wing}/{seq}/clear",
+		"/api/v1/alarms/{wing}/{seq}/acknowledge", "/api/v1/alarms/{wing}/{seq}/attend",
+		"/api/v1/alarms/{wing}/{seq}/resolve", "/api/v1/alarms/{wing}/{seq}/close-remotely", "/api/v1/regime",
 		"/api/v1/walktest/start", "/api/v1/walktest/end", "/api/v1/site", "/api/v1/site/lockdown",
 		"/api/v1/signin", "/api/v1/signout",
 	} {
 		assert.Contains(t, doc, "\n  "+p+":\n", p)
 	}
+	assert.NotContains(t, doc, "/clear", "one word for one thing: resolve")
 	var fields []string
 	st := reflect.TypeFor[apiState]()
 	for i := range st.NumField() {

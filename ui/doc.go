@@ -1,29 +1,59 @@
 // Package ui serves the wing touchscreen and a small JSON API: the wing
-// overview with its alarms, doors and environment sensors, the event log,
-// the walk test page, the Site screen, the officers' sign-in and their
-// alarm, walk test and site lockdown actions, the roster's page, live
-// updates over server-sent events, and /api/v1 for other systems. It
-// reads the appliance only through the Wing interface.
+// overview with its alarm cards, doors and environment sensors, the wing
+// plan, the event log, the walk test page, the regime, the Site screen,
+// the officers' sign-in and their alarm, walk test, regime and site
+// lockdown actions, the roster's page, live updates over server-sent
+// events, and /api/v1 for other systems. It reads the appliance only
+// through the Wing interface.
 //
 // The pages are templ components (the .templ files, each beside its
 // generated _templ.go file); the stylesheet and the script are embedded, and
 // every page is sent with a Content-Security-Policy of default-src 'self', so
 // nothing is loaded from outside the appliance and no script runs inline.
 //
+// # Alarms
+//
+// An alarm's card shows its lifecycle (raised, acknowledged, attended,
+// escalated, its input back to normal) and only its next step:
+// Acknowledge; Attend from the panel for staff alarms and door anomalies
+// (a cell call is attended at its cell door, by its reset key: the card
+// says so); Resolve… once acknowledged and, for a cell call, attended at
+// the door, a page (GET /alarms/{wing}/{seq}/resolve) that asks for one of
+// the wing's outcomes and an optional note before the POST records it;
+// Close remotely…, a supervisor's exception with a reason. One word for
+// one thing: resolve, on the screen, in the routes and in the API.
+//
+// # The script
+//
+// Every link and form goes through the page's script (static/app.js): it
+// fetches the page or posts the form with the X-CSRF-Token header and puts
+// the answer in place of the page. When the wing does not answer, the
+// screen says "not sent, the wing is not answering", sends nothing, and
+// comes back by itself once the wing answers: a tap never leaves the kiosk
+// on a browser error page. Live updates wait while a finger is on the
+// screen and for a moment after it lifts or an action is sent, so that
+// acting on one alarm never moves another alarm's buttons under a finger.
+//
 // # Live updates
 //
-// GET /live?page=overview (or page=walktest, site or events) is a stream of
-// server-sent events for that page. When it opens, and after each event
-// from Wing.Subscribe, the server sends "fragment" messages whose data is
-// an HTML element to put in place of the element with the same id. Every
-// page has the clock warning, the walk test banner, the Walk test link with
-// its count of inputs due a proof, the Site link, and the site's banners
-// (the lockdown, this wing's isolation, and the other wings' active
-// alarms); the overview adds the alarm panel, the environment panel and
-// each door tile; the walk test page adds its controls, the proof summary
-// and each input's row; the Site screen adds its table of wings, the
-// lockdown panel and the list of the other wings' alarms. The event log
-// follows the stream for those common parts only: its list is as loaded.
+// GET /live?page=PAGE (overview, plan, walktest, site, events or frame)
+// is a stream of server-sent events for that page. When it opens, and
+// after each event from Wing.Subscribe, the server sends "fragment"
+// messages whose data is an HTML element to put in place of the element
+// with the same id. Every page follows it for the frame: the regime, the
+// clock warning, the alarm bar (this wing's alarms and faulted inputs,
+// counted), the banner of every wing's escalated alarms, the walk test
+// banner (this wing's and the other wings' walk tests), the Walk test
+// link with its count of inputs that need proving, the Site link, and the
+// site's banners (the lockdown, this wing's isolation, and the other
+// wings' active alarms); the overview adds its alarm cards, the
+// environment panel and each door tile; the plan each door and alarm
+// point; the walk test page its controls, the proof summary, each
+// landing's line and each input's row; the Site screen its table of
+// wings, the lockdown panel and the list of the other wings' alarms. The
+// event log's stream takes its filter (page=events&kind=...&subject=...)
+// and sends "prepend" messages: new events that match, for the top of the
+// list, while it shows the newest.
 //
 // Some parts change with time rather than with events: environment
 // readings are not events, a walk test runs out at its end, and proofs fall
@@ -54,8 +84,8 @@
 //
 // When the subscription ends (the screen fell behind, or the appliance is
 // stopping) the server sends "reload" and ends the stream; the page then
-// reloads once the appliance answers again. The event log does not follow
-// the stream: it shows the walk test banner as it was when loaded.
+// reloads once the appliance answers again, and so does a page whose
+// stream was lost and comes back (the wing may have restarted).
 //
 // # Officers and trust
 //

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"wingnode/appliance/config"
+	"wingnode/appliance/wing"
 )
 
 // climateStaleAfter is the age beyond which a reading is shown as old even
@@ -79,6 +80,21 @@ func formatTemperature(c float64) string {
 	return strconv.FormatFloat(c, 'f', 1, 64) + " °C"
 }
 
+// conditionValue writes the reading a condition recorded as the tile
+// writes readings: "32.501°C" is "32.5 °C" and "70.2%" is "70 %". What it
+// cannot read is shown as recorded.
+func conditionValue(recorded string) string {
+	v := strings.TrimSpace(recorded)
+	for suffix, format := range map[string]func(float64) string{"°C": formatTemperature, "%": formatHumidity} {
+		if num, ok := strings.CutSuffix(v, suffix); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(num), 64); err == nil {
+				return format(f)
+			}
+		}
+	}
+	return recorded
+}
+
 // formatHumidity writes a relative humidity as a whole percentage: "48 %".
 func formatHumidity(pct float64) string {
 	return strconv.FormatFloat(math.Round(pct), 'f', 0, 64) + " %"
@@ -98,7 +114,7 @@ func (v view) conditions(sensor string) []climateAlert {
 	var out []climateAlert
 	for _, c := range v.state.Conditions {
 		if c.Sensor == sensor && c.Active {
-			out = append(out, climateAlert{Condition: c.Condition, Value: c.Value, Since: sinceOf(c.Since, v.now)})
+			out = append(out, climateAlert{Condition: c.Condition, Value: conditionValue(c.Value), Since: sinceOf(c.Since, v.now)})
 		}
 	}
 	rank := func(c string) int {
@@ -123,12 +139,31 @@ func (v view) environment() environmentPanel {
 	return p
 }
 
+// lastReading is when a silent sensor last gave a good reading: the
+// latest reading the appliance holds, or after a restart the one its
+// fault recorded (data last_reading); zero when neither is known.
+func (v view) lastReading(sensor string, fault wing.Input) time.Time {
+	if r, ok := v.climate[sensor]; ok && !r.At.IsZero() {
+		return r.At
+	}
+	if v.faultData == nil {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, v.faultData(sensor, fault)["last_reading"])
+	return t
+}
+
 func (v view) sensor(s config.Sensor) sensorTile {
 	t := sensorTile{ID: s.ID, Name: cmp.Or(s.Name, s.ID), Alerts: v.conditions(s.ID)}
 	if in, ok := v.state.Inputs[s.ID]; ok && in.Faulted {
 		t.State, t.FaultSince = sensorFault, sinceOf(in.Since, v.now)
 		if in.Fault == faultSilent {
+			// Silent since its last good reading, which came some reads
+			// before the fault was seen.
 			t.State = sensorSilent
+			if last := v.lastReading(s.ID, in); !last.IsZero() && last.Before(in.Since) {
+				t.FaultSince = sinceOf(last, v.now)
+			}
 		} else {
 			t.Fault = cmp.Or(in.Fault, "fault")
 		}

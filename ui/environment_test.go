@@ -56,7 +56,7 @@ func TestEnvironmentPanelAlerts(t *testing.T) {
 	assert.True(t, one.HasClass("alert"))
 	assert.Equal(t, []string{"condition-ENV-1-too-hot", "condition-ENV-1-too-humid"}, testIDs(one.Find(".condition")),
 		"active conditions only, hot before humid")
-	assert.Equal(t, "TOO HOT 31.250°C", one.Find(`[data-testid="condition-ENV-1-too-hot"]`).Text())
+	assert.Equal(t, "TOO HOT 31.3 °C", one.Find(`[data-testid="condition-ENV-1-too-hot"]`).Text(), "written as the reading beside it is")
 	assert.Equal(t, "TOO HUMID 72.5%rH", one.Find(`[data-testid="condition-ENV-1-too-humid"]`).Text())
 	assert.Equal(t, "31.3 °C", one.Find(`[data-testid="temperature-ENV-1"]`).Text(), "the reading is shown beside the alert")
 
@@ -82,7 +82,7 @@ func TestEnvironmentPanelNeverShowsAnOldReadingAsCurrent(t *testing.T) {
 	assert.Equal(t, "NO READING", silent.Find(`[data-testid="reading-ENV-2"]`).Text())
 	assert.NotContains(t, silent.Text(), "23.5", "the last reading of a silent sensor is not shown")
 	assert.NotContains(t, silent.Text(), "40 %")
-	assert.Contains(t, silent.Text(), "for 2 min")
+	assert.Contains(t, silent.Text(), "for 3 min", "silent since its last good reading, a minute before the fault was seen")
 
 	stale := doc.Find(`[data-testid="sensor-ENV-1"]`)
 	assert.Equal(t, "stale", stale.AttrOr("data-state", ""), "7 minutes old, though not yet declared silent")
@@ -100,6 +100,25 @@ func TestEnvironmentPanelNeverShowsAnOldReadingAsCurrent(t *testing.T) {
 	waiting := doc.Find(`[data-testid="sensor-ENV-2"]`)
 	assert.Equal(t, "waiting", waiting.AttrOr("data-state", ""))
 	assert.Equal(t, "no reading yet", waiting.Find(`[data-testid="reading-ENV-2"]`).Text())
+}
+
+// TestSilentSensorAfterARestart: with no reading held (the appliance
+// restarted), a silent sensor's silence counts from the last good
+// reading its fault recorded, not from when the fault was seen.
+func TestSilentSensorAfterARestart(t *testing.T) {
+	f := fittedWing()
+	f.record(event.InputFault, "ENV-2", event.SystemActor, map[string]string{"fault": "silent",
+		"last_reading": f.ago(20 * time.Second).UTC().Format(time.RFC3339Nano)})
+	_, ts := serve(t, f)
+	silent := getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="sensor-ENV-2"]`)
+	assert.Equal(t, "silent", silent.AttrOr("data-state", ""))
+	assert.Contains(t, silent.Text(), "for 21 s")
+}
+
+func TestConditionValueReadsAsTheTile(t *testing.T) {
+	for in, want := range map[string]string{"32.501°C": "32.5 °C", "-0.04°C": "0.0 °C", "70.6%": "71 %", " 21 °C": "21.0 °C", "hot": "hot", "": ""} {
+		assert.Equal(t, want, conditionValue(in), in)
+	}
 }
 
 func TestEnvironmentPanelOnlyWhenTheWingHasSensors(t *testing.T) {

@@ -92,12 +92,29 @@ type eventLogPage struct {
 	Records []event.Record
 	Older   string // address of the next (older) page; empty at the end
 	Newest  string // address of the first page, when this is a later one
+	// Follows is true when new events that match go to the top of the
+	// list as they happen: on the first page, with no end time.
+	Follows bool
+}
+
+// follows reports whether the log shown for f takes new events at its
+// top: it shows the newest events (no cursor, no end time).
+func (f eventFilter) follows() bool { return f.Cursor == "" && f.To == "" }
+
+// liveQuery is the filter as the live stream takes it.
+func (f eventFilter) liveQuery() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"kind": f.Kind, "subject": f.Subject, "from": f.From} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q.Encode()
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	f := filterFrom(r.URL.Query())
 	h := s.header(s.view())
-	h.Live = liveEvents // the frame follows the site; the list is as loaded
 	p := eventLogPage{Header: h, Filter: f}
 	q, err := f.query()
 	if err != nil {
@@ -118,6 +135,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Records = page.Records
+	if f.follows() {
+		p.Header.Live, p.Header.LiveQuery, p.Follows = liveEvents, f.liveQuery(), true
+	}
 	if page.Next != "" {
 		p.Older = f.link(page.Next)
 	}

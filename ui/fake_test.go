@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +84,7 @@ type fakeWing struct {
 	climate     []ClimateReading // returned by Climate
 	site        *SiteStatus      // returned by Site; nil: a wing on its own
 	lockdownErr error            // returned by SetLockdown
+	readings    map[string]bool  // returned by Reading; absent: not known
 
 	officers officers // the roster and sign-ins (signin_fake_test.go)
 }
@@ -233,13 +235,35 @@ func (f *fakeWing) act(kind event.Kind, id event.ID, officer string, data map[st
 	return nil
 }
 
-// StartWalkTest records walktest.started, as the appliance does.
+// StartWalkTest records walktest.started, as the appliance does, over
+// the points chosen: a landing's doors and points, or a list of them.
 func (f *fakeWing) StartWalkTest(ctx context.Context, by roster.Actor, d time.Duration, points wing.WalkTestPoints) error {
 	if f.walkErr != nil {
 		return f.walkErr
 	}
 	until := f.ago(-time.Second - d).UTC().Format(time.RFC3339) // stamped one second on, by record
-	f.record(event.WalkTestStarted, "A", by.ID, map[string]string{"until": until})
+	data := map[string]string{"until": until}
+	var chosen []string
+	for _, dr := range f.layout.Doors {
+		if points.Landing != "" && dr.Landing == points.Landing || slices.Contains(points.Points, dr.ID) {
+			chosen = append(chosen, dr.ID)
+		}
+	}
+	for _, p := range f.layout.AlarmPoints {
+		if points.Landing != "" && p.Landing == points.Landing || slices.Contains(points.Points, p.ID) {
+			chosen = append(chosen, p.ID)
+		}
+	}
+	if len(chosen) < len(points.Points) {
+		return fmt.Errorf("%w: wing A has no door or alarm point %q", ErrBadInput, points.Points[len(points.Points)-1])
+	}
+	if len(chosen) > 0 {
+		data["points"] = strings.Join(chosen, ",")
+	}
+	if points.Landing != "" {
+		data["landing"] = points.Landing
+	}
+	f.record(event.WalkTestStarted, "A", by.ID, data)
 	return nil
 }
 
@@ -262,6 +286,24 @@ func (f *fakeWing) EndWalkTest(ctx context.Context, by roster.Actor) error {
 func (f *fakeWing) SetRegime(ctx context.Context, by roster.Actor, regime wing.Regime) error {
 	f.record(event.RegimeSet, "A", by.ID, map[string]string{"regime": string(regime)})
 	return nil
+}
+
+// Reading implements Wing: what setReading said, unknown otherwise.
+func (f *fakeWing) Reading(input string) (active, known bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	active, known = f.readings[input]
+	return active, known
+}
+
+// setReading makes an input read active, as its hardware would.
+func (f *fakeWing) setReading(input string, active bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.readings == nil {
+		f.readings = map[string]bool{}
+	}
+	f.readings[input] = active
 }
 
 func (f *fakeWing) Climate() []ClimateReading {

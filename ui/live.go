@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,57 +38,82 @@ const refreshEvery = 10 * time.Second
 // livePage is the page a live stream serves: it sends that page's parts.
 type livePage string
 
-// The live pages.
+// The live pages. Every page follows the stream for the frame: the
+// header's parts and the banners.
 const (
 	liveOverview livePage = "overview"
 	liveWalkTest livePage = "walktest"
 	liveSite     livePage = "site"
-	liveEvents   livePage = "events" // the frame only: the list is as loaded
+	liveEvents   livePage = "events" // the frame, and new events of the filter at the top of the list
+	livePlan     livePage = "plan"
+	liveFrame    livePage = "frame" // the frame only
 )
+
+// livePages lists the pages a stream may serve.
+var livePages = []livePage{liveOverview, liveWalkTest, liveSite, liveEvents, livePlan, liveFrame}
 
 // changes is the set of page parts that a batch of events touched.
 type changes struct {
 	all     bool // every part: the stream has just opened
+	tick    bool // time has passed: the parts that change with time
+	site    bool // Wing.Site says something new
 	doors   map[string]bool
+	points  map[string]bool // alarm points whose alarms or health changed
 	panel   bool
+	alarms  bool // an alarm of any wing changed
+	faults  bool // an input's health changed
 	climate bool
-	walk    bool            // the walk test started or ended
+	walk    bool            // a walk test started or ended
 	proofs  map[string]bool // inputs proven or faulted
+	regime  bool
+	events  []event.Event // the batch, for the event log
 }
 
 // add notes what e changes on this wing's pages.
 func (c *changes) add(v view, e event.Event) {
+	c.events = append(c.events, e)
 	switch e.Kind {
 	case event.DoorOpened, event.DoorClosed, event.DoorLocked, event.DoorUnlocked:
 		c.door(v, e.Subject)
+		// A latched door alarm's card says when its door is closed again.
+		if _, ok := v.state.ActiveAlarmOn(e.Subject); ok {
+			c.panel = true
+		}
 	case event.InputFault, event.InputRestored:
+		c.faults = true
 		c.door(v, strings.TrimSuffix(e.Subject, wing.LockSuffix))
 		if _, ok := v.pointByID(e.Subject); ok {
 			c.panel = true
+			c.point(e.Subject)
 		}
 		if _, ok := v.sensorByID(e.Subject); ok {
 			c.climate = true
 		}
+		c.panel = true // the overview lists every faulted input
 		c.proof(e.Subject)
 	case event.InputProven:
 		c.proof(e.Subject)
 	case event.WalkTestStarted, event.WalkTestEnded:
-		if e.Wing == v.layout.ID {
-			c.walk = true
-		}
+		c.walk = true
 	case event.ClimateCondition:
 		if _, ok := v.sensorByID(e.Subject); ok {
 			c.climate = true
 		}
+	case event.RegimeSet:
+		c.regime = true
 	case event.AlarmRaised, event.AlarmAcknowledged, event.AlarmAttended, event.AlarmResolved, event.AlarmClosedRemotely, event.AlarmEscalated, event.AlarmCleared:
+		c.alarms = true
 		p, ok := v.pointByID(e.Subject)
 		if ok || e.Wing == v.layout.ID {
 			c.panel = true
 		}
+		if ok {
+			c.point(p.ID)
+		}
 		if ok && p.Kind == config.CellCall {
 			c.door(v, p.Cell)
 		}
-		c.door(v, e.Subject) // a forced door is its own alarm point
+		c.door(v, e.Subject) // a door anomaly's point is its door
 	}
 }
 
@@ -99,6 +125,13 @@ func (c *changes) door(v view, id string) {
 		c.doors = map[string]bool{}
 	}
 	c.doors[id] = true
+}
+
+func (c *changes) point(id string) {
+	if c.points == nil {
+		c.points = map[string]bool{}
+	}
+	c.points[id] = true
 }
 
 func (c *changes) proof(id string) {
@@ -118,12 +151,23 @@ type liveStream struct {
 	// officer is who was signed in at the screen when the stream opened.
 	officer roster.Actor
 
+	// The event log's filter, for the events the stream puts at the top
+	// of its list.
+	query   event.Query
+	follows bool
+
 	// What the screen shows of the parts that change with time as well as
 	// with events, as last sent.
 	clockUntrusted bool
-	walkRunning    bool
+	walk           walkBanner
 	due            int
-	proofs         map[string]proofStatus // on the walk test page
+	alarmBar       alarmBar
+	escalations    escalationBanner
+	regime         regimeChip
+	panel          alarmPanel
+	proofs         map[string]proofRow     // on the walk test page
+	groupSums      map[string]proofSummary // on the walk test page, by group
+	groupCovered   map[string]int
 
 	// What the screen shows of the site, as last sent: Wing.Site changes
 	// without events, and other wings' alarms with theirs.
@@ -175,9 +219,20 @@ func (l *liveStream) flush() error {
 // documentation for the protocol.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	page := livePage(cmp.Or(r.URL.Query().Get("page"), string(liveOverview)))
-	if page != liveOverview && page != liveWalkTest && page != liveSite && page != liveEvents {
-		http.Error(w, "page: only overview, walktest, site and events follow the live stream", http.StatusBadRequest)
+	if !slices.Contains(livePages, page) {
+		http.Error(w, "page: only overview, walktest, site, events, plan and frame follow the live stream", http.StatusBadRequest)
 		return
+	}
+	var query event.Query
+	follows := false
+	if page == liveEvents {
+		f := filterFrom(r.URL.Query())
+		q, err := f.query()
+		if err != nil {
+			http.Error(w, "the event log's filter: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		query, follows = q, f.follows()
 	}
 	select {
 	case <-s.done:
@@ -195,7 +250,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	officer, _ := s.actor(r)
-	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), page: page, officer: officer}
+	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), page: page, officer: officer, query: query, follows: follows}
 	_ = l.rc.SetReadDeadline(time.Time{})    // a stream outlives the server's read timeout
 	defer l.rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests
 
@@ -224,7 +279,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-refresh.C:
-			if err := s.sendChanges(l, s.view(), changes{climate: true}); err != nil {
+			if err := s.sendChanges(l, s.view(), changes{climate: true, tick: true}); err != nil {
 				return
 			}
 		case <-site.C:
@@ -232,7 +287,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			if sameSite(s.wing.Site(), l.site) {
 				continue
 			}
-			if err := s.sendChanges(l, s.view(), changes{}); err != nil {
+			if err := s.sendChanges(l, s.view(), changes{site: true}); err != nil {
 				return
 			}
 		case e, ok := <-events:
@@ -275,46 +330,82 @@ func drain(first event.Event, events <-chan event.Event) (batch []event.Event, o
 }
 
 // sendChanges renders the changed parts of the stream's page from one
-// snapshot, and the parts that time has changed, and sends them.
+// snapshot, and the parts that time has changed, and sends them. Each
+// part is worked out only when what it shows may have changed: a door's
+// edge must reach the screen within tens of milliseconds.
 func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
-	h := s.header(v)
-	l.site = v.site
 	var parts []templ.Component
-	if c.all || h.ClockUntrusted != l.clockUntrusted {
-		parts = append(parts, clockStatus(h.ClockUntrusted))
-		l.clockUntrusted = h.ClockUntrusted
+	clock, ok := v.state.Wings[v.layout.ID]
+	if untrusted := ok && !clock.ClockTrusted; c.all || untrusted != l.clockUntrusted {
+		parts = append(parts, clockStatus(untrusted))
+		l.clockUntrusted = untrusted
 	}
-	walk := c.all || c.walk || h.Walk.Running != l.walkRunning
-	if walk {
-		parts = append(parts, walkTestBanner(h.Walk))
-		l.walkRunning = h.Walk.Running
+	if c.all || c.tick || c.regime {
+		if rc := v.regimeChip(); c.all || rc != l.regime {
+			parts = append(parts, regimeChipView(rc))
+			l.regime = rc
+		}
 	}
-	if c.all || h.Due != l.due {
-		parts = append(parts, walkTestLink(h.Due))
-		l.due = h.Due
+	var cards []alarmCard
+	if c.all || c.tick || c.alarms || c.faults || c.panel {
+		cards = v.cards()
+		faults := v.inputFaults()
+		b := v.alarmBar(cards, faults)
+		b.Overview = l.page == liveOverview
+		if c.all || b != l.alarmBar {
+			parts = append(parts, alarmBarView(b))
+			l.alarmBar = b
+		}
+		if l.page == liveOverview {
+			p := alarmPanel{Cards: cards, Faults: faults}
+			if c.all || c.panel || !p.same(l.panel) {
+				parts = append(parts, alarmPanelView(p))
+				l.panel = p
+			}
+		}
 	}
-	site := h.Site
-	if c.all || site.Link != l.siteLink {
-		parts = append(parts, siteLinkView(site.Link))
-		l.siteLink = site.Link
+	if c.all || c.tick || c.alarms {
+		if e := v.escalations(); c.all || !e.same(l.escalations) {
+			parts = append(parts, escalationBannerView(e))
+			l.escalations = e
+		}
 	}
-	if c.all || site.Lockdown != l.lockdown {
-		parts = append(parts, lockdownBannerView(site.Lockdown))
-		l.lockdown = site.Lockdown
+	walkChanged := false
+	if c.all || c.tick || c.walk {
+		if b := v.walkBanner(); c.all || !b.same(l.walk) {
+			walkChanged = b.Running != l.walk.Running || c.all
+			parts = append(parts, walkTestBanner(b))
+			l.walk = b
+		}
 	}
-	if c.all || site.Isolation != l.isolation {
-		parts = append(parts, isolationBannerView(site.Isolation))
-		l.isolation = site.Isolation
+	if c.all || c.tick || c.walk || len(c.proofs) > 0 {
+		if due := v.proofSummary().due(); c.all || due != l.due {
+			parts = append(parts, walkTestLink(due))
+			l.due = due
+		}
 	}
-	if c.all || !site.Alarms.same(l.siteAlarms) {
-		parts = append(parts, siteAlarmBannerView(site.Alarms))
-		l.siteAlarms = site.Alarms
+	if c.all || c.site || c.alarms || c.tick {
+		l.site = v.site
+		site := v.siteFrame()
+		if c.all || site.Link != l.siteLink {
+			parts = append(parts, siteLinkView(site.Link))
+			l.siteLink = site.Link
+		}
+		if c.all || site.Lockdown != l.lockdown {
+			parts = append(parts, lockdownBannerView(site.Lockdown))
+			l.lockdown = site.Lockdown
+		}
+		if c.all || site.Isolation != l.isolation {
+			parts = append(parts, isolationBannerView(site.Isolation))
+			l.isolation = site.Isolation
+		}
+		if c.all || !site.Alarms.same(l.siteAlarms) {
+			parts = append(parts, siteAlarmBannerView(site.Alarms))
+			l.siteAlarms = site.Alarms
+		}
 	}
 	switch l.page {
 	case liveOverview:
-		if c.all || c.panel {
-			parts = append(parts, alarmPanelView(v.panel()))
-		}
 		if (c.all || c.climate) && len(v.layout.Sensors) > 0 {
 			parts = append(parts, environmentView(v.environment()))
 		}
@@ -323,39 +414,38 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 				parts = append(parts, doorTileView(v.door(d)))
 			}
 		}
-	case liveSite:
-		if st := v.siteStatus(); c.all || !st.same(l.siteStatus) {
-			parts = append(parts, siteStatusView(st))
-			l.siteStatus = st
-		}
-		if lp := v.lockdownPanel(l.officer.ID); c.all || lp != l.lockdownPanel {
-			parts = append(parts, lockdownPanelView(lp, ""))
-			l.lockdownPanel = lp
-		}
-		if list := v.siteAlarmList(); c.all || !list.same(l.siteAlarmList) {
-			parts = append(parts, siteAlarmListView(list))
-			l.siteAlarmList = list
-		}
-	case liveWalkTest:
-		if walk {
-			parts = append(parts, walkTestControls(v.walkControls()))
-		}
-		groups, sum := v.proofs()
-		var rows []templ.Component
-		if l.proofs == nil {
-			l.proofs = map[string]proofStatus{}
-		}
-		for _, g := range groups {
-			for _, r := range g.Rows {
-				// A row changes with time when its proof falls overdue.
-				if c.all || c.proofs[r.ID] || l.proofs[r.ID] != r.Status {
-					rows = append(rows, proofRowView(r))
-					l.proofs[r.ID] = r.Status
-				}
+	case livePlan:
+		for _, d := range v.layout.Doors {
+			if c.all || c.doors[d.ID] {
+				parts = append(parts, planDoorView(v.planDoor(d)))
 			}
 		}
-		if len(rows) > 0 {
-			parts = append(append(parts, proofSummaryView(sum)), rows...)
+		for _, p := range v.layout.AlarmPoints {
+			if c.all || c.points[p.ID] {
+				parts = append(parts, planPointView(v.planPoint(p)))
+			}
+		}
+	case liveSite:
+		if c.all || c.site || c.alarms || c.tick {
+			if st := v.siteStatus(); c.all || !st.same(l.siteStatus) {
+				parts = append(parts, siteStatusView(st))
+				l.siteStatus = st
+			}
+			if lp := v.lockdownPanel(l.officer.ID); c.all || lp != l.lockdownPanel {
+				parts = append(parts, lockdownPanelView(lp, ""))
+				l.lockdownPanel = lp
+			}
+			if list := v.siteAlarmList(); c.all || !list.same(l.siteAlarmList) {
+				parts = append(parts, siteAlarmListView(list))
+				l.siteAlarmList = list
+			}
+		}
+	case liveWalkTest:
+		if walkChanged || (c.all || c.walk) {
+			parts = append(parts, walkTestControls(v.walkControls()))
+		}
+		if c.all || c.tick || c.walk || len(c.proofs) > 0 {
+			parts = append(parts, s.proofParts(l, v, c)...)
 		}
 	}
 	for _, p := range parts {
@@ -363,10 +453,63 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 			return err
 		}
 	}
+	if l.page == liveEvents && l.follows && !c.all {
+		if err := l.newEvents(c.events); err != nil {
+			return err
+		}
+	}
 	if l.buf.Len() == 0 {
 		return nil
 	}
 	return l.flush()
+}
+
+// proofParts are the walk test page's parts that changed: its summary,
+// each landing's line, and each row.
+func (s *Server) proofParts(l *liveStream, v view, c changes) []templ.Component {
+	groups, sum := v.proofs()
+	var rows []templ.Component
+	if l.proofs == nil {
+		l.proofs, l.groupSums, l.groupCovered = map[string]proofRow{}, map[string]proofSummary{}, map[string]int{}
+	}
+	var sums []templ.Component
+	for _, g := range groups {
+		if c.all || l.groupSums[g.Key] != g.Sum || l.groupCovered[g.Key] != g.Covered {
+			sums = append(sums, proofGroupSummary(g))
+			l.groupSums[g.Key], l.groupCovered[g.Key] = g.Sum, g.Covered
+		}
+		for _, r := range g.Rows {
+			// A row changes with time when its proof falls overdue.
+			if old, ok := l.proofs[r.ID]; c.all || c.proofs[r.ID] || !ok || !old.same(r) {
+				rows = append(rows, proofRowView(r))
+				l.proofs[r.ID] = r
+			}
+		}
+	}
+	if len(rows) == 0 && len(sums) == 0 {
+		return nil
+	}
+	return append(append([]templ.Component{proofSummaryView(sum)}, sums...), rows...)
+}
+
+// newEvents puts the events of a batch that match the event log's filter
+// at the top of its list, the newest first.
+func (l *liveStream) newEvents(batch []event.Event) error {
+	var match []event.Event
+	for _, e := range slices.Backward(batch) {
+		if l.query.Matches(e) {
+			match = append(match, e)
+		}
+	}
+	if len(match) == 0 {
+		return nil
+	}
+	var html strings.Builder
+	if err := eventRowsView(match).Render(l.ctx, &html); err != nil {
+		return err
+	}
+	l.message("prepend", html.String())
+	return nil
 }
 
 // reload tells the screen that its subscription ended (it fell behind, or

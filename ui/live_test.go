@@ -131,7 +131,8 @@ func TestLiveSendsEverythingWhenItOpens(t *testing.T) {
 
 	stream := openLive(t, ts)
 
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "alarms", "door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "alarms", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
+		"door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
 		initialFragments(t, stream), "the page may be older than the stream: every part is sent once")
 }
 
@@ -293,7 +294,7 @@ func TestLiveRefreshesTheEnvironment(t *testing.T) {
 	srv.refreshEvery = 20 * time.Millisecond
 	stream := openLive(t, ts)
 
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "alarms", "environment",
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "alarms", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "environment",
 		"door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
 		initialFragments(t, stream))
 
@@ -312,7 +313,7 @@ func TestLiveSendsTheEnvironmentOnItsEvents(t *testing.T) {
 
 	f.record(event.ClimateCondition, "ENV-1", event.SystemActor, map[string]string{"condition": "too-hot", "active": "true", "value": "28.5°C"})
 	panel := nextMessage(t, stream, "the panel", fragmentFor(t, "environment", "")).fragment(t)
-	assert.Equal(t, "TOO HOT 28.5°C", panel.Find(`[data-testid="condition-ENV-1-too-hot"]`).Text())
+	assert.Equal(t, "TOO HOT 28.5 °C", panel.Find(`[data-testid="condition-ENV-1-too-hot"]`).Text())
 	f.record(event.InputFault, "ENV-2", event.SystemActor, map[string]string{"fault": "silent"})
 	panel = nextMessage(t, stream, "the panel", fragmentFor(t, "environment", "")).fragment(t)
 	assert.Equal(t, "silent", panel.Find(`[data-testid="sensor-ENV-2"]`).AttrOr("data-state", ""))
@@ -327,7 +328,7 @@ func TestLiveOverviewFollowsTheWalkTest(t *testing.T) {
 	require.NoError(t, f.StartWalkTest(t.Context(), officer("officer-7"), 15*time.Minute, wing.WalkTestPoints{}))
 	banner := nextMessage(t, stream, "the banner", fragmentFor(t, "walktest-banner", "")).fragment(t)
 	assert.Equal(t, "true", banner.AttrOr("data-running", ""))
-	assert.Contains(t, banner.Text(), "WALK TEST until")
+	assert.Contains(t, banner.Text(), "WALK TEST of the whole wing until")
 
 	f.record(event.InputProven, "A1-01", "officer-7", nil)
 	link := nextMessage(t, stream, "the walk test link", fragmentFor(t, "walktest-link", "")).fragment(t)
@@ -340,8 +341,8 @@ func TestLiveWalkTestPage(t *testing.T) {
 	srv.refreshEvery = 20 * time.Millisecond
 	stream := openLiveAt(t, ts, "/live?page=walktest")
 
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "walktest-controls", "proof-summary",
-		"proof-A1-01", "proof-A1-01#lock", "proof-A1-01-CALL", "proof-A1-02", "proof-A1-02-CALL", "proof-A-GATE1", "proof-A-GATE1#lock",
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "walktest-controls", "proof-summary",
+		"proof-group-sum-1", "proof-group-sum-2", "proof-group-sum-3", "proof-A1-01", "proof-A1-01#lock", "proof-A1-01-CALL", "proof-A1-02", "proof-A1-02-CALL", "proof-A-GATE1", "proof-A-GATE1#lock",
 		"proof-A1-03", "proof-A2-01", "proof-A-OFFICE", "proof-A-STAFF"},
 		fragmentsUntil(t, stream, "proof-A-STAFF"), "the walk test page's parts, and no door tiles")
 
@@ -351,12 +352,18 @@ func TestLiveWalkTestPage(t *testing.T) {
 	assert.Equal(t, "true", controls.AttrOr("data-running", ""))
 	assert.Equal(t, 1, controls.Find(`[data-testid="walktest-end"]`).Length())
 
+	row := nextMessage(t, stream, "the covered row", fragmentFor(t, "proof-A1-01#lock", "")).fragment(t)
+	assert.Equal(t, "true", row.AttrOr("data-covered", ""), "the walk test covers the whole wing")
+	nextMessage(t, stream, "the last covered row", fragmentFor(t, "proof-A-STAFF", ""))
+
 	f.record(event.InputProven, "A1-01#lock", "officer-7", nil)
 	sum := nextMessage(t, stream, "the summary", fragmentFor(t, "proof-summary", "")).fragment(t)
 	assert.Equal(t, "10", sum.AttrOr("data-never", ""))
-	row := nextMessage(t, stream, "the proven row", fragmentFor(t, "proof-A1-01#lock", "")).fragment(t)
+	group := nextMessage(t, stream, "landing 1's line", fragmentFor(t, "proof-group-sum-1", "")).fragment(t)
+	assert.Equal(t, "7", group.AttrOr("data-due", ""), "eight inputs on landing 1, one proven")
+	row = nextMessage(t, stream, "the proven row", fragmentFor(t, "proof-A1-01#lock", "")).fragment(t)
 	assert.Equal(t, "ok", row.AttrOr("data-status", ""))
-	assert.Contains(t, row.Text(), "by officer-7")
+	assert.Contains(t, row.Text(), "officer-7")
 
 	f.advance(15 * time.Minute) // the walk test runs out before its end is recorded
 	banner := nextMessage(t, stream, "the banner going", fragmentFor(t, "walktest-banner", "")).fragment(t)
@@ -365,8 +372,9 @@ func TestLiveWalkTestPage(t *testing.T) {
 	assert.Equal(t, 1, controls.Find(`[data-testid="walktest-start"]`).Length())
 
 	f.advance(7 * 24 * time.Hour) // the proof falls overdue with no event
-	row = nextMessage(t, stream, "the overdue row", fragmentFor(t, "proof-A1-01#lock", "")).fragment(t)
-	assert.Equal(t, "overdue", row.AttrOr("data-status", ""))
+	nextMessage(t, stream, "the overdue row", func(m sseMessage) bool {
+		return fragmentFor(t, "proof-A1-01#lock", "")(m) && m.fragment(t).AttrOr("data-status", "") == "overdue"
+	})
 }
 
 func TestLiveFollowsTheSite(t *testing.T) {
@@ -411,7 +419,7 @@ func TestLiveSitePage(t *testing.T) {
 	srv.siteEvery = 20 * time.Millisecond
 	stream := openLiveAt(t, ts, "/live?page=site")
 
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
 		"site-status", "lockdown-panel", "site-alarm-list"},
 		fragmentsUntil(t, stream, "site-alarm-list"), "the Site screen's parts, and no door tiles")
 
@@ -432,17 +440,50 @@ func TestLiveSitePage(t *testing.T) {
 	assert.Equal(t, []string{"site-alarm-C-1"}, testIDs(list.Find("li.site-alarm")))
 }
 
-func TestLiveEventLogFollowsOnlyTheFrame(t *testing.T) {
+func TestLiveEventLogTakesNewEvents(t *testing.T) {
 	f := newFakeWing()
 	_, ts := serve(t, f)
-	doc := getPage(t, ts, "/events", http.StatusOK)
-	assert.Equal(t, "events", doc.Find("#live-status").AttrOr("data-page", ""))
+	doc := getPage(t, ts, "/events?subject=A1-01", http.StatusOK)
+	live := doc.Find("#live-status")
+	assert.Equal(t, "events", live.AttrOr("data-page", ""))
+	assert.Equal(t, "subject=A1-01", live.AttrOr("data-query", ""), "the stream takes the log's filter")
 
-	stream := openLiveAt(t, ts, "/live?page=events")
-	assert.Equal(t, []string{"clock-status", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"},
-		fragmentsUntil(t, stream, "site-alarms"))
+	stream := openLiveAt(t, ts, "/live?page=events&subject=A1-01")
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"}, fragmentsUntil(t, stream, "site-alarms"))
+	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil) // not the filter's
 	f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
+	rows := nextMessage(t, stream, "the new row", func(m sseMessage) bool { return m.name == "prepend" })
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader("<table>" + rows.data + "</table>"))
+	require.NoError(t, err)
+	assert.Equal(t, "event-rows", doc.Find("tbody").AttrOr("id", ""))
+	assert.Equal(t, []string{"event-A-2"}, testIDs(doc.Find("tbody tr")), "only the events of the filter")
+
 	require.NoError(t, f.SetLockdown(t.Context(), officer("officer-7"), true, "fight"))
-	assert.Equal(t, []string{"site-link", "lockdown-banner"}, fragmentsUntil(t, stream, "lockdown-banner"),
-		"the frame's changes, and no door tile: the event log has none")
+	f.raise("A-STAFF", "staff-alarm", 1)
+	bar := nextMessage(t, stream, "the alarm bar", fragmentFor(t, "alarm-bar", "")).fragment(t)
+	assert.Equal(t, "1", bar.AttrOr("data-count", ""), "a new alarm is seen from the event log")
+	assert.Equal(t, "/", bar.AttrOr("href", ""))
+
+	// An older page of the log, or one that ends at a time, is as loaded.
+	f.record(event.DoorClosed, "A1-01", event.SystemActor, nil)
+	doc = getPage(t, ts, "/events?to=2026-03-02T10:00", http.StatusOK)
+	assert.Equal(t, "frame", doc.Find("#live-status").AttrOr("data-page", ""))
+	assert.Zero(t, doc.Find(`[data-testid="events-follow"]`).Length())
+}
+
+// TestEveryPageFollowsTheFrame: every page carries the alarm bar and the
+// live stream, so a new alarm is seen on whatever page is open.
+func TestEveryPageFollowsTheFrame(t *testing.T) {
+	f := newFakeWing()
+	f.raise("A-STAFF", "staff-alarm", 1)
+	_, ts := serve(t, f)
+	sup := supervisor(t, ts)
+	for path, page := range map[string]string{"/": "overview", "/events": "events", "/walktest": "walktest", "/site": "site", "/plan": "plan",
+		"/officers": "frame", "/regime": "frame", "/signin": "frame", "/no-such-page": "frame", "/alarms/A/1/close-remotely": "frame"} {
+		doc := docOf(t, getAs(t, ts, sup, path))
+		assert.Equal(t, page, doc.Find("#live-status").AttrOr("data-page", ""), path)
+		assert.Equal(t, "1", doc.Find("#alarm-bar").AttrOr("data-count", ""), path)
+	}
+	stream := openLiveAt(t, ts, "/live?page=frame")
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"}, fragmentsUntil(t, stream, "site-alarms"))
 }

@@ -36,7 +36,7 @@ func (p officersPage) manages(o roster.Actor) bool { return p.By.Role.Allows(o.R
 func (s *Server) officersPageFor(by roster.Actor) officersPage {
 	v := s.view()
 	h := s.header(v)
-	h.Live = liveEvents // the frame only
+	h.Live = liveFrame
 	p := officersPage{Header: h, By: by, Officers: s.wing.Roster(), Isolated: v.site.Isolated}
 	for _, r := range roster.Roles() {
 		if by.Role.Allows(r) {

@@ -18,8 +18,8 @@ func TestOfficersPage(t *testing.T) {
 	_, ts := serve(t, f)
 	sup := signIn(t, ts, "2001", "2222")
 
-	doc := docOf(t, getAs(t, ts, sup, "/"))
-	assert.Equal(t, "/officers", doc.Find(`[data-testid="officers-link"]`).AttrOr("href", ""), "a supervisor's nav has Officers")
+	doc := docOf(t, getAs(t, ts, sup, "/site"))
+	assert.Equal(t, "/officers", doc.Find(`[data-testid="officers-link"]`).AttrOr("href", ""), "a supervisor's Site screen opens Officers")
 	resp := getAs(t, ts, sup, "/officers")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	doc = docOf(t, resp)

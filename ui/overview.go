@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"net/http"
 	"net/url"
-	"strconv"
+	"slices"
+	"strings"
 
 	"wingnode/appliance/config"
-	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
 )
 
@@ -20,18 +20,49 @@ type doorTile struct {
 	Fault string // the fault's name when State is doorFault
 	// Lock is what the lock contact reads: lockLocked, lockUnlocked or
 	// lockUnknown; empty when no lock contact is fitted or it is faulted.
-	Lock   lockState
-	Call   *alarmBadge
-	Forced *alarmBadge // the door's active door-forced alarm
+	Lock lockState
+	Call *alarmBadge
+	// Anomalies are the door's active door-anomaly alarms: forced, held
+	// open, opened at night or in lockdown.
+	Anomalies []anomalyBadge
 }
 
 // historyPath is the event log of this door.
-func (t doorTile) historyPath() string { return "/events?subject=" + url.QueryEscape(t.ID) }
+func (t doorTile) historyPath() string { return historyPath(t.ID) }
 
-// alarmBadge is on a tile whose door has an active door-forced alarm, or
-// whose cell-call point has an active alarm.
+// historyPath is the event log of one door, alarm point or sensor.
+func historyPath(subject string) string { return "/events?subject=" + url.QueryEscape(subject) }
+
+// forced reports whether the door has an active door-forced alarm.
+func (t doorTile) forced() bool {
+	return slices.ContainsFunc(t.Anomalies, func(a anomalyBadge) bool { return a.Kind == wing.DoorForced })
+}
+
+// anomalyKinds lists the door's active anomalies, for data-anomaly.
+func (t doorTile) anomalyKinds() string {
+	var kinds []string
+	for _, a := range t.Anomalies {
+		kinds = append(kinds, a.Kind)
+	}
+	return strings.Join(kinds, " ")
+}
+
+// alarmBadge is on a tile whose cell-call point has an active alarm.
 type alarmBadge struct {
 	Acknowledged bool
+}
+
+// anomalyBadge is a door anomaly's mark on the door's tile.
+type anomalyBadge struct {
+	Kind         string
+	Acknowledged bool
+}
+
+func (a anomalyBadge) label() string {
+	if a.Acknowledged {
+		return anomalyMark(a.Kind) + " · ack"
+	}
+	return anomalyMark(a.Kind)
 }
 
 // doorGroup is a landing's cells, or the wing's other doors.
@@ -40,46 +71,15 @@ type doorGroup struct {
 	Doors []doorTile
 }
 
-// alarmRow is one active alarm.
-type alarmRow struct {
-	ID       event.ID
-	Point    string // the point's name, or its id when it is not in the layout
-	Kind     string
-	Priority int
-	Raised   since
-	AckBy    string // empty while unacknowledged
-	AckAt    since
-}
-
-func (a alarmRow) testID() string {
-	return "alarm-" + a.ID.Wing + "-" + strconv.FormatUint(a.ID.Seq, 10)
-}
-
-func (a alarmRow) actionPath(action alarmActionKind) string {
-	return "/alarms/" + a.ID.String() + "/" + string(action)
-}
-
-// pointFault is an alarm point whose input cannot be read: it cannot raise
-// alarms until it is repaired.
-type pointFault struct {
-	ID    string
-	Name  string
-	Fault string
-	Since since
-}
-
-// alarmPanel is the top of the overview.
-type alarmPanel struct {
-	Alarms []alarmRow
-	Faults []pointFault
-}
-
 type overviewPage struct {
 	Header      header
 	Panel       alarmPanel
 	Environment environmentPanel
 	Groups      []doorGroup
 }
+
+// anomalyOrder is the order of a door's anomalies on its tile.
+var anomalyOrder = []string{wing.DoorForced, wing.DoorOpenedInLockdown, wing.DoorOpenedAtNight, wing.DoorHeldOpen}
 
 func (v view) door(d config.Door) doorTile {
 	state, at, fault := v.doorStatus(d.ID)
@@ -92,8 +92,10 @@ func (v view) door(d config.Door) doorTile {
 	case lock != lockFault:
 		t.Lock = lock
 	}
-	if a, ok := v.state.ActiveAlarmOn(d.ID); ok && a.PointKind == wing.DoorForced {
-		t.Forced = &alarmBadge{Acknowledged: a.Acknowledged != nil}
+	for _, kind := range anomalyOrder {
+		if a, ok := v.state.ActiveAlarmOf(d.ID, kind); ok {
+			t.Anomalies = append(t.Anomalies, anomalyBadge{Kind: kind, Acknowledged: a.Acknowledged != nil})
+		}
 	}
 	if d.Kind == config.CellDoor {
 		for _, p := range v.layout.AlarmPoints {
@@ -138,36 +140,10 @@ func (v view) groups() []doorGroup {
 	return out
 }
 
-func (v view) panel() alarmPanel {
-	var p alarmPanel
-	for _, a := range v.ownAlarms() {
-		row := alarmRow{
-			ID: a.ID, Point: a.Point, Kind: pointKindLabel(a.PointKind),
-			Priority: a.Priority, Raised: sinceOf(a.RaisedAt, v.now),
-		}
-		if pt, ok := v.pointByID(a.Point); ok {
-			row.Point = cmp.Or(pt.Name, pt.ID)
-		} else if d, ok := v.doorByID(a.Point); ok && a.PointKind == wing.DoorForced {
-			row.Point = cmp.Or(d.Name, d.ID)
-		}
-		if a.Acknowledged != nil {
-			row.AckBy, row.AckAt = a.Acknowledged.By, sinceOf(a.Acknowledged.At, v.now)
-		}
-		p.Alarms = append(p.Alarms, row)
-	}
-	for _, pt := range v.layout.AlarmPoints {
-		if in, ok := v.state.Inputs[pt.ID]; ok && in.Faulted {
-			p.Faults = append(p.Faults, pointFault{
-				ID: pt.ID, Name: cmp.Or(pt.Name, pt.ID), Fault: in.Fault, Since: sinceOf(in.Since, v.now),
-			})
-		}
-	}
-	return p
-}
-
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	h := s.header(v)
 	h.Live = liveOverview
+	h.Alarms.Overview = true
 	s.render(w, r, http.StatusOK, overview(overviewPage{Header: h, Panel: v.panel(), Environment: v.environment(), Groups: v.groups()}))
 }

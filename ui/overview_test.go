@@ -31,28 +31,96 @@ func TestOverviewListsActiveAlarmsInOfficerOrder(t *testing.T) {
 
 	rows := doc.Find("#alarms article")
 	assert.Equal(t, []string{"alarm-A-2", "alarm-A-3", "alarm-A-1"}, testIDs(rows),
-		"unacknowledged first, oldest first; cleared alarms and other wings' alarms left out")
+		"unacknowledged first, oldest first; resolved alarms and other wings' alarms left out")
 	first := doc.Find(`[data-testid="alarm-A-2"]`)
 	assert.Contains(t, first.Text(), "Cell A1-01 call")
 	assert.Contains(t, first.Text(), "Cell call")
 	assert.Contains(t, first.Text(), "NOT ACKNOWLEDGED")
+	assert.Contains(t, first.Find(".raised").Text(), "Raised 10:00:02", "to the second")
+	assert.Equal(t, "acknowledge", first.AttrOr("data-step", ""))
 	assert.Equal(t, 1, first.Find(`[data-testid="acknowledge-alarm-A-2"]`).Length())
 	assert.Equal(t, "/alarms/A/2/acknowledge", first.Find("form").First().AttrOr("action", ""))
-	assert.Equal(t, 1, doc.Find(`[data-testid="clear-alarm-A-3"]`).Length())
+	assert.Zero(t, first.Find(`[data-testid="resolve-alarm-A-2"]`).Length(), "Resolve… only once acknowledged")
+	assert.Zero(t, first.Find(`input[type="text"]`).Length(), "no text field near the buttons")
 
 	acked := doc.Find(`[data-testid="alarm-A-1"]`)
 	assert.Equal(t, "true", acked.AttrOr("data-acknowledged", ""))
-	assert.Contains(t, acked.Find(`[data-testid="alarm-A-1-ack"]`).Text(), "Acknowledged by officer-7")
+	assert.Contains(t, acked.Find(`[data-testid="alarm-A-1-ack"]`).Text(), "Acknowledged by officer-7 at 10:00:05")
 	assert.Zero(t, acked.Find(`[data-testid="acknowledge-alarm-A-1"]`).Length(), "an acknowledged alarm offers no Acknowledge")
-	assert.Equal(t, 1, acked.Find(`[data-testid="clear-alarm-A-1"]`).Length())
+	assert.Equal(t, "resolve", acked.AttrOr("data-step", ""))
+	assert.Equal(t, 1, acked.Find(`[data-testid="attend-alarm-A-1"]`).Length(), "a staff alarm is attended from the panel")
+	assert.Equal(t, "/alarms/A/1/resolve", acked.Find(`[data-testid="resolve-alarm-A-1"]`).AttrOr("href", ""), "Resolve… opens its confirmation")
 	assert.Zero(t, doc.Find(`[data-testid="no-alarms"]`).Length())
+	bar := doc.Find(`[data-testid="alarm-bar"]`)
+	assert.Equal(t, "3", bar.AttrOr("data-count", ""))
+	assert.Equal(t, "2", bar.AttrOr("data-unacked", ""))
+	assert.Contains(t, bar.Text(), "3 active alarms")
+}
+
+// TestAlarmCardShowsTheLifecycle: each step with who, when, where and
+// how; escalations; a cell call waits to be attended at its door; a
+// latched alarm whose input is back to normal says so.
+func TestAlarmCardShowsTheLifecycle(t *testing.T) {
+	f := newFakeWing()
+	call := f.raise("A1-01-CALL", "cell-call", 2) // A/1 at 10:00:01
+	f.ack(t, call, "officer-7")                   // 10:00:02
+	f.record(event.AlarmEscalated, "A1-01-CALL", event.SystemActor, map[string]string{"alarm": "A/1", "reason": "unattended", "after": "5m0s"})
+	staff := f.raise("A-STAFF", "staff-alarm", 1) // A/4
+	f.ack(t, staff, "1001")
+	require.NoError(t, f.Attend(t.Context(), staff, officer("1001")))
+	f.setReading("A-STAFF", false)
+	f.setReading("A1-01-CALL", true)
+	_, ts := serve(t, f)
+	sup := supervisor(t, ts)
+
+	doc := docOf(t, getAs(t, ts, sup, "/"))
+	c := doc.Find(`[data-testid="alarm-A-1"]`)
+	assert.Equal(t, "attend-at-door", c.AttrOr("data-step", ""))
+	assert.Equal(t, "true", c.AttrOr("data-escalated", ""))
+	assert.Contains(t, c.Find(`[data-testid="alarm-A-1-attend-at-door"]`).Text(), "go to A1-01 and turn its reset key")
+	assert.Contains(t, c.Find(`[data-testid="alarm-A-1-escalated-unattended"]`).Text(), "ESCALATED at 10:00:03: not attended at the cell door in 5 min")
+	assert.Zero(t, c.Find(`[data-testid="resolve-alarm-A-1"]`).Length(), "a cell call is resolved once attended at its door")
+	assert.Zero(t, c.Find(`[data-testid="attend-alarm-A-1"]`).Length(), "never attended from the panel")
+	assert.Equal(t, "/alarms/A/1/close-remotely", c.Find(`[data-testid="close-remotely-alarm-A-1"]`).AttrOr("href", ""), "a supervisor may close it remotely")
+	assert.Zero(t, c.Find(`[data-testid="alarm-A-1-normal"]`).Length(), "the call button still reads pressed")
+
+	s := doc.Find(`[data-testid="alarm-A-4"]`)
+	assert.Contains(t, s.Find(`[data-testid="alarm-A-4-attended"]`).Text(), "Attended by 1001, reported at the panel at 10:00:06")
+	assert.Contains(t, s.Find(`[data-testid="alarm-A-4-normal"]`).Text(), "back to normal: the alarm stays until it is resolved")
+	assert.Zero(t, s.Find(`[data-testid="attend-alarm-A-4"]`).Length(), "attended once")
+	assert.Equal(t, 1, s.Find(`[data-testid="resolve-alarm-A-4"]`).Length())
+
+	off := signIn(t, ts, "1001", "1111")
+	assert.Zero(t, docOf(t, getAs(t, ts, off, "/")).Find(`[data-testid="close-remotely-alarm-A-1"]`).Length(), "an officer does not close remotely")
+
+	f.record(event.AlarmAttended, "A1-01-CALL", event.SystemActor, map[string]string{"alarm": "A/1", "how": wing.AttendedAtReset, "where": "A1-01"})
+	c = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="alarm-A-1"]`)
+	assert.Contains(t, c.Find(`[data-testid="alarm-A-1-attended"]`).Text(), "Attended at the cell door A1-01 (reset key turned) at 10:00:07")
+	assert.Equal(t, "resolve", c.AttrOr("data-step", ""))
+	assert.Equal(t, 1, c.Find(`[data-testid="resolve-alarm-A-1"]`).Length())
 }
 
 func TestOverviewSaysWhenThereAreNoAlarms(t *testing.T) {
-	_, ts := serve(t, newFakeWing())
+	f := newFakeWing()
+	_, ts := serve(t, f)
 	doc := getPage(t, ts, "/", http.StatusOK)
-	assert.Equal(t, "No active alarms", strings.TrimSpace(doc.Find(`[data-testid="no-alarms"]`).Text()))
+	assert.Equal(t, "No active alarms · no input faults", strings.TrimSpace(doc.Find(`[data-testid="no-alarms"]`).Text()))
 	assert.Zero(t, doc.Find("#alarms article").Length())
+
+	// A cut door line is an active problem: the header counts it.
+	f.record(event.InputFault, "A2-01", event.SystemActor, map[string]string{"fault": "open-circuit"})
+	doc = getPage(t, ts, "/", http.StatusOK)
+	bar := doc.Find(`[data-testid="alarm-bar"]`)
+	assert.Zero(t, bar.Find(`[data-testid="no-alarms"]`).Length(), "not \"No active alarms\" alone while a line is cut")
+	assert.Equal(t, "1", bar.AttrOr("data-faults", ""))
+	assert.Equal(t, "1", bar.AttrOr("data-problems", ""))
+	assert.Contains(t, bar.Find(`[data-testid="fault-count"]`).Text(), "1 input fault")
+	assert.Contains(t, doc.Find(`[data-testid="point-fault-A2-01"]`).Text(), "A2-01 door contact (open-circuit)")
+	for _, path := range []string{"/events", "/walktest", "/site", "/plan", "/regime"} {
+		bar := getPage(t, ts, path, http.StatusOK).Find(`[data-testid="alarm-bar"]`)
+		assert.Equal(t, "/", bar.AttrOr("href", ""), "%s: the bar opens the overview", path)
+		assert.Contains(t, bar.Text(), "A2-01 door contact: open-circuit", path)
+	}
 }
 
 func TestOverviewDoorTiles(t *testing.T) {
@@ -134,8 +202,8 @@ func TestOverviewShowsAlarmPointFaults(t *testing.T) {
 	fault := doc.Find(`[data-testid="point-fault-A-STAFF"]`)
 	require.Equal(t, 1, fault.Length())
 	assert.Contains(t, fault.Text(), "FAULT")
-	assert.Contains(t, fault.Text(), "Office staff alarm cannot raise alarms")
-	assert.Contains(t, fault.Text(), "pin-missing")
+	assert.Contains(t, fault.Text(), "Office staff alarm (pin-missing)")
+	assert.Contains(t, fault.Text(), "it cannot raise alarms")
 }
 
 func TestOverviewHeader(t *testing.T) {
@@ -291,6 +359,7 @@ func TestOverviewDoorTilesShowTheLock(t *testing.T) {
 		assert.Equal(t, c.lock, tile.AttrOr("data-lock", "?"), c.door)
 		assert.Equal(t, c.words, tile.Find(`[data-testid="lock-`+c.door+`"]`).Text(), c.door)
 		assert.Equal(t, "false", tile.AttrOr("data-forced", ""), c.door)
+		assert.Empty(t, tile.AttrOr("data-anomaly", "?"), c.door)
 	}
 
 	f.record(event.DoorUnlocked, "A1-01", event.SystemActor, nil)
@@ -332,8 +401,9 @@ func TestOverviewShowsAForcedDoor(t *testing.T) {
 
 	tile := doc.Find(`[data-testid="door-A-GATE1"]`)
 	assert.Equal(t, "true", tile.AttrOr("data-forced", ""))
-	assert.True(t, tile.HasClass("forced"))
-	assert.Equal(t, "FORCED", strings.TrimSpace(tile.Find(`[data-testid="forced-A-GATE1"]`).Text()))
+	assert.Equal(t, "door-forced", tile.AttrOr("data-anomaly", ""))
+	assert.True(t, tile.HasClass("anomaly"))
+	assert.Equal(t, "FORCED", strings.TrimSpace(tile.Find(`[data-testid="anomaly-A-GATE1-door-forced"]`).Text()))
 	assert.Equal(t, "OPEN", tile.Find(".state").Text())
 	assert.Equal(t, "locked", tile.Find(`[data-testid="lock-A-GATE1"]`).Text(), "the lock still reads locked: that is why it is forced")
 
@@ -347,11 +417,59 @@ func TestOverviewShowsAForcedDoor(t *testing.T) {
 	f.ack(t, forced, "officer-7")
 	f.record(event.DoorClosed, "A-GATE1", event.SystemActor, nil)
 	tile = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A-GATE1"]`)
-	assert.Equal(t, "FORCED · ack", strings.TrimSpace(tile.Find(`[data-testid="forced-A-GATE1"]`).Text()), "forced until resolved, even once closed")
+	assert.Equal(t, "FORCED · ack", strings.TrimSpace(tile.Find(`[data-testid="anomaly-A-GATE1-door-forced"]`).Text()), "forced until resolved, even once closed")
 	assert.Equal(t, "closed", tile.AttrOr("data-state", ""))
+	assert.Contains(t, getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="alarm-A-3-normal"]`).Text(), "The door is closed again")
 
 	f.resolve(t, forced, "officer-7", "contact adjusted")
 	tile = getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="door-A-GATE1"]`)
 	assert.Equal(t, "false", tile.AttrOr("data-forced", ""))
-	assert.Zero(t, tile.Find(`[data-testid="forced-A-GATE1"]`).Length())
+	assert.Zero(t, tile.Find(`[data-testid="anomaly-A-GATE1-door-forced"]`).Length())
+}
+
+// TestDoorAnomaliesOnTheTiles: held open, opened at night, opened in
+// lockdown: each in words on the door's tile and as an alarm.
+func TestDoorAnomaliesOnTheTiles(t *testing.T) {
+	f := fittedWing()
+	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil)
+	f.raise("A1-02", wing.DoorHeldOpen, 2)      // A/2
+	f.raise("A1-02", wing.DoorOpenedAtNight, 1) // A/3
+	f.record(event.DoorOpened, "A-GATE1", event.SystemActor, nil)
+	f.raise("A-GATE1", wing.DoorOpenedInLockdown, 1) // A/5
+	_, ts := serve(t, f)
+	doc := getPage(t, ts, "/", http.StatusOK)
+
+	tile := doc.Find(`[data-testid="door-A1-02"]`)
+	assert.Equal(t, "door-opened-at-night door-held-open", tile.AttrOr("data-anomaly", ""))
+	assert.Equal(t, []string{"OPENED AT NIGHT", "HELD OPEN"}, tile.Find(".anomaly-mark").Map(func(_ int, s *goquery.Selection) string { return s.Text() }))
+	assert.Equal(t, "OPENED IN LOCKDOWN", doc.Find(`[data-testid="anomaly-A-GATE1-door-opened-in-lockdown"]`).Text())
+	assert.Equal(t, []string{"alarm-A-3", "alarm-A-5", "alarm-A-2"}, testIDs(doc.Find("#alarms article")))
+	assert.Equal(t, "DOOR OPENED AT NIGHT", doc.Find(`[data-testid="alarm-A-3"] .kind`).Text())
+	assert.Equal(t, "DOOR HELD OPEN", doc.Find(`[data-testid="alarm-A-2"] .kind`).Text())
+	assert.Equal(t, "Gate 1", doc.Find(`[data-testid="alarm-A-5"] .point`).Text())
+	assert.Equal(t, "DOOR OPENED IN LOCKDOWN", doc.Find(`[data-testid="alarm-A-5"] .kind`).Text())
+}
+
+// TestEscalationBannerShowsEveryWingsEscalations: this wing's and other
+// wings' escalated alarms are in a banner on every page, the most urgent
+// first; resolved ones go.
+func TestEscalationBannerShowsEveryWingsEscalations(t *testing.T) {
+	f := newFakeWing()
+	own := f.raise("A1-01-CALL", "cell-call", 2) // A/1
+	f.record(event.AlarmEscalated, "A1-01-CALL", event.SystemActor, map[string]string{"alarm": "A/1", "reason": "unacknowledged", "after": "1m0s"})
+	other := f.raiseOn("B", "B-STAFF", "staff-alarm", 1, f.ago(2*time.Minute))
+	f.add(event.Event{Wing: "B", Wall: f.ago(time.Minute), ClockTrusted: true, Kind: event.AlarmEscalated, Subject: "B-STAFF", Actor: event.SystemActor,
+		Data: map[string]string{"alarm": other.String(), "reason": "unacknowledged", "after": "1m0s"}})
+	f.raise("A-STAFF", "staff-alarm", 1) // not escalated
+	_, ts := serve(t, f)
+	for _, path := range []string{"/", "/events", "/walktest", "/site", "/plan", "/regime"} {
+		b := getPage(t, ts, path, http.StatusOK).Find(`[data-testid="escalations"]`)
+		assert.Equal(t, "2", b.AttrOr("data-count", ""), path)
+		assert.Equal(t, []string{"escalated-B-1", "escalated-A-1"}, testIDs(b.Find("li")), "%s: priority first", path)
+		assert.Contains(t, b.Find(`[data-testid="escalated-B-1"]`).Text(), "Wing B", path)
+		assert.Contains(t, b.Find(`[data-testid="escalated-A-1"]`).Text(), "Cell A1-01 call", path)
+		assert.Contains(t, b.Find(`[data-testid="escalated-A-1"]`).Text(), "not acknowledged in 1 min", path)
+	}
+	f.resolve(t, own, "officer-7", "")
+	assert.Equal(t, "1", getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="escalations"]`).AttrOr("data-count", ""), "resolved, it goes")
 }

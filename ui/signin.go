@@ -98,7 +98,7 @@ func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int
 	if v := visitOf(r.Context()); v.onBoard || v.signedIn {
 		p.Full = true
 		p.Header = s.header(s.view())
-		p.Header.Live = liveEvents // the frame only
+		p.Header.Live = liveFrame
 	}
 	s.render(w, r, status, signInView(p))
 }

@@ -21,8 +21,14 @@ import (
 // on the pad), and waits for the overview.
 func signInWithKeys(t *testing.T, ctx context.Context, ts *httptest.Server, id, pin string) {
 	t.Helper()
+	signInAt(t, ctx, ts.URL, id, pin)
+}
+
+// signInAt is signInWithKeys at the screens at base.
+func signInAt(t *testing.T, ctx context.Context, base, id, pin string) {
+	t.Helper()
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL+"/signin"),
+		chromedp.Navigate(base+"/signin"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="keypad"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-officer"]`), id),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-pin"]`), pin),

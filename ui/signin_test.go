@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/wing"
 )
 
 func docOf(t *testing.T, resp *http.Response) *goquery.Document {
@@ -67,7 +68,7 @@ func TestSignInFromThePad(t *testing.T) {
 	assert.Equal(t, 1, officer.Find(`[data-testid="switch-officer"]`).Length())
 	assert.Equal(t, "true", doc.Find("body").AttrOr("data-signed-in", ""))
 	assert.Equal(t, "120000", doc.Find("body").AttrOr("data-idle-ms", ""))
-	assert.Zero(t, doc.Find(`[data-testid="officers-link"]`).Length(), "an officer does not manage the roster")
+	assert.Zero(t, docOf(t, getAs(t, ts, signedIn, "/site")).Find(`[data-testid="officers-link"]`).Length(), "an officer does not manage the roster")
 	assert.Zero(t, docOf(t, getAs(t, ts, b, "/")).Find(`[data-testid="officer"]`).Length(), "the old id is not signed in")
 
 	for _, c := range []struct {
@@ -338,13 +339,19 @@ func mutatingRoutes() []struct {
 		role             string
 	}{
 		{"/alarms/A/1/acknowledge", "", "", "officer"},
-		{"/alarms/A/1/clear", "note=done", "", "officer"},
-		{"/walktest/start", "minutes=15", "", "supervisor"},
+		{"/alarms/A/1/attend", "", "", "officer"},
+		{"/alarms/A/1/resolve", "outcome=false-alarm&note=done", "", "officer"},
+		{"/alarms/A/3/close-remotely", "reason=reset+key+broken", "", "supervisor"},
+		{"/regime", "regime=night", "", "supervisor"},
+		{"/walktest/start", "minutes=15&scope=landing:1", "", "supervisor"},
 		{"/walktest/end", "", "", "supervisor"},
 		{"/site/lockdown/declare", "reason=fire&confirm=yes", "", "supervisor"},
 		{"/site/lockdown/end", "confirm=yes", "", "supervisor"},
 		{"/api/v1/alarms/A/2/acknowledge", "", "{}", "officer"},
-		{"/api/v1/alarms/A/2/clear", "", `{"note": "done"}`, "officer"},
+		{"/api/v1/alarms/A/2/attend", "", "{}", "officer"},
+		{"/api/v1/alarms/A/2/resolve", "", `{"outcome": "false-alarm", "note": "done"}`, "officer"},
+		{"/api/v1/alarms/A/4/close-remotely", "", `{"reason": "reset key broken"}`, "supervisor"},
+		{"/api/v1/regime", "", `{"regime": "lockup"}`, "supervisor"},
 		{"/api/v1/walktest/start", "", `{"minutes": 15}`, "supervisor"},
 		{"/api/v1/walktest/end", "", "{}", "supervisor"},
 		{"/api/v1/site/lockdown", "", `{"active": true, "reason": "fire"}`, "supervisor"},
@@ -360,8 +367,10 @@ func mutatingRoutes() []struct {
 // refused and records nothing; then the right officer succeeds.
 func TestEveryMutatingRouteRefuses(t *testing.T) {
 	f := newFakeWing()
-	f.raise("A-STAFF", "staff-alarm", 1) // resolved from the panel once acknowledged
-	f.raise("A-STAFF", "staff-alarm", 1)
+	f.raise("A-STAFF", "staff-alarm", 1)  // A/1: acknowledged, attended and resolved from the panel
+	f.raise("A-STAFF", "staff-alarm", 1)  // A/2: likewise, through the API
+	f.raise("A1-01-CALL", "cell-call", 2) // A/3: closed remotely
+	f.raise("A1-02-CALL", "cell-call", 2) // A/4: likewise, through the API
 	_, ts := serve(t, f)
 	officer := signIn(t, ts, "1001", "1111")
 	sup := signIn(t, ts, "2001", "2222")
@@ -442,7 +451,17 @@ func TestEveryMutatingRouteRefuses(t *testing.T) {
 		assert.Contains(t, []int{http.StatusOK, http.StatusNoContent, http.StatusSeeOther}, resp.StatusCode, "%s: the right officer", r.path)
 		assert.NotEqual(t, before, state(), "%s: the right officer's request changes something", r.path)
 	}
-	assert.Equal(t, "1001", f.State().Alarms[event.ID{Wing: "A", Seq: 1}].Acknowledged.By, "acts are the signed-in officer's")
+	a := f.State().Alarms[event.ID{Wing: "A", Seq: 1}]
+	assert.Equal(t, "1001", a.Acknowledged.By, "acts are the signed-in officer's")
+	assert.Equal(t, "1001", a.Attended.By)
+	assert.Equal(t, "false-alarm", a.Resolved.Outcome)
+	assert.True(t, f.State().Alarms[event.ID{Wing: "A", Seq: 3}].Resolved.Remote)
+	assert.Equal(t, wing.LockUp, f.State().Regimes["A"].Regime)
+	for _, r := range mutatingRoutes() {
+		if strings.Contains(r.path, "/clear") {
+			t.Errorf("%s: one word for one thing, resolve", r.path)
+		}
+	}
 }
 
 // TestEveryFormCarriesTheToken: each form that posts, on every page and

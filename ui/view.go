@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -18,11 +19,16 @@ type view struct {
 	climate map[string]ClimateReading // by sensor id
 	site    SiteStatus
 	now     time.Time
+	// reading is Wing.Reading: what an input reads now.
+	reading func(input string) (active, known bool)
+	// faultData returns the data of the event that recorded an input's
+	// fault, read from the store when asked.
+	faultData func(input string, fault wing.Input) map[string]string
 }
 
 // view reads the wing once, for one page or one live update.
 func (s *Server) view() view {
-	v := view{layout: s.wing.Layout(), state: s.wing.State(), site: s.wing.Site(), now: s.opt.Now()}
+	v := view{layout: s.wing.Layout(), state: s.wing.State(), site: s.wing.Site(), now: s.opt.Now(), reading: s.wing.Reading, faultData: s.faultData}
 	if len(v.layout.Sensors) > 0 {
 		v.climate = map[string]ClimateReading{}
 		for _, r := range s.wing.Climate() {
@@ -32,6 +38,17 @@ func (s *Server) view() view {
 	return v
 }
 
+// faultData reads the data of the event that recorded an input's fault.
+func (s *Server) faultData(input string, fault wing.Input) map[string]string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	page, err := s.wing.Query(ctx, event.Query{Subject: input, Kinds: []event.Kind{event.InputFault}, Limit: 1})
+	if err != nil || len(page.Records) == 0 {
+		return nil
+	}
+	return page.Records[0].Event.Data
+}
+
 // header is what every page shows at the top.
 type header struct {
 	WingName       string
@@ -39,9 +56,13 @@ type header struct {
 	ClockUntrusted bool
 	Walk           walkBanner
 	Due            int      // inputs whose proof is overdue or missing
-	Live           livePage // the page follows /live?page=Live; empty: it does not
+	Live           livePage // the page follows /live?page=Live
+	LiveQuery      string   // more of the stream's query, for the event log's filter
 	Recording      string   // what stops events being recorded; empty while they are
 	Site           siteFrame
+	Alarms         alarmBar         // this wing's alarms and faults, counted
+	Escalations    escalationBanner // every wing's escalated alarms
+	Regime         regimeChip
 }
 
 // header is the top of every page, from v.
@@ -53,8 +74,12 @@ func (s *Server) header(v view) header {
 		ClockUntrusted: ok && !clock.ClockTrusted,
 		Walk:           v.walkBanner(),
 		Due:            v.proofSummary().due(),
+		Live:           liveFrame,
 		Recording:      recordingProblem(s.wing.Recording()),
 		Site:           v.siteFrame(),
+		Alarms:         v.alarmBar(v.cards(), v.inputFaults()),
+		Escalations:    v.escalations(),
+		Regime:         v.regimeChip(),
 	}
 }
 
@@ -108,6 +133,12 @@ func pointKindLabel(kind string) string {
 		return "Staff alarm"
 	case wing.DoorForced:
 		return "DOOR FORCED"
+	case wing.DoorHeldOpen:
+		return "DOOR HELD OPEN"
+	case wing.DoorOpenedAtNight:
+		return "DOOR OPENED AT NIGHT"
+	case wing.DoorOpenedInLockdown:
+		return "DOOR OPENED IN LOCKDOWN"
 	case "":
 		return "Alarm"
 	}

@@ -2,9 +2,13 @@ package ui
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"wingnode/appliance/config"
@@ -19,11 +23,26 @@ const (
 	defaultWalkTestMinutes = 30
 )
 
-// walkBanner is the strip every page shows while a walk test runs.
+// walkBanner is the strip every page shows while a walk test runs on
+// this wing or on another wing of the site.
 type walkBanner struct {
 	Running bool
 	By      string
 	Until   string // HH:MM, the appliance's local time
+	Scope   string // what it covers, in words: "the whole wing", "landing 2", "12 points"
+	Others  []otherWalk
+}
+
+// otherWalk is another wing's running walk test.
+type otherWalk struct {
+	Wing  string
+	By    string
+	Until string
+	Scope string
+}
+
+func (b walkBanner) same(o walkBanner) bool {
+	return b.Running == o.Running && b.By == o.By && b.Until == o.Until && b.Scope == o.Scope && slices.Equal(b.Others, o.Others)
 }
 
 // clockTime formats a time of day for the screen, in the appliance's local time.
@@ -35,12 +54,30 @@ func (v view) walkTest() (wing.WalkTest, bool) {
 	return w, ok && w.Running(v.now)
 }
 
-func (v view) walkBanner() walkBanner {
-	w, ok := v.walkTest()
-	if !ok {
-		return walkBanner{}
+// walkScope says what a walk test covers.
+func walkScope(w wing.WalkTest) string {
+	switch {
+	case w.Landing != "":
+		return "landing " + w.Landing
+	case len(w.Points) == 1:
+		return "1 point"
+	case len(w.Points) > 1:
+		return strconv.Itoa(len(w.Points)) + " points"
 	}
-	return walkBanner{Running: true, By: w.By, Until: clockTime(w.Until)}
+	return "the whole wing"
+}
+
+func (v view) walkBanner() walkBanner {
+	var b walkBanner
+	if w, ok := v.walkTest(); ok {
+		b = walkBanner{Running: true, By: w.By, Until: clockTime(w.Until), Scope: walkScope(w)}
+	}
+	for _, id := range slices.Sorted(maps.Keys(v.state.WalkTests)) {
+		if w := v.state.WalkTests[id]; id != v.layout.ID && w.Running(v.now) {
+			b.Others = append(b.Others, otherWalk{Wing: id, By: w.By, Until: clockTime(w.Until), Scope: walkScope(w)})
+		}
+	}
+	return b
 }
 
 // input is one input of the wing that a walk test proves: a door's
@@ -65,8 +102,9 @@ func (in input) kindLabel() string {
 
 // inputGroup is a landing's inputs, or the wing's other inputs.
 type inputGroup struct {
-	Title  string
-	Inputs []input
+	Title   string
+	Landing string // empty for the inputs on no landing
+	Inputs  []input
 }
 
 // inputGroups lists every input landing by landing in configuration
@@ -107,7 +145,7 @@ func (v view) inputGroups() []inputGroup {
 	}
 	var out []inputGroup
 	for _, landing := range v.layout.Landings {
-		g := inputGroup{Title: "Landing " + landing}
+		g := inputGroup{Title: "Landing " + landing, Landing: landing}
 		fill(&g, func(l string) bool { return l == landing })
 		if len(g.Inputs) > 0 {
 			out = append(out, g)
@@ -161,21 +199,40 @@ func (v view) proof(id string) (proofStatus, wing.Proof) {
 
 // proofRow is one input on the walk test page.
 type proofRow struct {
-	ID     string
-	Name   string
-	Kind   string
-	Status proofStatus
-	Proven since
-	At     string // when it was last proven, as a date and time
-	By     string
-	Fault  string // the input's fault, when it cannot be read
+	ID      string
+	Name    string
+	Kind    string
+	Point   string // the door or alarm point a walk test chooses to cover it
+	Status  proofStatus
+	Proven  since
+	At      string // when it was last proven, as a date and time
+	By      string
+	Fault   string // the input's fault, when it cannot be read
+	Covered bool   // the running walk test covers it
+	// Choosing is true while no walk test runs: the row may be ticked
+	// for the next one.
+	Choosing bool
+}
+
+// same reports whether two rows show the same, leaving out the age,
+// which the browser counts up.
+func (r proofRow) same(o proofRow) bool {
+	return r.ID == o.ID && r.Status == o.Status && r.Proven.At.Equal(o.Proven.At) && r.By == o.By &&
+		r.Fault == o.Fault && r.Covered == o.Covered && r.Choosing == o.Choosing
 }
 
 // proofGroup is a landing's rows.
 type proofGroup struct {
-	Title string
-	Rows  []proofRow
+	Key     string // "1" for landing 1; "other"
+	Title   string
+	Landing string // the landing; empty for the wing's other inputs
+	Rows    []proofRow
+	Sum     proofSummary
+	// Covered counts the rows the running walk test covers.
+	Covered int
 }
+
+func (g proofGroup) sumID() string { return "proof-group-sum-" + g.Key }
 
 // proofSummary counts the inputs that need proving.
 type proofSummary struct {
@@ -207,9 +264,9 @@ func plural(n int, unit string) string {
 	return strconv.Itoa(n) + " " + unit + "s"
 }
 
-func (v view) proofRow(in input) proofRow {
+func (v view) proofRow(in input, walk wing.WalkTest, walking bool) proofRow {
 	status, p := v.proof(in.ID)
-	r := proofRow{ID: in.ID, Name: in.Name, Kind: in.kindLabel(), Status: status}
+	r := proofRow{ID: in.ID, Name: in.Name, Kind: in.kindLabel(), Point: strings.TrimSuffix(in.ID, wing.LockSuffix), Status: status}
 	if status != proofNever {
 		r.Proven, r.By = sinceOf(p.At, v.now), p.By
 		if !r.Proven.At.IsZero() {
@@ -219,24 +276,32 @@ func (v view) proofRow(in input) proofRow {
 	if f, ok := v.state.Inputs[in.ID]; ok && f.Faulted {
 		r.Fault = cmp.Or(f.Fault, "fault")
 	}
+	r.Covered = walking && walk.Covers(in.ID)
+	r.Choosing = !walking
 	return r
 }
 
 // proofs returns the walk test page's rows and their counts.
 func (v view) proofs() ([]proofGroup, proofSummary) {
 	sum := proofSummary{ProveEvery: v.proveEvery()}
+	walk, walking := v.walkTest()
 	var out []proofGroup
-	for _, g := range v.inputGroups() {
-		pg := proofGroup{Title: g.Title}
+	for i, g := range v.inputGroups() {
+		pg := proofGroup{Key: strconv.Itoa(i + 1), Title: g.Title, Landing: g.Landing, Sum: proofSummary{ProveEvery: sum.ProveEvery}}
 		for _, in := range g.Inputs {
-			r := v.proofRow(in)
+			r := v.proofRow(in, walk, walking)
 			pg.Rows = append(pg.Rows, r)
-			sum.Inputs++
-			switch r.Status {
-			case proofOverdue:
-				sum.Overdue++
-			case proofNever:
-				sum.Never++
+			for _, s := range []*proofSummary{&sum, &pg.Sum} {
+				s.Inputs++
+				switch r.Status {
+				case proofOverdue:
+					s.Overdue++
+				case proofNever:
+					s.Never++
+				}
+			}
+			if r.Covered {
+				pg.Covered++
 			}
 		}
 		out = append(out, pg)
@@ -252,17 +317,19 @@ func (v view) proofSummary() proofSummary {
 
 // walkControls starts or ends the walk test.
 type walkControls struct {
-	Running bool
-	By      string
-	Until   string
-	Choices []int // minutes
-	Default int
+	Running  bool
+	By       string
+	Until    string
+	Scope    string
+	Choices  []int // minutes
+	Default  int
+	Landings []string
 }
 
 func (v view) walkControls() walkControls {
-	c := walkControls{Choices: walkTestChoices, Default: defaultWalkTestMinutes}
+	c := walkControls{Choices: walkTestChoices, Default: defaultWalkTestMinutes, Landings: v.layout.Landings}
 	if w, ok := v.walkTest(); ok {
-		c.Running, c.By, c.Until = true, w.By, clockTime(w.Until)
+		c.Running, c.By, c.Until, c.Scope = true, w.By, clockTime(w.Until), walkScope(w)
 	}
 	return c
 }
@@ -294,6 +361,34 @@ func parseMinutes(v string) (time.Duration, error) {
 	return time.Duration(n) * time.Minute, nil
 }
 
+// The walk test form's scope: the whole wing, "landing:NAME", or the
+// points ticked.
+const (
+	scopeWing    = "wing"
+	scopeLanding = "landing:"
+	scopePoints  = "points"
+)
+
+// parseScope reads what a walk test covers from the form.
+func parseScope(scope string, points []string, landings []string) (wing.WalkTestPoints, error) {
+	switch {
+	case scope == "" || scope == scopeWing:
+		return wing.WalkTestPoints{}, nil
+	case strings.HasPrefix(scope, scopeLanding):
+		l := strings.TrimPrefix(scope, scopeLanding)
+		if !slices.Contains(landings, l) {
+			return wing.WalkTestPoints{}, fmt.Errorf("the wing has no landing %q", l)
+		}
+		return wing.WalkTestPoints{Landing: l}, nil
+	case scope == scopePoints:
+		if len(points) == 0 {
+			return wing.WalkTestPoints{}, errors.New("no point is ticked: open a landing and tick the doors and alarm points to test")
+		}
+		return wing.WalkTestPoints{Points: points}, nil
+	}
+	return wing.WalkTestPoints{}, fmt.Errorf("%q is not a choice of what to test", scope)
+}
+
 // walkTestAction handles the walk test page's Start and End forms (behind
 // needs): on success it redirects to the walk test page, so it works
 // without script.
@@ -309,14 +404,22 @@ func (s *Server) walkTestAction(start bool) http.HandlerFunc {
 					"The duration "+perr.Error()+". Choose one from the list on the walk test page.")
 				return
 			}
-			err = s.wing.StartWalkTest(r.Context(), officer, d, wing.WalkTestPoints{})
+			_ = r.ParseForm()
+			points, perr := parseScope(r.PostFormValue("scope"), r.PostForm["point"], s.wing.Layout().Landings)
+			if perr != nil {
+				s.renderMessage(w, r, http.StatusBadRequest, "Walk test not started", "Nothing was recorded: "+perr.Error()+".")
+				return
+			}
+			err = s.wing.StartWalkTest(r.Context(), officer, d, points)
 		} else {
 			err = s.wing.EndWalkTest(r.Context(), officer)
 		}
 		if err != nil {
-			title, text := walkTestProblem(start)
-			s.logError(r.Context(), walkTestWhat(start), err)
-			s.renderMessage(w, r, http.StatusInternalServerError, title, text)
+			title, text := walkTestProblem(start, err)
+			if !errors.Is(err, ErrBadInput) {
+				s.logError(r.Context(), walkTestWhat(start), err)
+			}
+			s.renderMessage(w, r, walkTestStatus(err), title, text)
 			return
 		}
 		http.Redirect(w, r, "/walktest", http.StatusSeeOther)
@@ -331,10 +434,21 @@ func walkTestWhat(start bool) string {
 	return "end walk test"
 }
 
+// walkTestStatus is the status of a walk test the appliance refused.
+func walkTestStatus(err error) int {
+	if errors.Is(err, ErrBadInput) {
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
 // walkTestProblem is what the officer is told when the appliance could not
 // start or end a walk test.
-func walkTestProblem(start bool) (title, text string) {
+func walkTestProblem(start bool, err error) (title, text string) {
 	if start {
+		if errors.Is(err, ErrBadInput) {
+			return "Walk test not started", "The walk test was not started: " + strings.TrimPrefix(err.Error(), ErrBadInput.Error()+": ") + "."
+		}
 		return "Walk test not started", "The walk test could not be started, so cell calls still raise alarms. Try again; if it keeps failing, report it."
 	}
 	return "Walk test not ended", "The walk test could not be ended: cell calls are still recorded as proven and do not raise alarms until it runs out. Try again; if it keeps failing, report it."

@@ -38,8 +38,10 @@ func TestWalkTestPageListsEveryInputByLanding(t *testing.T) {
 	doc := getPage(t, ts, "/walktest", http.StatusOK)
 
 	var groups []string
-	doc.Find("section.proofs").Each(func(_ int, s *goquery.Selection) {
-		groups = append(groups, s.Find("h2").Text()+": "+strings.Join(testIDs(s.Find(".proof-row")), " "))
+	doc.Find("details.proofs").Each(func(_ int, s *goquery.Selection) {
+		groups = append(groups, s.Find("summary strong").Text()+": "+strings.Join(testIDs(s.Find(".proof-row")), " "))
+		_, open := s.Attr("open")
+		assert.False(t, open, "each landing is folded to one line until it is opened")
 	})
 	assert.Equal(t, []string{
 		"Landing 1: proof-A1-01 proof-A1-01#lock proof-A1-01-CALL proof-A1-02 proof-A1-02-CALL proof-A-GATE1 proof-A-GATE1#lock proof-A1-03",
@@ -58,17 +60,18 @@ func TestWalkTestPageListsEveryInputByLanding(t *testing.T) {
 		require.Equal(t, 1, row.Length(), c.id)
 		assert.Equal(t, "proof-"+c.id, row.AttrOr("id", ""), c.id)
 		assert.Equal(t, c.status, row.AttrOr("data-status", ""), c.id)
-		assert.Equal(t, c.label, strings.TrimSpace(row.Find(`[data-testid="proof-status-`+c.id+`"]`).Text()), c.id)
+		assert.True(t, strings.HasPrefix(strings.TrimSpace(row.Find(`[data-testid="proof-status-`+c.id+`"]`).Text()), c.label), c.id)
 	}
 	ok := doc.Find(`[data-testid="proof-A1-01"]`)
 	assert.Equal(t, "A1-01", ok.Find(".input-name").Text())
 	assert.Equal(t, "Door contact", ok.Find(".input-kind").Text())
 	assert.Equal(t, "1 d 00 h", ok.Find(".age").Text())
-	assert.Contains(t, ok.Text(), "by officer-7")
-	assert.Contains(t, ok.Text(), wallTime(testNow.Add(7*24*time.Hour + 2*time.Second))[:16], "the date and time it was proven")
+	assert.Equal(t, "1 d 00 h ago · officer-7", ok.Find(".proven").Text())
+	assert.Equal(t, "A1-01", ok.Find(`input[type="checkbox"][name="point"]`).AttrOr("value", ""), "ticked to choose it for a walk test")
 	lock := doc.Find(`[data-testid="proof-A1-01#lock"]`)
 	assert.Equal(t, "Lock contact", lock.Find(".input-kind").Text())
-	assert.Contains(t, lock.Text(), "by officer-3")
+	assert.Contains(t, lock.Text(), "officer-3")
+	assert.Zero(t, lock.Find(`input[type="checkbox"]`).Length(), "a lock contact is tested with its door")
 	assert.Equal(t, "Cell call", doc.Find(`[data-testid="proof-A1-02-CALL"] .input-kind`).Text())
 	assert.Equal(t, "FAULT open-circuit", doc.Find(`[data-testid="proof-fault-A1-02-CALL"]`).Text())
 	assert.NotContains(t, doc.Find(`[data-testid="proof-A1-02"]`).Text(), "by ")
@@ -80,12 +83,17 @@ func TestWalkTestPageListsEveryInputByLanding(t *testing.T) {
 	assert.Equal(t, "1 PROOF OVERDUE", sum.Find(`[data-testid="overdue-total"]`).Text())
 	assert.Equal(t, "8 never proven", sum.Find(`[data-testid="never-total"]`).Text())
 	assert.Contains(t, sum.Text(), "every 7 days")
+	landing1 := doc.Find(`[data-testid="proof-group-sum-1"]`)
+	assert.Equal(t, "7", landing1.AttrOr("data-due", ""))
+	assert.Contains(t, landing1.Text(), "8 inputs")
+	assert.Contains(t, landing1.Text(), "1 PROOF OVERDUE")
+	assert.Contains(t, landing1.Text(), "6 never proven")
 
 	overview := getPage(t, ts, "/", http.StatusOK)
 	link := overview.Find(`[data-testid="walktest-link"]`)
 	assert.Equal(t, "/walktest", link.AttrOr("href", ""))
 	assert.Equal(t, "9", link.AttrOr("data-due", ""))
-	assert.Equal(t, "9 overdue", link.Find(`[data-testid="due-count"]`).Text())
+	assert.Equal(t, "9 need proving", link.Find(`[data-testid="due-count"]`).Text(), "in the walk test page's words")
 }
 
 func TestWalkTestPageWhenEverythingIsProven(t *testing.T) {
@@ -137,9 +145,9 @@ func TestWalkTestStartAndEndFromTheScreen(t *testing.T) {
 		require.NoError(t, err)
 		banner := doc.Find(`[data-testid="walktest-banner"]`)
 		assert.Equal(t, "true", banner.AttrOr("data-running", ""), path)
-		assert.Contains(t, banner.Text(), "WALK TEST until "+until.In(time.Local).Format("15:04"), path)
-		assert.Contains(t, banner.Text(), "cell calls are recorded as proven and do not raise alarms; staff alarms still raise", path)
-		assert.Contains(t, banner.Text(), "Started by "+testOfficer, path)
+		assert.Contains(t, banner.Text(), "WALK TEST of the whole wing until "+until.In(time.Local).Format("15:04"), path)
+		assert.Contains(t, banner.Text(), "cell calls are proven, not raised; staff and door alarms still raise", path)
+		assert.Contains(t, banner.Text(), "("+testOfficer+")", path)
 	}
 	doc = getPage(t, ts, "/walktest", http.StatusOK)
 	assert.Equal(t, "true", doc.Find(`[data-testid="walktest-controls"]`).AttrOr("data-running", ""))
@@ -154,6 +162,64 @@ func TestWalkTestStartAndEndFromTheScreen(t *testing.T) {
 	assert.Equal(t, testOfficer, ended.Actor)
 	doc = getPage(t, ts, "/", http.StatusOK)
 	assert.Equal(t, "false", doc.Find(`[data-testid="walktest-banner"]`).AttrOr("data-running", ""))
+}
+
+// TestWalkTestOfALandingOrOfChosenPoints: a supervisor tests one landing,
+// or the points ticked; the banner says what it covers, and the rows it
+// covers are marked.
+func TestWalkTestOfALandingOrOfChosenPoints(t *testing.T) {
+	f := newFakeWing()
+	_, ts := serve(t, f)
+	doc := getPage(t, ts, "/walktest", http.StatusOK)
+	assert.Equal(t, []string{"wing", "landing:1", "landing:2", "points"},
+		doc.Find(`select[name="scope"] option`).Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("value", "") }))
+	assert.Equal(t, "walktest-start-form", doc.Find(`[data-testid="choose-A1-02"]`).AttrOr("form", ""), "the boxes belong to the start form")
+
+	resp := postForm(t, ts, "/walktest/start", url.Values{"minutes": {"15"}, "scope": {"landing:2"}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "2", f.lastEvent(t).Data["landing"])
+	doc = getPage(t, ts, "/walktest", http.StatusOK)
+	assert.Contains(t, doc.Find(`[data-testid="walktest-banner"]`).Text(), "WALK TEST of landing 2 until")
+	assert.Contains(t, doc.Find(`[data-testid="walktest-banner"]`).Text(), "other cell calls, staff and door alarms raise")
+	assert.Equal(t, "true", doc.Find(`[data-testid="proof-A2-01"]`).AttrOr("data-covered", ""))
+	assert.Equal(t, "false", doc.Find(`[data-testid="proof-A1-01"]`).AttrOr("data-covered", ""))
+	assert.Contains(t, doc.Find(`[data-testid="proof-group-sum-2"]`).Text(), "1 in this walk test")
+	assert.Zero(t, doc.Find(`input[name="point"]`).Length(), "nothing to tick while a walk test runs")
+
+	require.Equal(t, http.StatusSeeOther, postForm(t, ts, "/walktest/end", nil, nil).StatusCode)
+	resp = postForm(t, ts, "/walktest/start", url.Values{"scope": {"points"}, "point": {"A1-01", "A-STAFF"}}, nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "A1-01,A-STAFF", f.lastEvent(t).Data["points"])
+	assert.Contains(t, getPage(t, ts, "/", http.StatusOK).Find(`[data-testid="walktest-banner"]`).Text(), "WALK TEST of 2 points until")
+
+	for form, says := range map[string]string{
+		"scope=points":           "no point is ticked",
+		"scope=landing:9":        `the wing has no landing "9"`,
+		"scope=everything":       `"everything" is not a choice`,
+		"scope=points&point=Z99": `wing A has no door or alarm point "Z99"`,
+	} {
+		before := f.recordCount()
+		v, _ := url.ParseQuery(form)
+		resp := postForm(t, ts, "/walktest/start", v, nil)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, form)
+		assert.Contains(t, docOf(t, resp).Find(`[data-testid="message"]`).Text(), says, form)
+		assert.Equal(t, before, f.recordCount(), form)
+	}
+}
+
+// TestOtherWingsWalkTestsShowOnEveryScreen: another wing's running walk
+// test is on this wing's screens.
+func TestOtherWingsWalkTestsShowOnEveryScreen(t *testing.T) {
+	f := newFakeWing()
+	f.add(event.Event{Wing: "B", Wall: f.ago(0), ClockTrusted: true, Kind: event.WalkTestStarted, Subject: "B", Actor: "2002",
+		Data: map[string]string{"until": f.ago(-20 * time.Minute).UTC().Format(time.RFC3339), "landing": "3", "points": "B3-01,B3-02"}})
+	_, ts := serve(t, f)
+	for _, path := range []string{"/", "/events", "/walktest", "/site", "/plan"} {
+		banner := getPage(t, ts, path, http.StatusOK).Find(`[data-testid="walktest-banner"]`)
+		assert.Equal(t, "false", banner.AttrOr("data-running", ""), "%s: not this wing's", path)
+		assert.Equal(t, "1", banner.AttrOr("data-others", ""), path)
+		assert.Contains(t, banner.Find(`[data-testid="walktest-other-B"]`).Text(), "Wing B: walk test of landing 3 until", path)
+	}
 }
 
 func TestWalkTestBannerGoesWhenItRunsOut(t *testing.T) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"wingnode/appliance/config"
@@ -52,6 +53,13 @@ type Wing interface {
 	// SetRegime puts the wing in a regime (unlock, lockup, night) until
 	// its next scheduled change.
 	SetRegime(ctx context.Context, by roster.Actor, regime wing.Regime) error
+	// Reading returns what an input (a door or lock contact, an alarm
+	// button, a reset key switch) reads now: active (open, locked,
+	// pressed, turned), and known once read since the appliance started
+	// and while it is not faulted. Not every reading is an event (a
+	// button's release is not), so a latched alarm's card asks here
+	// whether its button is back to normal. It must answer from memory.
+	Reading(input string) (active, known bool)
 	// Climate returns the latest reading of each environment sensor, in
 	// configuration order. Readings are not events: they are not stored.
 	Climate() []ClimateReading
@@ -86,3 +94,8 @@ type ClimateReading struct {
 	HumidityPct  float64   `json:"humidity_pct"`
 	At           time.Time `json:"at"` // zero before the first good reading
 }
+
+// ErrBadInput is wrapped by an error of Wing for an action whose input
+// the appliance refuses (a walk test's points or duration): the rest of
+// its text says why, in words for the officer.
+var ErrBadInput = errors.New("not done")

@@ -71,7 +71,8 @@ const (
 	InputProven Kind = "input.proven"
 	// WalkTestStarted: a supervisor started a walk test. Subject: wing id.
 	// Data: "until" (RFC 3339: the walk test ends by itself then),
-	// "points" (the inputs it covers, comma-separated; absent: all),
+	// "points" (the inputs it covers, comma-separated; a list too long
+	// for one value goes on in "points.2", "points.3", ...; absent: all),
 	// "landing" (the landing they were chosen by, if so).
 	WalkTestStarted Kind = "walktest.started"
 	// WalkTestEnded: the walk test ended. Subject: wing id.

@@ -3,6 +3,7 @@ package officer
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -38,9 +39,7 @@ func (p *Panel) StartWalkTest(ctx context.Context, by roster.Actor, d time.Durat
 		return err
 	}
 	data := map[string]string{"until": p.cfg.Clock.Now().Add(d).UTC().Format(time.RFC3339)}
-	if len(points) > 0 {
-		data["points"] = strings.Join(points, ",")
-	}
+	maps.Copy(data, wing.PointsData(points))
 	if choose.Landing != "" {
 		data["landing"] = choose.Landing
 	}

@@ -68,6 +68,8 @@ type Recorder struct {
 	spool           *spool
 	spoolDirty      bool // held events written to the spool since its last sync
 	spoolFullLogged bool
+
+	live liveInputs // what each input read last, for the screens (live.go)
 }
 
 type submitted struct {

@@ -137,6 +137,7 @@ func (r *rules) reading(ctx context.Context, in *input, rd sensors.Reading) {
 	if rd.Fault != "" {
 		r.setFault(ctx, in, rd.Fault, rd.Detail)
 		in.known = false // after a fault, the next state is recorded whatever it is
+		r.rec.live.forget(in.id)
 		return
 	}
 	if in.fault != "" && in.fault != supervise.FaultFlapping && in.fault != supervise.FaultStuck {
@@ -155,6 +156,7 @@ func (r *rules) reading(ctx context.Context, in *input, rd sensors.Reading) {
 	changed := !in.known || in.active != rd.Active
 	pressed := (in.role == alarmButton || in.role == resetSwitch) && rd.Active && !in.active
 	in.known, in.active = true, rd.Active
+	r.rec.live.set(in.id, rd.Active)
 	walk, walking := r.walkTest(r.rec.cfg.Clock.Now())
 	covered := walking && walk.Covers(in.id)
 	if covered && (changed && in.role != alarmButton && in.role != resetSwitch || pressed) && in.proven != walk.Key {

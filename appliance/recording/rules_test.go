@@ -246,3 +246,21 @@ func countKind(t *testing.T, st *store.Store, kind event.Kind, pointKind string)
 	}))
 	return n
 }
+
+// TestReadingSaysWhatAnInputReadsNow: the screens learn that a latched
+// call's button is back to normal, though a release is not an event; a
+// faulted input reads as unknown.
+func TestReadingSaysWhatAnInputReadsNow(t *testing.T) {
+	r := newRig(t)
+	_, known := r.rec.Reading("R-STAFF")
+	assert.False(t, known, "not read since the start")
+	reads := func(id string, active bool) func() bool {
+		return func() bool { a, ok := r.rec.Reading(id); return ok && a == active }
+	}
+	r.set("R-STAFF", true)
+	require.Eventually(t, reads("R-STAFF", true), time.Second, time.Millisecond, "pressed")
+	r.set("R-STAFF", false)
+	require.Eventually(t, reads("R-STAFF", false), time.Second, time.Millisecond, "released: back to normal")
+	r.readings <- sensors.Reading{Point: "R-STAFF", Fault: "open-circuit", At: r.clock.Now()}
+	require.Eventually(t, func() bool { _, ok := r.rec.Reading("R-STAFF"); return !ok }, time.Second, time.Millisecond, "faulted: unknown")
+}

@@ -227,9 +227,7 @@ func (s *State) Fold(e event.Event) {
 			w := WalkTest{Wing: e.Wing, Active: e.Kind == event.WalkTestStarted, By: e.Actor, Since: e.Wall, Key: k}
 			if w.Active {
 				w.Until, _ = time.Parse(time.RFC3339, e.Data["until"])
-				if p := e.Data["points"]; p != "" {
-					w.Points = strings.Split(p, ",")
-				}
+				w.Points = PointsOf(e.Data)
 				w.Landing = e.Data["landing"]
 			}
 			s.WalkTests[e.Wing] = w

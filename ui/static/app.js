@@ -1,10 +1,26 @@
-// Live updates for the wing screen. Server-sent "fragment" messages carry
-// an element that replaces the element with the same id; "reload" means the
-// stream ended for good and the page must be loaded again. Durations count
-// up from their data-since attribute.
+// The wing screen's script. Everything the screen does goes through it:
+//
+// - Live updates: server-sent "fragment" messages carry an element that
+//   replaces the element with the same id; "prepend" messages carry an
+//   element whose children go first in the element with its id; "reload"
+//   means the stream ended for good and the page must be loaded again.
+//   Durations count up from their data-since attribute.
+// - Taps never leave the screen on a browser error page: links and forms
+//   are fetched by this script, the answer is put in place of the page,
+//   and when the wing does not answer the screen says "not sent, the wing
+//   is not answering" and recovers by itself once it answers again.
+// - Nothing moves under a finger: while a finger is on the screen, and for
+//   a moment after it lifts or an action is sent, live updates wait, so
+//   acting on one alarm never moves another alarm's buttons under a tap.
 "use strict";
 
-// formatAge follows formatAge in overview.go.
+// holdFor is how long live updates wait after a finger lifts or an
+// action is sent; a finger resting longer than holdAtMost no longer holds
+// them.
+const holdFor = 1200;
+const holdAtMost = 10000;
+
+// formatAge follows formatAge in view.go.
 function formatAge(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return s + " s";
@@ -15,56 +31,96 @@ function formatAge(ms) {
   return Math.floor(h / 24) + " d " + String(h % 24).padStart(2, "0") + " h";
 }
 
-function tick() {
+// tick counts up the ages in root (the page, or a fragment just put in).
+function tick(root = document) {
   const now = Date.now();
-  for (const el of document.querySelectorAll("[data-since]")) {
-    el.textContent = formatAge(now - Date.parse(el.dataset.since));
+  for (const el of root.querySelectorAll("[data-since]")) {
+    const text = formatAge(now - Date.parse(el.dataset.since));
+    if (el.textContent !== text) el.textContent = text;
   }
 }
 
-// reloadWhenBack reloads the page once the appliance answers, so that a
-// stopping appliance never leaves the screen on a browser error page.
-function reloadWhenBack() {
-  fetch("/healthz", { cache: "no-store" })
-    .then((r) => {
-      if (!r.ok && r.status !== 503) throw new Error(r.statusText);
-      location.reload();
-    })
-    .catch(() => setTimeout(reloadWhenBack, 2000));
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
 }
 
-// watchRecording shows the recording banner while /healthz says events
-// cannot be stored (503), and hides it once they can again.
-function watchRecording() {
-  const banner = document.getElementById("recording-banner");
-  if (!banner) return;
-  fetch("/healthz", { cache: "no-store" })
-    .then((r) => r.json())
-    .then((h) => {
-      const failing = h.status === "failing";
-      banner.hidden = !failing;
-      banner.dataset.failing = String(failing);
-      if (failing) banner.querySelector(".recording-problem").textContent = h.problem;
-    })
-    .catch(() => {});
+// page is what belongs to the page now shown: its live stream and its
+// timers, ended when another page takes its place.
+const page = { source: null, timers: [] };
+
+// ---- Holding live updates while a finger is on the screen ----
+
+const fingers = new Map(); // pointer id -> when it went down
+let holdUntil = 0;
+const queued = new Map(); // element id -> the element to put in its place, in arrival order
+let flushTimer = null;
+
+function held() {
+  const now = Date.now();
+  for (const since of fingers.values()) {
+    if (now - since < holdAtMost) return true;
+  }
+  return now < holdUntil;
 }
 
-// typed remembers what an officer has typed in a fragment's text fields,
-// and which one has the focus, so that a live update of the fragment never
-// wipes a half-written note. Fields are matched by their form's action and
-// their name.
+function hold() {
+  holdUntil = Math.max(holdUntil, Date.now() + holdFor);
+}
+
+document.addEventListener("pointerdown", (e) => fingers.set(e.pointerId, Date.now()), { capture: true, passive: true });
+for (const type of ["pointerup", "pointercancel"]) {
+  document.addEventListener(
+    type,
+    (e) => {
+      fingers.delete(e.pointerId);
+      hold();
+      scheduleFlush();
+    },
+    { capture: true, passive: true },
+  );
+}
+
+function scheduleFlush() {
+  if (flushTimer || queued.size === 0) return;
+  const wait = Math.max(50, holdUntil - Date.now());
+  flushTimer = setTimeout(() => {
+    flushTimer = null;
+    flush();
+  }, wait);
+}
+
+function flush() {
+  if (held()) {
+    scheduleFlush();
+    return;
+  }
+  const all = Array.from(queued.values());
+  queued.clear();
+  for (const el of all) replace(el);
+  tick();
+}
+
+// typed remembers what an officer has typed or ticked in part of the
+// page, which text field has the focus, and which folded sections are
+// open, so that a live update or a reload never wipes a half-written
+// note. Fields are matched by their form's action, their name and (for
+// boxes) their value.
 function typed(old) {
-  const fields = (root) => root.querySelectorAll("input[type=text], textarea");
-  const key = (el) => (el.form ? el.form.getAttribute("action") : "") + "|" + el.name;
+  const key = (el) => (el.form ? el.form.getAttribute("action") : "") + "|" + el.name + "|" + (el.type === "checkbox" || el.type === "radio" ? el.value : "");
   const values = new Map();
+  const checked = new Map();
+  const open = new Set();
   let focus = null;
-  for (const el of fields(old)) {
+  for (const el of old.querySelectorAll("input[type=text], textarea")) {
     if (el.value) values.set(key(el), el.value);
     if (el === document.activeElement) focus = { key: key(el), start: el.selectionStart, end: el.selectionEnd };
   }
+  for (const el of old.querySelectorAll("input[type=checkbox], input[type=radio]")) checked.set(key(el), el.checked);
+  for (const el of old.querySelectorAll("details[data-testid]")) if (el.open) open.add(el.dataset.testid);
   return {
     restore(fresh) {
-      for (const el of fields(fresh)) {
+      for (const el of fresh.querySelectorAll("input[type=text], textarea")) {
         const k = key(el);
         if (values.has(k)) el.value = values.get(k);
         if (focus && focus.key === k) {
@@ -72,33 +128,85 @@ function typed(old) {
           el.setSelectionRange(focus.start, focus.end);
         }
       }
+      for (const el of fresh.querySelectorAll("input[type=checkbox], input[type=radio]")) {
+        if (checked.has(key(el))) el.checked = checked.get(key(el));
+      }
+      for (const el of fresh.querySelectorAll("details[data-testid]")) if (open.has(el.dataset.testid)) el.open = true;
     },
   };
 }
+
+function parseElement(html) {
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return t.content.firstElementChild;
+}
+
+// replace puts a fragment (an element, or its html) in place of the
+// element with its id.
+function replace(fragment) {
+  const fresh = typeof fragment === "string" ? parseElement(fragment) : fragment;
+  const old = fresh && document.getElementById(fresh.id);
+  if (!old) return;
+  const typing = typed(old);
+  old.replaceWith(fresh);
+  typing.restore(fresh);
+  // Tiles and rows lie below the alarm list: they cannot change its room.
+  if (!/^(door|sensor|plan|proof)-/.test(fresh.id)) fitAlarmList();
+}
+
+// fitAlarmList makes a long alarm list scroll within the first screen, so
+// that every alarm is reachable there and none is cut off below it.
+function fitAlarmList() {
+  const list = document.querySelector("#alarms .alarm-list");
+  if (!list) return;
+  const top = list.getBoundingClientRect().top + window.scrollY;
+  list.style.maxHeight = Math.max(window.innerHeight - top - 8, 180) + "px";
+}
+window.addEventListener("resize", fitAlarmList);
+
+// ---- The live stream ----
 
 function follow(status) {
   const show = (state, text) => {
     status.dataset.state = state;
     status.textContent = text;
   };
-  // The stream sends the parts of this page only.
-  const source = new EventSource("/live?page=" + encodeURIComponent(status.dataset.page || "overview"));
-  source.onopen = () => show("live", "live");
+  let url = "/live?page=" + encodeURIComponent(status.dataset.page || "overview");
+  if (status.dataset.query) url += "&" + status.dataset.query;
+  const source = new EventSource(url);
+  page.source = source;
+  let lost = false;
+  source.onopen = () => {
+    show("live", "live");
+    answering();
+    // Back after losing the stream: the wing may have restarted, with new
+    // sessions and tokens. Load the page again, keeping what was typed.
+    if (lost) reloadPage();
+  };
   source.onerror = () => {
+    lost = true;
     show("reconnecting", "reconnecting…");
     if (source.readyState === EventSource.CLOSED) reloadWhenBack();
   };
   source.addEventListener("fragment", (msg) => {
-    const t = document.createElement("template");
-    t.innerHTML = msg.data;
-    const fresh = t.content.firstElementChild;
-    const old = fresh && document.getElementById(fresh.id);
-    if (old) {
-      const typing = typed(old);
-      old.replaceWith(fresh);
-      typing.restore(fresh);
+    const el = parseElement(msg.data);
+    if (!el) return;
+    if (held()) {
+      queued.set(el.id, el);
+      scheduleFlush();
+      return;
     }
-    tick();
+    replace(el);
+    tick(el);
+  });
+  source.addEventListener("prepend", (msg) => {
+    const fresh = parseElement(msg.data);
+    const list = fresh && document.getElementById(fresh.id);
+    if (!list) return;
+    for (const empty of document.querySelectorAll('[data-testid="no-events"]')) empty.remove();
+    list.prepend(...fresh.children);
+    while (list.children.length > 500) list.lastElementChild.remove();
   });
   source.addEventListener("reload", () => {
     source.close();
@@ -106,6 +214,207 @@ function follow(status) {
     reloadWhenBack();
   });
 }
+
+// ---- When the wing does not answer ----
+
+let down = false;
+
+// message shows a line over the top of the screen. It sits outside the
+// page's body, so that it stays while a page takes the place of another.
+function message(id, cls, text) {
+  let el = document.getElementById(id);
+  if (!el) {
+    el = document.createElement("div");
+    el.id = id;
+    el.dataset.testid = id;
+    el.setAttribute("role", "alert");
+    document.documentElement.append(el);
+  }
+  el.className = cls;
+  el.textContent = text;
+  return el;
+}
+
+// notAnswering says that what was tapped was not sent, and waits for the
+// wing to answer again.
+function notAnswering() {
+  message("not-answering", "not-answering", "Not sent, the wing is not answering. This screen tries again by itself and comes back when the wing answers.");
+  if (down) return;
+  down = true;
+  const poll = () =>
+    fetch("/healthz", { cache: "no-store" })
+      .then(() => {
+        answering();
+        return reloadPage();
+      })
+      .catch(() => setTimeout(poll, 2000));
+  setTimeout(poll, 1000);
+}
+
+// answering notes that the wing answers: after it did not, the screen
+// says so and that what was tapped meanwhile was not sent.
+function answering() {
+  if (!down) return;
+  down = false;
+  const el = document.getElementById("not-answering");
+  if (el) el.remove();
+  notify("The wing is answering again. What was tapped while it was not was not sent: tap again if it is still needed.");
+}
+
+// notify shows a short message over the top of the screen for a while;
+// a tap on it puts it away.
+function notify(text, kind) {
+  const el = message("notice", "notice" + (kind ? " " + kind : ""), text);
+  el.onclick = () => el.remove();
+  clearTimeout(el.timer);
+  el.timer = setTimeout(() => el.remove(), 8000);
+}
+
+// reloadWhenBack loads the page again once the appliance answers.
+function reloadWhenBack() {
+  fetch("/healthz", { cache: "no-store" })
+    .then(() => reloadPage())
+    .catch(() => setTimeout(reloadWhenBack, 2000));
+}
+
+// ---- Pages, links and forms through the script ----
+
+function samePage(url) {
+  const u = new URL(url, location.href);
+  return u.pathname === location.pathname && u.search === location.search;
+}
+
+// go loads the page at url in place of this one.
+function go(url, opts = {}) {
+  return fetch(url, { cache: "no-store" })
+    .then((r) => r.text().then((html) => {
+      answering();
+      showPage(html, r.url || url, opts);
+    }))
+    .catch((err) => {
+      if (err instanceof TypeError) notAnswering();
+      else throw err;
+    });
+}
+
+// reloadPage loads this page again once no finger holds it, keeping what
+// was typed and where it was scrolled to.
+function reloadPage() {
+  if (held()) return new Promise((resolve) => setTimeout(() => resolve(reloadPage()), holdFor));
+  return go(location.pathname + location.search, { replace: true });
+}
+
+// showPage puts the page html (at url) in place of this one.
+function showPage(html, url, opts) {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  if (!doc.body || !doc.querySelector("main")) {
+    location.assign(url); // not one of the wing's pages
+    return;
+  }
+  const same = samePage(url);
+  const keep = same ? typed(document.body) : null;
+  const scroll = window.scrollY;
+  end();
+  document.title = doc.title;
+  const meta = doc.querySelector('meta[name="csrf-token"]');
+  const mine = document.querySelector('meta[name="csrf-token"]');
+  if (meta && mine) mine.content = meta.content;
+  const body = document.adoptNode(doc.body);
+  document.body.replaceWith(body);
+  if (opts.push && !same) history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
+  if (keep) keep.restore(body);
+  window.scrollTo(0, same ? scroll : 0);
+  start();
+}
+
+// send posts a form with the screen's token, and shows what the wing
+// answers: back on the same page, the page stays (the live stream shows
+// the change); a refusal is said over the page; another page is shown.
+function send(form, submitter) {
+  if (down) {
+    notAnswering();
+    return;
+  }
+  const body = new URLSearchParams(new FormData(form, submitter));
+  if (submitter) {
+    submitter.disabled = true;
+    submitter.classList.add("sending");
+  }
+  const done = (cls) => {
+    if (!submitter) return;
+    submitter.disabled = false;
+    submitter.classList.remove("sending");
+    if (cls) submitter.classList.add(cls);
+  };
+  hold();
+  fetch(form.getAttribute("action"), { method: "POST", body, headers: { "X-CSRF-Token": csrfToken() }, cache: "no-store" })
+    .then((r) => r.text().then((html) => ({ r, html })))
+    .then(({ r, html }) => {
+      hold();
+      answering();
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      const meta = doc.querySelector('meta[name="csrf-token"]');
+      const sameSession = meta && meta.content === csrfToken();
+      if (r.redirected && samePage(r.url) && sameSession) {
+        done("sent");
+        return;
+      }
+      const msg = doc.querySelector('[data-testid="message"]');
+      if (!r.ok && msg && sameSession) {
+        done("");
+        const title = msg.querySelector("h1");
+        const text = msg.querySelector("p");
+        notify((title ? title.textContent + ": " : "") + (text ? text.textContent : ""), "problem");
+        return;
+      }
+      done("");
+      showPage(html, r.redirected ? r.url : location.href, { push: r.redirected });
+    })
+    .catch(() => {
+      done("");
+      notAnswering();
+    });
+}
+
+// The wing's own pages, as opposed to its files and API.
+function pageLink(a) {
+  if (!a.href || a.target || a.hasAttribute("download")) return false;
+  const u = new URL(a.href, location.href);
+  return u.origin === location.origin && !/^\/(static|api|live|healthz)(\/|$)/.test(u.pathname);
+}
+
+document.addEventListener("click", (e) => {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target.closest("a[href]");
+  if (!a || !pageLink(a)) return;
+  e.preventDefault();
+  if (down) {
+    notAnswering();
+    return;
+  }
+  go(a.href, { push: true });
+});
+
+document.addEventListener("submit", (e) => {
+  const form = e.target;
+  e.preventDefault();
+  if ((form.getAttribute("method") || "get").toLowerCase() === "post") {
+    send(form, e.submitter);
+    return;
+  }
+  const url = new URL(form.getAttribute("action") || location.pathname, location.href);
+  url.search = new URLSearchParams(new FormData(form, e.submitter)).toString();
+  if (down) {
+    notAnswering();
+    return;
+  }
+  go(url.pathname + url.search, { push: true });
+});
+
+window.addEventListener("popstate", () => go(location.pathname + location.search, { replace: true }));
+
+// ---- The sign-in pad and the session ----
 
 // pad drives a sign-in pad: its keys type into the form's pad field that
 // has the focus (the first empty one to begin with); Next moves on, and
@@ -147,50 +456,88 @@ function pad(form) {
 // long ago the latest was. Once the wing's idle time has passed without a
 // touch the server has signed the officer out, and the screen goes back
 // to the overview, signed out.
+const session = { lastTouch: 0, lastSent: 0, pending: null, deadline: null, on: false, idle: 0 };
+
 function keepSession() {
   const body = document.body;
-  if (body.dataset.signedIn !== "true") return;
-  const idle = Number(body.dataset.idleMs);
-  const token = document.querySelector('meta[name="csrf-token"]').content;
-  let lastTouch = Date.now() - (idle - Number(body.dataset.idleLeftMs)); // as the server last heard
-  let lastSent = 0;
-  let pending = null;
-  let deadline = null;
-  const signedOut = () => location.assign("/");
-  const arm = () => {
-    clearTimeout(deadline);
-    deadline = setTimeout(signedOut, lastTouch + idle + 1000 - Date.now());
-  };
-  const send = () => {
-    pending = null;
-    lastSent = Date.now();
-    fetch("/session/touch?ago=" + Math.max(0, Date.now() - lastTouch), {
-      method: "POST",
-      headers: { "X-CSRF-Token": token },
-      cache: "no-store",
-      keepalive: true,
-    })
-      .then((r) => {
-        if (r.status === 401) signedOut();
-      })
-      .catch(() => {});
-  };
-  const touched = () => {
-    lastTouch = Date.now();
-    arm();
-    const wait = lastSent + 30000 - lastTouch;
-    if (wait <= 0) send();
-    else if (!pending) pending = setTimeout(send, wait);
-  };
-  document.addEventListener("pointerdown", touched, { capture: true, passive: true });
-  document.addEventListener("keydown", touched, { capture: true, passive: true });
-  arm();
+  session.on = body.dataset.signedIn === "true";
+  clearTimeout(session.deadline);
+  clearTimeout(session.pending);
+  session.pending = null;
+  if (!session.on) return;
+  session.idle = Number(body.dataset.idleMs);
+  session.lastTouch = Date.now() - (session.idle - Number(body.dataset.idleLeftMs)); // as the server last heard
+  armSession();
 }
 
-for (const form of document.querySelectorAll("form")) pad(form);
-keepSession();
-tick();
+function armSession() {
+  clearTimeout(session.deadline);
+  session.deadline = setTimeout(() => go("/", { replace: true }), session.lastTouch + session.idle + 1000 - Date.now());
+}
+
+function sendTouch() {
+  session.pending = null;
+  session.lastSent = Date.now();
+  fetch("/session/touch?ago=" + Math.max(0, Date.now() - session.lastTouch), {
+    method: "POST",
+    headers: { "X-CSRF-Token": csrfToken() },
+    cache: "no-store",
+    keepalive: true,
+  })
+    .then((r) => {
+      if (r.status === 401) go("/", { replace: true });
+    })
+    .catch(() => {});
+}
+
+function touched() {
+  if (!session.on) return;
+  session.lastTouch = Date.now();
+  armSession();
+  const wait = session.lastSent + 30000 - session.lastTouch;
+  if (wait <= 0) sendTouch();
+  else if (!session.pending) session.pending = setTimeout(sendTouch, wait);
+}
+document.addEventListener("pointerdown", touched, { capture: true, passive: true });
+document.addEventListener("keydown", touched, { capture: true, passive: true });
+
+// ---- Recording ----
+
+// watchRecording shows the recording banner while /healthz says events
+// cannot be stored (503), and hides it once they can again.
+function watchRecording() {
+  const banner = document.getElementById("recording-banner");
+  if (!banner) return;
+  fetch("/healthz", { cache: "no-store" })
+    .then((r) => r.json())
+    .then((h) => {
+      const failing = h.status === "failing";
+      banner.hidden = !failing;
+      banner.dataset.failing = String(failing);
+      if (failing) banner.querySelector(".recording-problem").textContent = h.problem;
+    })
+    .catch(() => {});
+}
+
+// ---- A page's start and end ----
+
+function start() {
+  for (const form of document.querySelectorAll("form")) pad(form);
+  keepSession();
+  tick();
+  fitAlarmList();
+  const liveStatus = document.getElementById("live-status");
+  if (liveStatus) follow(liveStatus);
+}
+
+function end() {
+  if (page.source) page.source.close();
+  page.source = null;
+  queued.clear();
+  clearTimeout(flushTimer);
+  flushTimer = null;
+}
+
+start();
 setInterval(tick, 1000);
 setInterval(watchRecording, 5000);
-const liveStatus = document.getElementById("live-status");
-if (liveStatus) follow(liveStatus);
