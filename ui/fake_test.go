@@ -83,6 +83,7 @@ type fakeWing struct {
 	climate     []ClimateReading // returned by Climate
 	site        *SiteStatus      // returned by Site; nil: a wing on its own
 	lockdownErr error            // returned by SetLockdown
+	shiftErr    error            // returned by the shift's actions (shift_fake_test.go)
 
 	officers officers // the roster and sign-ins (signin_fake_test.go)
 }

@@ -16,6 +16,8 @@ import (
 type Wing interface {
 	// Officers are the sign-in room and the roster (signin.go).
 	Officers
+	// Shift is the officer's shift: checks, the roll, handovers (shift.go).
+	Shift
 	// Layout is the wing's configuration: doors and alarm points, by landing.
 	Layout() config.Wing
 	// State is a snapshot of the folded picture, safe to read.
