@@ -366,3 +366,11 @@ func stepWhere(st *shift.Step) string {
 	}
 	return st.Where
 }
+
+// nOf writes a count with its noun, one or many.
+func nOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

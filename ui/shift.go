@@ -409,6 +409,15 @@ func eventLabel(k event.Kind) string {
 	return string(k)
 }
 
+// printStamp heads a printed page: the wing, when and by whom.
+func printStamp(ctx context.Context, wingName string) string {
+	s := wingName + " · printed " + time.Now().In(time.Local).Format("2 Jan 2006 15:04")
+	if v := visitOf(ctx); v.signedIn {
+		s += " by " + v.actor.ID
+	}
+	return s
+}
+
 // contextFor bounds a shift action or report.
 func contextFor(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), shiftTimeout)
