@@ -288,4 +288,3 @@ func (f *fakeWing) lastOf(kind event.Kind) event.Event {
 	}
 	return event.Event{}
 }
-

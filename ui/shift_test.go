@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -673,4 +676,55 @@ func getJSONList(t *testing.T, ts *httptest.Server, path string) []any {
 	var v []any
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&v))
 	return v
+}
+
+// shiftSchemas names the OpenAPI schema of each of the shift API's answers.
+var shiftSchemas = map[string]reflect.Type{
+	"Struck": reflect.TypeFor[apiStruck](), "Check": reflect.TypeFor[apiCheck](), "Plan": reflect.TypeFor[apiPlan](),
+	"CheckDue": reflect.TypeFor[apiDue](), "Presence": reflect.TypeFor[apiPresence](), "Checks": reflect.TypeFor[apiChecks](),
+	"CellChecks": reflect.TypeFor[apiCellChecks](), "ExpectedRoll": reflect.TypeFor[apiExpected](), "Count": reflect.TypeFor[apiCount](),
+	"RollSign": reflect.TypeFor[apiRollSign](), "LandingRoll": reflect.TypeFor[apiLandingRoll](), "WingRoll": reflect.TypeFor[apiWingRoll](),
+	"Roll": reflect.TypeFor[apiRoll](), "Step": reflect.TypeFor[apiStep](), "AlarmItem": reflect.TypeFor[apiAlarmItem](),
+	"Response": reflect.TypeFor[apiResponse](), "Figures": reflect.TypeFor[apiFigures](), "MissedCheck": reflect.TypeFor[apiMissed](),
+	"DraftChecks": reflect.TypeFor[apiDraftChecks](), "WalkTestItem": reflect.TypeFor[apiWalkTestItem](), "Fault": reflect.TypeFor[apiFault](),
+	"OpenItem": reflect.TypeFor[apiOpenItem](), "Correction": reflect.TypeFor[apiCorrection](), "HandoverDraft": reflect.TypeFor[apiDraft](),
+	"HandoverRead": reflect.TypeFor[apiHandoverRead](), "Handover": reflect.TypeFor[apiHandover](), "Signed": reflect.TypeFor[apiSigned](),
+	"TimelineEntry": reflect.TypeFor[apiTimelineEntry](), "Timeline": reflect.TypeFor[apiTimeline](),
+}
+
+// nextSchema finds where the next schema of components/schemas starts.
+var nextSchema = regexp.MustCompile(`\n    [A-Za-z]`)
+
+// TestOpenAPIDescribesTheShift checks docs/openapi.yaml against the
+// shift's API: every route, and every schema with each field the answer
+// has, those always sent required.
+func TestOpenAPIDescribesTheShift(t *testing.T) {
+	b, err := os.ReadFile("../docs/openapi.yaml")
+	require.NoError(t, err)
+	doc := string(b)
+	for _, p := range []string{
+		"/api/v1/checks", "/api/v1/checks/{cell}", "/api/v1/plans", "/api/v1/plans/{cell}", "/api/v1/plans/{cell}/end",
+		"/api/v1/roll", "/api/v1/roll/expected", "/api/v1/roll/counts", "/api/v1/roll/sign",
+		"/api/v1/handover", "/api/v1/handovers", "/api/v1/handovers/{wing}/{seq}/read", "/api/v1/records/{wing}/{seq}/correct",
+		"/api/v1/timeline", "/api/v1/timeline.ndjson", "/api/v1/figures",
+	} {
+		assert.Contains(t, doc, "\n  "+p+":\n", p)
+	}
+	for name, typ := range shiftSchemas {
+		start := strings.Index(doc, "\n    "+name+":\n      type: object\n")
+		require.Positive(t, start, "schema %s", name)
+		block := doc[start+1:]
+		if end := nextSchema.FindStringIndex(block[1:]); end != nil {
+			block = block[:end[0]+1]
+		}
+		var required []string
+		for i := range typ.NumField() {
+			name, opts, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if opts == "" {
+				required = append(required, name)
+			}
+			assert.Contains(t, block, "\n        "+name+":\n", "schema %s has field %s", typ.Name(), name)
+		}
+		assert.Contains(t, block, "required: ["+strings.Join(required, ", ")+"]", "schema %s requires every field always sent", name)
+	}
 }
