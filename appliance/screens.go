@@ -13,6 +13,7 @@ import (
 	"wingnode/appliance/event"
 	"wingnode/appliance/officer"
 	"wingnode/appliance/roster"
+	"wingnode/appliance/shift"
 	"wingnode/appliance/signin"
 	"wingnode/appliance/wing"
 	"wingnode/sync/site"
@@ -187,4 +188,102 @@ func rosterError(err error) error {
 		return fmt.Errorf("%w: %w", ui.ErrSiteUnreachable, err)
 	}
 	return err
+}
+
+// The officer's shift (ui.Shift): the panel records, the shift room
+// drafts; the panel's refusals reach the screens as *ui.Refusal, with the
+// sentence to show.
+
+func (s screens) SetPlan(ctx context.Context, by roster.Actor, cell string, plan wing.Plan, note string) error {
+	return shiftError(s.a.panel.SetPlan(ctx, by, cell, plan, note))
+}
+
+func (s screens) EndPlan(ctx context.Context, by roster.Actor, cell, reason string) error {
+	return shiftError(s.a.panel.EndPlan(ctx, by, cell, reason))
+}
+
+func (s screens) RecordCheck(ctx context.Context, by roster.Actor, c wing.CheckEntry) (wing.Check, error) {
+	check, err := s.a.panel.RecordCheck(ctx, by, c)
+	return check, shiftError(err)
+}
+
+func (s screens) SetExpectedRoll(ctx context.Context, by roster.Actor, rolls map[string]wing.CellRoll) error {
+	return shiftError(s.a.panel.SetExpectedRoll(ctx, by, rolls))
+}
+
+func (s screens) CountLanding(ctx context.Context, by roster.Actor, landing string, counted int) (wing.Count, error) {
+	c, err := s.a.panel.CountLanding(ctx, by, landing, counted)
+	return c, shiftError(err)
+}
+
+func (s screens) SignRoll(ctx context.Context, by roster.Actor) (wing.RollSign, error) {
+	r, err := s.a.panel.SignRoll(ctx, by)
+	return r, shiftError(err)
+}
+
+func (s screens) SignHandover(ctx context.Context, by roster.Actor, h wing.HandoverEntry) (event.ID, error) {
+	id, err := s.a.panel.SignHandover(ctx, by, h)
+	return id, shiftError(err)
+}
+
+func (s screens) ReadHandover(ctx context.Context, by roster.Actor, id event.ID) error {
+	return shiftError(s.a.panel.ReadHandover(ctx, by, id))
+}
+
+func (s screens) Correct(ctx context.Context, by roster.Actor, id event.ID, reason string) error {
+	return shiftError(s.a.panel.Correct(ctx, by, id, reason))
+}
+
+func (s screens) HandoverDraft(ctx context.Context, from, to time.Time) (shift.Draft, error) {
+	return s.a.shift.Draft(ctx, from, to)
+}
+
+func (s screens) Figures(ctx context.Context, wingID string, from, to time.Time) (shift.Figures, error) {
+	return s.a.shift.Figures(ctx, wingID, from, to)
+}
+
+func (s screens) Timeline(ctx context.Context, req shift.TimelineRequest) (shift.Timeline, error) {
+	return s.a.shift.Timeline(ctx, req)
+}
+
+func (s screens) CheckHistory(ctx context.Context, cell string, limit int) ([]shift.CheckItem, error) {
+	return s.a.shift.CheckHistory(ctx, cell, limit)
+}
+
+// shiftError is a panel's refusal as the screens take it: the sentence
+// without the package's prefix and the sentinel's suffix, wrapping
+// ui.ErrNotAllowed or ui.ErrBadInput for the panel's own two, and the
+// panel's error (and so the wing's sentinels) in any case. A store's
+// failure is passed on as it is.
+func shiftError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var kind error
+	switch {
+	case errors.Is(err, officer.ErrNotAllowed):
+		kind = ui.ErrNotAllowed
+	case errors.Is(err, officer.ErrBadInput):
+		kind = ui.ErrBadInput
+	case !isShiftRefusal(err):
+		return err
+	}
+	text := strings.TrimPrefix(err.Error(), "officer: ")
+	for _, sentinel := range []error{officer.ErrNotAllowed, officer.ErrBadInput} {
+		text = strings.ReplaceAll(text, ": "+sentinel.Error(), "")
+	}
+	return &ui.Refusal{Kind: kind, Sentence: text, Err: err}
+}
+
+// isShiftRefusal reports whether err is the panel refusing a record on
+// the wing's rules, rather than failing to record it.
+func isShiftRefusal(err error) bool {
+	for _, e := range []error{wing.ErrNoSignOfLife, wing.ErrCheckAtDoor, wing.ErrNoPresence, wing.ErrNoExpectedRoll,
+		wing.ErrRollNotReconciled, wing.ErrNoSuchHandover, wing.ErrOwnHandover, wing.ErrNoSuchRecord, wing.ErrNotCorrectable,
+		wing.ErrAlreadyStruck} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

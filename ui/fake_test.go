@@ -85,6 +85,7 @@ type fakeWing struct {
 	site        *SiteStatus      // returned by Site; nil: a wing on its own
 	lockdownErr error            // returned by SetLockdown
 	readings    map[string]bool  // returned by Reading; absent: not known
+	shiftErr    error            // returned by the shift's actions (shift_fake_test.go)
 
 	officers officers // the roster and sign-ins (signin_fake_test.go)
 }

@@ -66,6 +66,7 @@ type changes struct {
 	walk    bool            // a walk test started or ended
 	proofs  map[string]bool // inputs proven or faulted
 	regime  bool
+	checks  bool          // a plan, a check or a presence at a cell door
 	events  []event.Event // the batch, for the event log
 }
 
@@ -101,6 +102,8 @@ func (c *changes) add(v view, e event.Event) {
 		}
 	case event.RegimeSet:
 		c.regime = true
+	case event.ObservationPlanSet, event.ObservationPlanEnded, event.ObservationChecked, event.ObservationPresence:
+		c.checks = true
 	case event.AlarmRaised, event.AlarmAcknowledged, event.AlarmAttended, event.AlarmResolved, event.AlarmClosedRemotely, event.AlarmEscalated, event.AlarmCleared:
 		c.alarms = true
 		p, ok := v.pointByID(e.Subject)
@@ -162,6 +165,7 @@ type liveStream struct {
 	walk           walkBanner
 	due            int
 	alarmBar       alarmBar
+	checks         checksBadge
 	escalations    escalationBanner
 	regime         regimeChip
 	panel          alarmPanel
@@ -362,6 +366,12 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 				parts = append(parts, alarmPanelView(p))
 				l.panel = p
 			}
+		}
+	}
+	if c.all || c.tick || c.checks {
+		if b := v.checksBadge(); c.all || b != l.checks {
+			parts = append(parts, checksBadgeView(b))
+			l.checks = b
 		}
 	}
 	if c.all || c.tick || c.alarms {

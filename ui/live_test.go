@@ -131,7 +131,7 @@ func TestLiveSendsEverythingWhenItOpens(t *testing.T) {
 
 	stream := openLive(t, ts)
 
-	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "alarms", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "alarms", "checks-badge", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
 		"door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
 		initialFragments(t, stream), "the page may be older than the stream: every part is sent once")
 }
@@ -294,7 +294,7 @@ func TestLiveRefreshesTheEnvironment(t *testing.T) {
 	srv.refreshEvery = 20 * time.Millisecond
 	stream := openLive(t, ts)
 
-	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "alarms", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "environment",
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "alarms", "checks-badge", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "environment",
 		"door-A1-01", "door-A1-02", "door-A-GATE1", "door-A1-03", "door-A2-01", "door-A-OFFICE"},
 		initialFragments(t, stream))
 
@@ -341,7 +341,7 @@ func TestLiveWalkTestPage(t *testing.T) {
 	srv.refreshEvery = 20 * time.Millisecond
 	stream := openLiveAt(t, ts, "/live?page=walktest")
 
-	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "walktest-controls", "proof-summary",
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "checks-badge", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms", "walktest-controls", "proof-summary",
 		"proof-group-sum-1", "proof-group-sum-2", "proof-group-sum-3", "proof-A1-01", "proof-A1-01#lock", "proof-A1-01-CALL", "proof-A1-02", "proof-A1-02-CALL", "proof-A-GATE1", "proof-A-GATE1#lock",
 		"proof-A1-03", "proof-A2-01", "proof-A-OFFICE", "proof-A-STAFF"},
 		fragmentsUntil(t, stream, "proof-A-STAFF"), "the walk test page's parts, and no door tiles")
@@ -419,7 +419,7 @@ func TestLiveSitePage(t *testing.T) {
 	srv.siteEvery = 20 * time.Millisecond
 	stream := openLiveAt(t, ts, "/live?page=site")
 
-	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "checks-badge", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms",
 		"site-status", "lockdown-panel", "site-alarm-list"},
 		fragmentsUntil(t, stream, "site-alarm-list"), "the Site screen's parts, and no door tiles")
 
@@ -449,7 +449,7 @@ func TestLiveEventLogTakesNewEvents(t *testing.T) {
 	assert.Equal(t, "subject=A1-01", live.AttrOr("data-query", ""), "the stream takes the log's filter")
 
 	stream := openLiveAt(t, ts, "/live?page=events&subject=A1-01")
-	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"}, fragmentsUntil(t, stream, "site-alarms"))
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "checks-badge", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"}, fragmentsUntil(t, stream, "site-alarms"))
 	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil) // not the filter's
 	f.record(event.DoorOpened, "A1-01", event.SystemActor, nil)
 	rows := nextMessage(t, stream, "the new row", func(m sseMessage) bool { return m.name == "prepend" })
@@ -485,5 +485,5 @@ func TestEveryPageFollowsTheFrame(t *testing.T) {
 		assert.Equal(t, "1", doc.Find("#alarm-bar").AttrOr("data-count", ""), path)
 	}
 	stream := openLiveAt(t, ts, "/live?page=frame")
-	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"}, fragmentsUntil(t, stream, "site-alarms"))
+	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "checks-badge", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"}, fragmentsUntil(t, stream, "site-alarms"))
 }

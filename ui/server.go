@@ -142,6 +142,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/v1/site/lockdown", s.needs(roster.Supervisor, s.apiLockdown))
 	s.mux.HandleFunc("POST /api/v1/signin", s.apiSignIn)
 	s.mux.HandleFunc("POST /api/v1/signout", s.apiSignOut)
+	s.shiftRoutes()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusNotFound, "There is no such API endpoint: see /api/v1 in docs/openapi.yaml for the ones there are.")
 	})

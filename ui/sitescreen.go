@@ -186,6 +186,7 @@ type sitePage struct {
 	Status   siteStatusPanel
 	Lockdown lockdownPanel
 	Alarms   siteAlarmList
+	Rolls    []siteRoll // each wing's roll (roll.go)
 	// After a declare or end that failed: what the officer is told, and the
 	// reason they typed, so they can try again.
 	Problem string
@@ -307,7 +308,7 @@ func (v view) siteAlarmList() siteAlarmList {
 }
 
 func (s *Server) sitePage(v view, h header, officer roster.Actor) sitePage {
-	return sitePage{Header: h, Status: v.siteStatus(), Lockdown: v.lockdownPanel(officer.ID), Alarms: v.siteAlarmList()}
+	return sitePage{Header: h, Status: v.siteStatus(), Lockdown: v.lockdownPanel(officer.ID), Alarms: v.siteAlarmList(), Rolls: v.siteRolls()}
 }
 
 func (s *Server) siteScreen(w http.ResponseWriter, r *http.Request) {

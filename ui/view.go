@@ -61,6 +61,7 @@ type header struct {
 	Recording      string   // what stops events being recorded; empty while they are
 	Site           siteFrame
 	Alarms         alarmBar         // this wing's alarms and faults, counted
+	Checks         checksBadge      // this wing's checks due and overdue
 	Escalations    escalationBanner // every wing's escalated alarms
 	Regime         regimeChip
 }
@@ -78,6 +79,7 @@ func (s *Server) header(v view) header {
 		Recording:      recordingProblem(s.wing.Recording()),
 		Site:           v.siteFrame(),
 		Alarms:         v.alarmBar(v.cards(), v.inputFaults()),
+		Checks:         v.checksBadge(),
 		Escalations:    v.escalations(),
 		Regime:         v.regimeChip(),
 	}

@@ -17,6 +17,8 @@ import (
 type Wing interface {
 	// Officers are the sign-in room and the roster (signin.go).
 	Officers
+	// Shift is the officer's shift: checks, the roll, handovers (shift.go).
+	Shift
 	// Layout is the wing's configuration: doors and alarm points, by landing.
 	Layout() config.Wing
 	// State is a snapshot of the folded picture, safe to read.
@@ -96,6 +98,7 @@ type ClimateReading struct {
 }
 
 // ErrBadInput is wrapped by an error of Wing for an action whose input
-// the appliance refuses (a walk test's points or duration): the rest of
-// its text says why, in words for the officer.
+// the appliance refuses (a walk test's points or duration, an unknown
+// cell, a plan out of its limits, a note that breaks the rule for text):
+// the rest of its text says why, in words for the officer.
 var ErrBadInput = errors.New("not done")

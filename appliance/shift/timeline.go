@@ -12,7 +12,6 @@ import (
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
-	"wingnode/sync/export"
 )
 
 // Around is how far either side of an alarm's raise its timeline reaches:
@@ -146,10 +145,18 @@ func (r *Room) place(place string) func(event.Event) bool {
 // time order, not a place in the site's commit order (resume a pull from
 // the pull, not from a timeline).
 func (t Timeline) WriteNDJSON(w io.Writer) error {
+	// pullRecord has export.Record's fields but its cursor: the screens,
+	// which write timelines, do not link the site's packages (the house
+	// rules); the package's tests read each line as an export.Record and
+	// verify it.
+	type pullRecord struct {
+		Event event.Event `json:"event"`
+		Body  []byte      `json:"body"`
+	}
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	for _, en := range t.Entries {
-		if err := enc.Encode(export.Record{Event: en.Event, Body: en.Event.Body()}); err != nil {
+		if err := enc.Encode(pullRecord{Event: en.Event, Body: en.Event.Body()}); err != nil {
 			return fmt.Errorf("shift: write the timeline: %w", err)
 		}
 	}
