@@ -275,6 +275,7 @@ func planDone(done string) string {
 // checkNoteOf is the note of a check form: the ticked phrases, then what
 // was typed.
 func checkNoteOf(r *http.Request) string {
+	typed := strings.TrimSpace(r.PostFormValue("note")) // parses the form
 	var parts []string
 	for _, t := range r.PostForm["tag"] {
 		for _, known := range noteTags {
@@ -283,7 +284,7 @@ func checkNoteOf(r *http.Request) string {
 			}
 		}
 	}
-	if typed := strings.TrimSpace(r.PostFormValue("note")); typed != "" {
+	if typed != "" {
 		parts = append(parts, typed)
 	}
 	return strings.Join(parts, "; ")

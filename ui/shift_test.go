@@ -244,9 +244,14 @@ func TestRecordACheckFromTheScreen(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	e := f.lastEvent(t)
 	assert.Equal(t, "awake; asked for the nurse", e.Data["note"], "known phrases, then the words typed")
+
+	// The screens' script sends its token in a header, not in the form.
+	byScript := postFormAs(t, ts, o, "/checks/A1-02", url.Values{csrfField: {""}, "outcome": {"spoke"}, "tag": {"in bed"}, "note": {"x"}}, http.Header{csrfHeader: {o.token}})
+	require.Equal(t, http.StatusSeeOther, byScript.StatusCode)
 	assert.Equal(t, wing.CheckedAtPanel, e.Data["how"])
 	doc := docOf(t, getAs(t, ts, o, resp.Header.Get("Location")))
 	assert.Contains(t, doc.Find(`[data-testid="check-done"]`).Text(), "Check of A1-01 recorded")
+	assert.Equal(t, "in bed; x", f.lastEvent(t).Data["note"], "the phrases ticked count with the token in a header too")
 
 	// No response: recorded, and a priority-1 alarm raised at once.
 	resp = postFormAs(t, ts, o, "/checks/A2-01", url.Values{"outcome": {"no-response"}}, nil)

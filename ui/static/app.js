@@ -528,9 +528,11 @@ function start() {
   fitAlarmList();
   const liveStatus = document.getElementById("live-status");
   if (liveStatus) follow(liveStatus);
+  document.dispatchEvent(new CustomEvent("wingpage")); // the shift's script (shift.js) sets up its parts
 }
 
 function end() {
+  document.dispatchEvent(new CustomEvent("wingpageend"));
   if (page.source) page.source.close();
   page.source = null;
   queued.clear();

@@ -46,10 +46,13 @@
     };
   };
 
+  let stream = null; // the shift's live stream of the page shown
+
   const follow = (page, cell) => {
     let url = "/live/shift?page=" + encodeURIComponent(page);
     if (cell) url += "&cell=" + encodeURIComponent(cell);
     const source = new EventSource(url);
+    stream = source;
     source.addEventListener("fragment", (msg) => {
       const t = document.createElement("template");
       t.innerHTML = msg.data;
@@ -96,17 +99,29 @@
     });
   };
 
-  for (const b of document.querySelectorAll("[data-print]")) {
-    b.hidden = false;
-    b.addEventListener("click", () => window.print());
-  }
-  for (const form of document.querySelectorAll(".count-form")) countPad(form);
-  oneSubmit(document);
-  const live = Array.from(document.querySelectorAll("[data-shift-live]")).find((el) => el.dataset.shiftLive);
-  if (live) {
-    const page = document.querySelector("[data-cell]");
-    follow(live.dataset.shiftLive, page ? page.dataset.cell : "");
-  }
-  tickUntil();
+  // start sets up the page shown: the screens' script (app.js) shows the
+  // wing's pages without loading them ("wingpage" when one is shown,
+  // "wingpageend" before it goes), and this script is loaded once.
+  const start = () => {
+    for (const b of document.querySelectorAll("[data-print]")) {
+      b.hidden = false;
+      b.addEventListener("click", () => window.print());
+    }
+    for (const form of document.querySelectorAll(".count-form")) countPad(form);
+    oneSubmit(document);
+    const live = Array.from(document.querySelectorAll("[data-shift-live]")).find((el) => el.dataset.shiftLive);
+    if (live) {
+      const page = document.querySelector("[data-cell]");
+      follow(live.dataset.shiftLive, page ? page.dataset.cell : "");
+    }
+    tickUntil();
+  };
+  const end = () => {
+    if (stream) stream.close();
+    stream = null;
+  };
+  document.addEventListener("wingpage", start);
+  document.addEventListener("wingpageend", end);
+  start();
   setInterval(tickUntil, 1000);
 })();
