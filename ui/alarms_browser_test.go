@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
 	"wingnode/ui/browsertest"
@@ -316,4 +318,36 @@ func alarmIDOf(t *testing.T, testID string) event.ID {
 	_, err := fmt.Sscanf(testID, "alarm-%1s-%d", &id.Wing, &id.Seq)
 	require.NoError(t, err, testID)
 	return id
+}
+
+// TestBrowserSaysWhenTheScreenIsNotLive: a screen refused a live stream
+// (the wing's places all taken) says so, with the wing's sentence, and
+// becomes live by itself once a place is free.
+func TestBrowserSaysWhenTheScreenIsNotLive(t *testing.T) {
+	ctx := browsertest.Tab(t)
+	f := busyWing()
+	srv := New(f, Options{Now: func() time.Time { return f.ago(0) }, Streams: api.Limits{PerClient: 1, Total: 1, Own: 1},
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	srv.streamRetry = time.Second
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	t.Cleanup(srv.Close)
+	taken, err := http.Get(ts.URL + "/live") // the board's one place
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, taken.StatusCode)
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="refused"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#not-live`)),
+	))
+	assert.Equal(t, "not live", text(t, ctx, "#live-status"))
+	assert.Contains(t, text(t, ctx, "#not-live"), "as many live streams as it allows")
+	assert.Contains(t, text(t, ctx, "#not-live"), "tries again in 1 s")
+	assert.Contains(t, text(t, ctx, `[data-testid="alarm-count"]`), "2 ACTIVE ALARMS", "the alarms are shown, only not live")
+	browsertest.Screenshot(t, ctx, "not-live-800x480")
+
+	taken.Body.Close()
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`))))
+	poll(t, ctx, "the note goes", `document.getElementById("not-live") === null`)
 }

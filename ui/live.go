@@ -6,11 +6,13 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
 	"wingnode/appliance/roster"
@@ -205,6 +207,9 @@ func (l *liveStream) message(name, data string) {
 	l.buf.WriteString("\n")
 }
 
+// keptBuffer is the most a stream's buffer keeps between messages.
+const keptBuffer = 16 << 10
+
 // flush sends what is queued at once: the screen must show an input's
 // edge within 100 ms.
 func (l *liveStream) flush() error {
@@ -213,6 +218,11 @@ func (l *liveStream) flush() error {
 	_ = l.rc.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
 	_, err := l.w.Write(l.buf.Bytes())
 	l.buf.Reset()
+	if l.buf.Cap() > keptBuffer {
+		// A stream's first message holds the whole page: do not keep
+		// that much memory for each stream's small ones after it.
+		l.buf = bytes.Buffer{}
+	}
 	if err != nil {
 		return err
 	}
@@ -245,6 +255,11 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
+	leave, ok := s.admitStream(w, r)
+	if !ok {
+		return
+	}
+	defer leave()
 	events, cancel := s.wing.Subscribe()
 	defer cancel()
 
@@ -314,6 +329,22 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// streamRetry is how long a client refused a live stream is told to wait.
+const streamRetry = 30 * time.Second
+
+// admitStream holds a place for a live stream of r's client, or answers
+// 503 with Retry-After and a sentence when that client, or every client
+// on the network together, holds as many as the screens allow
+// (Options.Streams; the kiosk on the board has places of its own).
+func (s *Server) admitStream(w http.ResponseWriter, r *http.Request) (leave func(), ok bool) {
+	leave, ok = s.streams.Enter(api.Client(r))
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.streamRetry.Seconds())))
+		http.Error(w, "Not live: this screen, or the wing's screens together, already follow the wing on as many live streams as it allows. Close other pages or tabs of the wing.", http.StatusServiceUnavailable)
+	}
+	return leave, ok
 }
 
 // drain returns first and every event already waiting behind it, so that a

@@ -2,6 +2,9 @@ package ui
 
 import (
 	"bufio"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/event"
 	"wingnode/appliance/wing"
 )
@@ -486,4 +490,53 @@ func TestEveryPageFollowsTheFrame(t *testing.T) {
 	}
 	stream := openLiveAt(t, ts, "/live?page=frame")
 	assert.Equal(t, []string{"clock-status", "regime", "alarm-bar", "checks-badge", "escalations", "walktest-banner", "walktest-link", "site-link", "lockdown-banner", "isolation-banner", "site-alarms"}, fragmentsUntil(t, stream, "site-alarms"))
+}
+
+func TestLiveStreamsAreCappedPerClientAndInAllTheKiosksApart(t *testing.T) {
+	f := newFakeWing()
+	srv := New(f, Options{Now: func() time.Time { return f.ago(0) }, Streams: api.Limits{PerClient: 2, Total: 3, Own: 1},
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	t.Cleanup(srv.Close)
+	from := func(ip string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+	}
+	open := func(c *http.Client, path string) *http.Response {
+		t.Helper()
+		resp, err := c.Get(ts.URL + path)
+		require.NoError(t, err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	refused := func(resp *http.Response, why string) {
+		t.Helper()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, why)
+		assert.Equal(t, "30", resp.Header.Get("Retry-After"), why)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		assert.Contains(t, string(body), "as many live streams as it allows", why)
+	}
+
+	screen, other, kiosk := from("127.0.0.2"), from("127.0.0.3"), from("127.0.0.1")
+	first := open(screen, "/live")
+	require.Equal(t, http.StatusOK, first.StatusCode)
+	require.Equal(t, http.StatusOK, open(screen, "/live/shift?page=checks").StatusCode, "the shift's stream counts with the page's")
+	refused(open(screen, "/live"), "a third stream of one screen")
+	require.Equal(t, http.StatusOK, open(other, "/live").StatusCode)
+	refused(open(other, "/live"), "a fourth stream on the network")
+	require.Equal(t, http.StatusOK, open(kiosk, "/live").StatusCode, "the kiosk's screens are served while the network's are full")
+	refused(open(kiosk, "/live"), "the kiosk's own places are bounded too")
+
+	// A screen that goes lets another in.
+	first.Body.Close()
+	assert.Eventually(t, func() bool {
+		resp, err := other.Get(ts.URL + "/live")
+		if err != nil {
+			return false
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp.StatusCode == http.StatusOK
+	}, 5*time.Second, 20*time.Millisecond)
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// read the screens and the API. Nothing acts without a signed-in
 	// officer. Nil vouches for none.
 	ReadCredentials func(*http.Request) bool
+	// Streams bounds the live streams (/live and /live/shift) the
+	// screens hold, per client and in all, the kiosk's on the board apart;
+	// the zero value means api.StreamLimits.
+	Streams api.Limits
 	// Logger receives errors that the user cannot act on; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -56,10 +60,12 @@ type Server struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: live streams end
+	streams   *api.Gate     // admits live streams (Options.Streams)
 
 	refreshEvery time.Duration // see the constant; tests shorten it
 	siteEvery    time.Duration // see the constant; tests shorten it
 	sweepEvery   time.Duration // see the constant; tests shorten it
+	streamRetry  time.Duration // see the constant; tests shorten it
 }
 
 // New returns the web interface of w.
@@ -73,21 +79,26 @@ func New(w Wing, opt Options) *Server {
 	if opt.SignOutIdle <= 0 {
 		opt.SignOutIdle = config.DefaultSignOutIdle
 	}
+	if opt.Streams == (api.Limits{}) {
+		opt.Streams = api.StreamLimits()
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	s := &Server{
-		wing:   w,
-		opt:    opt,
-		mux:    http.NewServeMux(),
-		origin: http.NewCrossOriginProtection(),
-		done:   make(chan struct{}),
+		wing:    w,
+		opt:     opt,
+		mux:     http.NewServeMux(),
+		origin:  http.NewCrossOriginProtection(),
+		done:    make(chan struct{}),
+		streams: api.NewGate(opt.Streams),
 
 		sessions: newSessions(opt.SignOutIdle, opt.Now),
 
 		refreshEvery: refreshEvery,
 		siteEvery:    siteEvery,
 		sweepEvery:   sweepEvery,
+		streamRetry:  streamRetry,
 	}
 	s.routes()
 	go s.sweep()

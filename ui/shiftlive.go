@@ -67,6 +67,11 @@ func (s *Server) shiftLive(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 	}
+	leave, ok := s.admitStream(w, r)
+	if !ok {
+		return
+	}
+	defer leave()
 	events, cancel := s.wing.Subscribe()
 	defer cancel()
 	h := w.Header()

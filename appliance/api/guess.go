@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -47,13 +46,7 @@ func NewGuesses(now func() time.Time) *Guesses {
 
 // Client names the client of a request for the limiter: its address,
 // without the port.
-func Client(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func Client(r *http.Request) string { return Host(r.RemoteAddr) }
 
 // Wait returns how long the client must wait before its next guess is
 // looked at; zero when it may guess now.

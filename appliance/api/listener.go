@@ -32,16 +32,13 @@ func OffboardLimits() Limits { return Limits{PerClient: 32, Total: 256} }
 // SiteLimits are the site port's, where the clients are the site's wings.
 func SiteLimits() Limits { return Limits{PerClient: 64, Total: 256} }
 
-// LimitListener wraps ln so that it holds no more connections than lim
-// allows: a connection beyond it is closed at once, before the server
-// reads a byte of it, so a client that opens connections and leaves them
-// idle cannot take a wing's memory.
-func LimitListener(ln net.Listener, lim Limits) net.Listener {
-	return &limitListener{Listener: ln, lim: lim, clients: map[string]int{}}
-}
+// StreamLimits are the screens port's live streams (a page holds one or
+// two): the kiosk's apart, few per screen on the network, and few in all,
+// as each holds a subscription to the wing.
+func StreamLimits() Limits { return Limits{PerClient: 4, Total: 64, Own: 16} }
 
-type limitListener struct {
-	net.Listener
+// Gate counts what clients hold (connections, streams) against Limits.
+type Gate struct {
 	lim Limits
 
 	mu      sync.Mutex
@@ -50,35 +47,78 @@ type limitListener struct {
 	clients map[string]int
 }
 
+// NewGate returns a gate that admits no more than lim allows.
+func NewGate(lim Limits) *Gate { return &Gate{lim: lim, clients: map[string]int{}} }
+
+// Enter admits one more from the client at host (an address without
+// port), and returns the func that lets it go (call it once); ok is
+// false, and nothing is held, when lim allows no more.
+func (g *Gate) Enter(host string) (leave func(), ok bool) {
+	own := g.lim.Own > 0 && IsOwn(host)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case own && g.own < g.lim.Own:
+		g.own++
+	case !own && g.open < g.lim.Total && g.clients[host] < g.lim.PerClient:
+		g.open++
+		g.clients[host]++
+	default:
+		return nil, false
+	}
+	var once sync.Once
+	return func() { once.Do(func() { g.leave(host, own) }) }, true
+}
+
+func (g *Gate) leave(host string, own bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if own {
+		g.own--
+		return
+	}
+	g.open--
+	if g.clients[host]--; g.clients[host] <= 0 {
+		delete(g.clients, host)
+	}
+}
+
+// LimitListener wraps ln so that it holds no more connections than lim
+// allows: a connection beyond it is closed at once, before the server
+// reads a byte of it, so a client that opens connections and leaves them
+// idle cannot take a wing's memory.
+func LimitListener(ln net.Listener, lim Limits) net.Listener {
+	return &limitListener{Listener: ln, gate: NewGate(lim)}
+}
+
+type limitListener struct {
+	net.Listener
+	gate *Gate
+}
+
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		host, _, err := net.SplitHostPort(c.RemoteAddr().String())
-		if err != nil {
-			host = c.RemoteAddr().String()
-		}
-		own := l.lim.Own > 0 && IsOwn(host)
-		l.mu.Lock()
-		ok := false
-		switch {
-		case own && l.own < l.lim.Own:
-			l.own++
-			ok = true
-		case !own && l.open < l.lim.Total && l.clients[host] < l.lim.PerClient:
-			l.open++
-			l.clients[host]++
-			ok = true
-		}
-		l.mu.Unlock()
+		leave, ok := l.gate.Enter(Host(c.RemoteAddr().String()))
 		if !ok {
 			c.Close()
 			continue
 		}
-		return &limitConn{Conn: c, l: l, host: host, own: own}, nil
+		return &limitConn{Conn: c, leave: leave}, nil
 	}
+}
+
+// Host is the host of a client address (host:port), or the address
+// itself when it has no port.
+func Host(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return host
 }
 
 // IsOwn reports whether a client address (host, without port) is the
@@ -90,25 +130,11 @@ func IsOwn(host string) bool {
 
 type limitConn struct {
 	net.Conn
-	l    *limitListener
-	host string
-	own  bool
-	once sync.Once
+	leave func()
 }
 
 func (c *limitConn) Close() error {
-	c.once.Do(func() {
-		c.l.mu.Lock()
-		if c.own {
-			c.l.own--
-		} else {
-			c.l.open--
-			if c.l.clients[c.host]--; c.l.clients[c.host] <= 0 {
-				delete(c.l.clients, c.host)
-			}
-		}
-		c.l.mu.Unlock()
-	})
+	c.leave()
 	return c.Conn.Close()
 }
 

@@ -166,7 +166,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(route.Roles) == 0 {
-		if !s.allow(w, "address "+remoteHost(r)) {
+		if !s.allow(w, "address "+api.Client(r)) {
 			return
 		}
 		s.mux.ServeHTTP(w, r)
@@ -180,7 +180,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c, status, why := s.authenticate(m, r)
 	if status != 0 {
-		if !s.allow(w, "address "+remoteHost(r)) {
+		if !s.allow(w, "address "+api.Client(r)) {
 			return
 		}
 		s.cfg.Log.Warn("off-board port: request refused", "status", status, "from", r.RemoteAddr, "path", r.URL.Path, "why", why)
@@ -252,14 +252,6 @@ func (s *Server) allow(w http.ResponseWriter, key string) bool {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	api.WriteError(w, http.StatusTooManyRequests, fmt.Sprintf("%s made more than %g requests a second (%d at once): slow down, and try again after Retry-After seconds", key, s.cfg.Rate, s.cfg.Burst))
 	return false
-}
-
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // limiter is a token bucket per key. It forgets the fullest buckets

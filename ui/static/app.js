@@ -177,7 +177,9 @@ function follow(status) {
   const source = new EventSource(url);
   page.source = source;
   let lost = false;
+  let opened = false;
   source.onopen = () => {
+    opened = true;
     show("live", "live");
     answering();
     // Back after losing the stream: the wing may have restarted, with new
@@ -187,7 +189,33 @@ function follow(status) {
   source.onerror = () => {
     lost = true;
     show("reconnecting", "reconnecting…");
-    if (source.readyState === EventSource.CLOSED) reloadWhenBack();
+    if (source.readyState !== EventSource.CLOSED) return;
+    if (opened) {
+      reloadWhenBack();
+      return;
+    }
+    // Refused before it opened: the screens may hold as many live streams
+    // as the wing allows (503 with Retry-After and a sentence). Then say
+    // so and try again when it says, rather than at once.
+    const asked = new AbortController();
+    fetch(url, { cache: "no-store", signal: asked.signal })
+      .then((r) => {
+        const wait = Number(r.headers.get("Retry-After"));
+        if (r.status !== 503 || !(wait > 0)) {
+          asked.abort();
+          reloadWhenBack();
+          return;
+        }
+        return r.text().then((text) => {
+          show("refused", "not live");
+          const note = message("not-live", "not-live", text.trim() + " This screen tries again in " + wait + " s.");
+          setTimeout(() => {
+            note.remove();
+            reloadPage();
+          }, wait * 1000);
+        });
+      })
+      .catch(() => reloadWhenBack());
   };
   source.addEventListener("fragment", (msg) => {
     const el = parseElement(msg.data);
