@@ -33,6 +33,7 @@ type Picture struct {
 
 	mu          sync.Mutex
 	state       *wing.State
+	snapshot    *wing.State // a copy of state as of the last fold, shared by State's callers; nil: none made since
 	folded      uint64 // position of the newest event folded into state
 	sinceSave   int
 	subscribers map[chan event.Event]struct{}
@@ -80,6 +81,7 @@ func Rebuild(st Store, checkpointEvery int, log *slog.Logger) (*Picture, error) 
 func (p *Picture) Fold(batch []event.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.snapshot = nil
 	for _, r := range batch {
 		p.state.Fold(r.Event)
 		for ch := range p.subscribers {
@@ -124,11 +126,17 @@ func (p *Picture) Checkpoint() {
 	}
 }
 
-// State returns a copy of the folded state, safe to keep.
+// State returns a copy of the folded state, safe to keep and to read at
+// any time, but not to change: until the next fold every caller gets the
+// same copy (each screen's live stream reads the state after each event,
+// and one copy then serves them all).
 func (p *Picture) State() *wing.State {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.state.Clone()
+	if p.snapshot == nil {
+		p.snapshot = p.state.Clone()
+	}
+	return p.snapshot
 }
 
 // Read runs f on the folded state under the picture's lock, without a
