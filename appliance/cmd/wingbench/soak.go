@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,6 +148,12 @@ func soak(ctx context.Context, dir string) ([]figure, error) {
 	if len(lat) == 0 {
 		return nil, fmt.Errorf("none of the %d measured doors' changes reached the kiosk's screen", unshown)
 	}
+	// The same edges as they left the appliance: on a stream read by a
+	// client in Go, apart from the browser.
+	streamLat, _ := edgeLatencies(seen, measured, load.streamed)
+	if len(streamLat) == 0 {
+		return nil, errors.New("none of the measured doors' changes reached a live stream")
+	}
 	return []figure{
 		{"soak_minutes", soakFor.Minutes(), "min"},
 		{"soak_events", float64(rep.Events), "events"},
@@ -156,6 +163,8 @@ func soak(ctx context.Context, dir string) ([]figure, error) {
 		{"soak_edge_to_screen_p50_ms", percentile(lat, 50), "ms"},
 		{"soak_edge_to_screen_p99_ms", percentile(lat, 99), "ms"},
 		{"soak_edges_unshown", float64(unshown), "changes"},
+		{"soak_edge_to_stream_p50_ms", percentile(streamLat, 50), "ms"},
+		{"soak_edge_to_stream_p99_ms", percentile(streamLat, 99), "ms"},
 		{"soak_streams_opened", float64(load.streamsOpened.Load()), "streams"},
 		{"soak_streams_refused", float64(load.streamsRefused.Load()), "streams"},
 		{"soak_api_reads", float64(load.reads.Load()), "requests"},
@@ -298,7 +307,13 @@ type soakLoad struct {
 	reads          atomic.Int64 // API answers 200
 	readErrors     atomic.Int64 // API requests failed or answered otherwise
 	cutOff         atomic.Int64 // idle and slow connections the appliance closed
+
+	mu       sync.Mutex
+	streamed []tileChange // the door tiles the first stream received, when
 }
+
+// doorFragment matches a door tile's fragment on a live stream.
+var doorFragment = regexp.MustCompile(`^data: <a id="door-([^"]+)"[^>]* data-state="([a-z]+)"`)
 
 func (l *soakLoad) start(ctx context.Context, base string) {
 	hostPort := strings.TrimPrefix(base, "http://")
@@ -311,7 +326,8 @@ func (l *soakLoad) start(ctx context.Context, base string) {
 	}
 	for i := range soakScreens {
 		client := fromAddress(net.IPv4(127, 0, 1, byte(1+i)), 0)
-		run(func() { l.stream(ctx, client, base+"/live?page=overview") })
+		first := i == 0
+		run(func() { l.stream(ctx, client, base+"/live?page=overview", first) })
 	}
 	for i := range soakReaders {
 		client := fromAddress(net.IPv4(127, 0, 4, byte(1+i)), 10*time.Second)
@@ -345,8 +361,9 @@ func pause(ctx context.Context, d time.Duration) bool {
 }
 
 // stream follows a live stream, reading everything it sends, and opens it
-// again a second after losing it.
-func (l *soakLoad) stream(ctx context.Context, client *http.Client, url string) {
+// again a second after losing it; record notes the door tiles it receives
+// (l.streamed).
+func (l *soakLoad) stream(ctx context.Context, client *http.Client, url string, record bool) {
 	for ctx.Err() == nil {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
@@ -356,12 +373,32 @@ func (l *soakLoad) stream(ctx context.Context, client *http.Client, url string) 
 			} else {
 				l.streamsRefused.Add(1)
 			}
+			if record {
+				l.recordTiles(resp.Body)
+			}
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 		}
 		if !pause(ctx, time.Second) {
 			return
 		}
+	}
+}
+
+// recordTiles reads a live stream's door tiles into l.streamed as they
+// arrive.
+func (l *soakLoad) recordTiles(body io.Reader) {
+	sc := bufio.NewScanner(body)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		m := doorFragment.FindSubmatch(sc.Bytes())
+		if m == nil {
+			continue
+		}
+		at := float64(time.Now().UnixNano()) / float64(time.Millisecond)
+		l.mu.Lock()
+		l.streamed = append(l.streamed, tileChange{Door: string(m[1]), State: string(m[2]), At: at})
+		l.mu.Unlock()
 	}
 }
 
