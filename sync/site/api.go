@@ -24,7 +24,8 @@ import (
 //	GET  /site/v1/commits?after=INDEX.N&limit=N   the site's events in commit order (binary)
 //	GET  /site/v1/status                     this wing's view of the site (JSON Status)
 //	POST /site/v1/join                       add the calling wing to the site (leader only)
-//	POST /site/v1/command                    commit a Command (leader only)
+//	POST /site/v1/command                    commit a Command (leader only), as the calling
+//	                                         wing's; 422 when the site refused it at apply
 //
 // A request that only the leader can answer gets 421 with the leader's
 // address in the Location header, when one is known.
@@ -144,7 +145,11 @@ func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := n.commit(c); err != nil {
-		api.WriteError(w, http.StatusConflict, err.Error())
+		status := http.StatusConflict
+		if errors.Is(err, ErrRefused) {
+			status = http.StatusUnprocessableEntity // committed, and refused at apply (rules.go)
+		}
+		api.WriteError(w, status, err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
