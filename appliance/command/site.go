@@ -172,6 +172,9 @@ func (c Command) siteStatus(ctx context.Context, args []string) error {
 	if l := st.Agreed.Lockdown; l.Active {
 		fmt.Fprintf(c.Stdout, "LOCKDOWN since %s by %s: %s\n", l.Since.Local().Format(time.DateTime), l.By, l.Reason)
 	}
+	for _, r := range st.Agreed.Refused {
+		fmt.Fprintf(c.Stdout, "refused at index %d: %s from wing %s by %q: %s\n", r.Index, r.Op, r.From, r.By, r.Reason)
+	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WING\tLINK\tVOTER\tCOMMITTED\tHELD")
 	for _, w := range st.Wings {
