@@ -74,7 +74,7 @@ func proposeDemoRoster(ctx context.Context, m *member.Member) error {
 		if err != nil {
 			return err
 		}
-		if err := m.Propose(ctx, site.Command{Op: site.OpOfficerSet, Officer: &roster.Entry{ID: d.id, Role: d.role, PINHash: hash}}); err != nil {
+		if err := m.Propose(ctx, site.Command{Op: site.OpOfficerSet, By: site.SiteIT, Officer: &roster.Entry{ID: d.id, Role: d.role, PINHash: hash}}); err != nil {
 			return err
 		}
 	}

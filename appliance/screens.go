@@ -129,6 +129,9 @@ func (s screens) Site() ui.SiteStatus {
 		Site: m.Site(), Wing: st.Wing, Leader: st.Leader, Isolated: st.Isolated, IsolatedSince: st.IsolatedSince, Waiting: st.Waiting,
 		Lockdown: st.Agreed.Lockdown, Rollout: st.Agreed.Rollout,
 	}
+	for _, r := range st.Agreed.Refused {
+		out.Refused = append(out.Refused, ui.RefusedCommand{Index: r.Index, Op: r.Op, From: r.From, By: r.By, Reason: r.Reason, At: r.At})
+	}
 	for _, w := range st.Wings {
 		out.Wings = append(out.Wings, ui.WingLink{Wing: w.Wing, Voter: w.Voter, Committed: w.Committed, LastEvent: lastEvent[w.Wing], Link: ui.Link(w.Link)})
 	}

@@ -34,6 +34,27 @@ type SiteStatus struct {
 	Wings []WingLink `json:"wings"`
 	// Rollout is the site's latest firmware rollout; nil before the first.
 	Rollout *firmware.Rollout `json:"rollout,omitempty"`
+	// Refused are the newest site commands the site refused when it
+	// applied them, oldest first.
+	Refused []RefusedCommand `json:"refused,omitempty"`
+}
+
+// RefusedCommand is a site command (a lockdown, a roster change, a
+// rollout's step) that the site refused when it applied it: every wing
+// refused it alike, and nothing changed. Its texts are safe to show.
+type RefusedCommand struct {
+	// Index is the command's place in the site's log.
+	Index uint64 `json:"index"`
+	// Op names the command ("lockdown", "officer.set", ...).
+	Op string `json:"op"`
+	// From is the wing that proposed it; By who it says acted (an
+	// officer's number, or @siteit for site IT's tools).
+	From string `json:"from,omitempty"`
+	By   string `json:"by,omitempty"`
+	// Reason says why the site refused it.
+	Reason string `json:"reason"`
+	// At is when the site logged it.
+	At time.Time `json:"at,omitzero"`
 }
 
 // MarshalJSON writes the status as GET /api/v1/site answers it: the

@@ -154,12 +154,25 @@ type siteStatusPanel struct {
 	Isolated bool
 	Rows     []siteWingRow
 	Rollout  string // where the site's firmware rollout is; empty when none
+	Refused  []refusedRow
 }
 
 func (p siteStatusPanel) same(o siteStatusPanel) bool {
 	return p.Site == o.Site && p.Wing == o.Wing && p.Leader == o.Leader && p.Isolated == o.Isolated && p.Rollout == o.Rollout &&
-		slices.EqualFunc(p.Rows, o.Rows, siteWingRow.same)
+		slices.EqualFunc(p.Rows, o.Rows, siteWingRow.same) && slices.Equal(p.Refused, o.Refused)
 }
+
+// refusedRow is a command the site refused, on the Site screen.
+type refusedRow struct {
+	Index  uint64
+	When   string // clock time, see clockTimeNear; empty when unknown
+	Op     string
+	From   string
+	By     string
+	Reason string
+}
+
+func (r refusedRow) testID() string { return "site-refused-" + strconv.FormatUint(r.Index, 10) }
 
 // alone reports whether the wing runs on its own, not yet part of a site.
 func (p siteStatusPanel) alone() bool { return p.Site == "" && len(p.Rows) <= 1 }
@@ -248,6 +261,7 @@ func sameSite(a, b SiteStatus) bool {
 		a.IsolatedSince.Equal(b.IsolatedSince) && a.Waiting == b.Waiting &&
 		a.Lockdown.Active == b.Lockdown.Active && a.Lockdown.Reason == b.Lockdown.Reason &&
 		a.Lockdown.By == b.Lockdown.By && a.Lockdown.Since.Equal(b.Lockdown.Since) &&
+		slices.EqualFunc(a.Refused, b.Refused, func(x, y RefusedCommand) bool { return x.Index == y.Index }) &&
 		slices.EqualFunc(a.Wings, b.Wings, func(x, y WingLink) bool {
 			return x.Wing == y.Wing && x.Link == y.Link && x.Voter == y.Voter && x.Committed == y.Committed && x.LastEvent.Equal(y.LastEvent)
 		})
@@ -286,6 +300,9 @@ func (v view) siteStatus() siteStatusPanel {
 			Wing: w.Wing, Local: w.Wing == p.Wing || w.Link == LinkLocal, Link: string(w.Link), Voter: w.Voter,
 			Leader: w.Wing != "" && w.Wing == st.Leader, Committed: w.Committed, Data: sinceOf(w.LastEvent, v.now),
 		})
+	}
+	for _, c := range slices.Backward(st.Refused) { // the newest first
+		p.Refused = append(p.Refused, refusedRow{Index: c.Index, When: clockTimeNear(c.At, v.now), Op: c.Op, From: c.From, By: c.By, Reason: c.Reason})
 	}
 	slices.SortStableFunc(p.Rows, func(a, b siteWingRow) int {
 		if a.Local != b.Local {

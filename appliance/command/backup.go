@@ -189,7 +189,7 @@ func (c Command) siteReplace(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpReplaceWing, Wing: wing}); err != nil {
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpReplaceWing, By: site.SiteIT, Wing: wing}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "wing %s may enrol again on a new board; its old certificate is refused\n", wing)

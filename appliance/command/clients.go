@@ -70,7 +70,7 @@ func (c Command) siteClientCert(ctx context.Context, args []string) error {
 		return err
 	}
 	// Register first: a certificate the site does not know opens nothing.
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpAddClient, Client: name,
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpAddClient, By: site.SiteIT, Client: name,
 		ClientRecord: &site.ClientRecord{Role: *role, Serial: serial.String()}}); err != nil {
 		return fmt.Errorf("register client %s with the site: %w", name, err)
 	}
@@ -105,7 +105,7 @@ func (c Command) siteClientToken(ctx context.Context, args []string) error {
 	}
 	token := "wnc_" + base64.RawURLEncoding.EncodeToString(raw)
 	sum := sha256.Sum256([]byte(token))
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpAddClient, Client: name,
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpAddClient, By: site.SiteIT, Client: name,
 		ClientRecord: &site.ClientRecord{Role: *role, TokenHash: hex.EncodeToString(sum[:])}}); err != nil {
 		return fmt.Errorf("register client %s with the site: %w", name, err)
 	}
@@ -121,7 +121,7 @@ func (c Command) siteClientRevoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRevokeClient, Client: name}); err != nil {
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRevokeClient, By: site.SiteIT, Client: name}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "client %s revoked\n", name)

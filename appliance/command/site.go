@@ -172,6 +172,9 @@ func (c Command) siteStatus(ctx context.Context, args []string) error {
 	if l := st.Agreed.Lockdown; l.Active {
 		fmt.Fprintf(c.Stdout, "LOCKDOWN since %s by %s: %s\n", l.Since.Local().Format(time.DateTime), l.By, l.Reason)
 	}
+	for _, r := range st.Agreed.Refused {
+		fmt.Fprintf(c.Stdout, "refused at index %d: %s from wing %s by %q: %s\n", r.Index, r.Op, r.From, r.By, r.Reason)
+	}
 	tw := tabwriter.NewWriter(c.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WING\tLINK\tVOTER\tCOMMITTED\tHELD")
 	for _, w := range st.Wings {
@@ -192,7 +195,7 @@ func (c Command) siteDecommission(ctx context.Context, args []string) error {
 	if set.NArg() != 1 {
 		return usageError{status: 2, msg: "name the wing to decommission: wingnode site decommission [-data DIR] WING"}
 	}
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRemoveWing, Wing: set.Arg(0)}); err != nil {
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRemoveWing, By: site.SiteIT, Wing: set.Arg(0)}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "wing %s decommissioned\n", set.Arg(0))
@@ -237,7 +240,7 @@ their PINs; set a new officer's PIN with 'wingnode site pin'.`)
 	if err != nil {
 		return err
 	}
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRoster, Roster: officers}); err != nil {
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpRoster, By: site.SiteIT, Roster: officers}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "the site's roster has %d officers\n", len(officers))
@@ -319,7 +322,7 @@ is hashed here (argon2id) and only the hash goes to the site.`)
 	if err != nil {
 		return fmt.Errorf("the PIN was not set: %w", err)
 	}
-	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpOfficerPIN, Officer: &roster.Entry{ID: id, PINHash: hash}}); err != nil {
+	if err := proposeCommand(ctx, *data, site.Command{Op: site.OpOfficerPIN, By: site.SiteIT, Officer: &roster.Entry{ID: id, PINHash: hash}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "officer %s's PIN is set on the whole site\n", id)

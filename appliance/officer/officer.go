@@ -244,7 +244,7 @@ func (p *Panel) SetLockdown(ctx context.Context, by roster.Actor, active bool, r
 		return errors.New("officer: the site is not running yet")
 	}
 	l := wing.Lockdown{Active: active, Reason: reason, By: by.ID, Since: p.cfg.Clock.Now().UTC()}
-	if err := m.Propose(ctx, site.Command{Op: site.OpLockdown, Lockdown: &l}); err != nil {
+	if err := m.Propose(ctx, site.Command{Op: site.OpLockdown, By: by.ID, Lockdown: &l}); err != nil {
 		if errors.Is(err, site.ErrNoSite) {
 			return err
 		}

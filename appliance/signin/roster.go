@@ -161,6 +161,7 @@ func (r *Room) change(ctx context.Context, by roster.Actor, c site.Command, offi
 	if m == nil {
 		return fmt.Errorf("%w: the site is not running yet on this wing", ErrNoSite)
 	}
+	c.By = by.ID // the site checks their role again when it applies c
 	if err := m.Propose(ctx, c); err != nil {
 		if errors.Is(err, site.ErrNoSite) {
 			return fmt.Errorf("%w: %w", ErrNoSite, err)

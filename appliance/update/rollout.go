@@ -83,7 +83,7 @@ func (u *Updates) startRollout(w http.ResponseWriter, r *http.Request) {
 	ro := &firmware.Rollout{Build: man.Version, Display: man.Display, Digest: digest, Size: size, Holder: me, Order: order}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStart, Rollout: ro}); err != nil {
+	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStart, By: site.SiteIT, Rollout: ro}); err != nil {
 		status := http.StatusConflict
 		if errors.Is(err, site.ErrNoSite) || ctx.Err() != nil {
 			status = http.StatusServiceUnavailable
@@ -173,13 +173,13 @@ func (u *Updates) stopRollout(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, "the body must be empty or {\"reason\": \"...\"}")
 		return
 	}
-	if len(req.Reason) > event.MaxNote {
-		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("reason: at most %d characters", event.MaxNote))
+	if err := event.CheckText("reason", req.Reason); err != nil {
+		api.WriteError(w, http.StatusBadRequest, err.Error()+"; nothing was stopped")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStop, Reason: req.Reason}); err != nil {
+	if err := m.Propose(ctx, site.Command{Op: site.OpRolloutStop, By: site.SiteIT, Reason: req.Reason}); err != nil {
 		api.WriteError(w, http.StatusConflict, "the site did not stop a rollout: "+err.Error())
 		return
 	}
@@ -210,6 +210,23 @@ func (u *Updates) ServeBundle() http.Handler {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		http.ServeContent(w, r, "", fi.ModTime(), f)
 	})
+}
+
+// reportReason is why an install failed as the site takes it (the one
+// rule for text, event.CheckText): the errors it quotes may run long or
+// hold line breaks, and a report the site refused would hold the rollout
+// up at this wing.
+func reportReason(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if event.CheckText("reason", string(r)) != nil {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if r := []rune(s); len(r) > event.MaxNote {
+		s = string(r[:event.MaxNote-1]) + "…"
+	}
+	return s
 }
 
 // FollowRollouts takes this wing's turns in the site's rollouts until ctx
@@ -250,7 +267,7 @@ func (u *Updates) rolloutTurn(ctx context.Context, m Site) error {
 		}
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		return m.Propose(ctx, site.Command{Op: site.OpRolloutReport, Wing: me, Build: r.Build, Reason: reason})
+		return m.Propose(ctx, site.Command{Op: site.OpRolloutReport, Wing: me, Build: r.Build, Reason: reportReason(reason)})
 	}
 	d, err := u.cfg.Device()
 	if err != nil {

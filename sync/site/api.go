@@ -24,7 +24,8 @@ import (
 //	GET  /site/v1/commits?after=INDEX.N&limit=N   the site's events in commit order (binary)
 //	GET  /site/v1/status                     this wing's view of the site (JSON Status)
 //	POST /site/v1/join                       add the calling wing to the site (leader only)
-//	POST /site/v1/command                    commit a Command (leader only)
+//	POST /site/v1/command                    commit a Command (leader only), as the calling
+//	                                         wing's; 422 when the site refused it at apply
 //
 // A request that only the leader can answer gets 421 with the leader's
 // address in the Location header, when one is known.
@@ -114,7 +115,7 @@ func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := n.apply(Command{Op: OpAddWing, Wing: wing, Addr: req.Addr, Serial: serial}); err != nil {
+	if err := n.apply(Command{Op: OpAddWing, From: wing, Wing: wing, Addr: req.Addr, Serial: serial}); err != nil {
 		api.WriteError(w, http.StatusConflict, err.Error())
 		return
 	}
@@ -132,7 +133,11 @@ func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, "wings join with POST /site/v1/join")
 		return
 	}
-	if peer, _ := n.cfg.PeerWing(r); c.Op == OpRemoveWing && c.Wing == peer {
+	// The command is the calling wing's, whatever its body says: a wing
+	// cannot act in another wing's name.
+	peer, _ := n.cfg.PeerWing(r)
+	c.From = peer
+	if c.Op == OpRemoveWing && c.Wing == peer {
 		api.WriteError(w, http.StatusConflict, errSelfRemoval.Error())
 		return
 	}
@@ -140,7 +145,11 @@ func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := n.commit(c); err != nil {
-		api.WriteError(w, http.StatusConflict, err.Error())
+		status := http.StatusConflict
+		if errors.Is(err, ErrRefused) {
+			status = http.StatusUnprocessableEntity // committed, and refused at apply (rules.go)
+		}
+		api.WriteError(w, status, err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -193,8 +202,12 @@ func (n *Node) redirectToLeader(w http.ResponseWriter) bool {
 // ErrNoSite is returned by Propose and Join when no leader can be reached.
 var ErrNoSite = errors.New("the site cannot be reached (no leader): this wing is isolated, so site-wide changes wait until it reconnects")
 
-// Propose commits a command through the leader, wherever it is.
+// Propose commits a command through the leader, wherever it is, as this
+// wing's (Command.From). An error wrapping ErrRefused says why the site
+// refused it when this wing leads; from another leader, the error carries
+// the same sentence.
 func (n *Node) Propose(ctx context.Context, c Command) error {
+	c.From = n.cfg.Wing
 	b, _ := json.Marshal(c)
 	return n.toLeader(ctx, "/site/v1/command", b, func() error { return n.commit(c) })
 }

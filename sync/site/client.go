@@ -94,6 +94,10 @@ func (c Client) Post(ctx context.Context, u string, body []byte) (leader string,
 	}
 	json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&e)
 	err = fmt.Errorf("site: %s: %s", resp.Status, e.Error)
+	if resp.StatusCode == http.StatusUnprocessableEntity {
+		// The site refused the command when it applied it.
+		err = fmt.Errorf("%w: %s", ErrRefused, strings.TrimPrefix(e.Error, ErrRefused.Error()+": "))
+	}
 	if resp.StatusCode == http.StatusMisdirectedRequest {
 		return strings.TrimSuffix(resp.Header.Get("Location"), "/"), err
 	}

@@ -65,6 +65,18 @@ func decodeEventList(b []byte) ([]event.Event, error) {
 // Command is a change to what the site agrees on.
 type Command struct {
 	Op Op `json:"op"`
+	// From is the wing that proposed the command. The leader stamps it
+	// from the verified certificate of the wing that sent the command
+	// (overwriting what the body says), and a wing proposing through
+	// itself sets its own id; under the agreed rules (rules.go) a command
+	// without it is refused.
+	From string `json:"from,omitempty"`
+	// By is who acted: the signed-in officer's number, checked against
+	// the agreed roster and the role it gives them when the command is
+	// applied, or SiteIT for site IT's command line and firmware token.
+	// Commands a wing makes on its own (wing.add, rollout.report,
+	// client.pulled, site.rules) have none.
+	By string `json:"by,omitempty"`
 	// Wing is the wing added or removed.
 	Wing string `json:"wing,omitempty"`
 	// Addr is an added wing's site address (host:port).
@@ -95,7 +107,16 @@ type Command struct {
 	// Pulled is the raft index up to which Client has pulled the site's
 	// events (OpClientPulled).
 	Pulled uint64 `json:"pulled,omitempty"`
+	// Rules is the version of the rules commands are checked by from the
+	// next entry on (OpRules).
+	Rules int `json:"rules,omitempty"`
 }
+
+// SiteIT is the actor (Command.By) of site IT's own commands: the command
+// line on a wing (`wingnode site ...`, which holds the wing's key) and the
+// firmware endpoint behind site IT's token. It is not an officer number
+// (roster.ValidID refuses the '@'), so no officer can be named as it.
+const SiteIT = "@siteit"
 
 // Op names a Command.
 type Op string
@@ -123,6 +144,10 @@ const (
 	// OpClientPulled moves a client's watermark, which retention keeps
 	// every event after.
 	OpClientPulled Op = "client.pulled"
+	// OpRules turns on a version of the rules commands are checked by at
+	// apply (rules.go): the leader proposes it once it runs a build that
+	// knows them, so entries before it apply as they always did.
+	OpRules Op = "site.rules"
 )
 
 func encodeCommand(c Command) []byte {

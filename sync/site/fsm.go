@@ -36,6 +36,13 @@ type Agreed struct {
 	// Clients are the central systems and site IT tools that may use the
 	// wings' off-board ports, by name; revoked ones stay, marked.
 	Clients map[string]ClientRecord `json:"clients,omitempty"`
+	// Rules is the version of the rules commands are checked by at apply
+	// (rules.go); 0, as in the state of earlier builds, applies them as
+	// those builds did.
+	Rules int `json:"rules,omitempty"`
+	// Refused are the newest commands the site refused under the rules,
+	// oldest first, at most maxRefused.
+	Refused []Refusal `json:"refused,omitempty"`
 }
 
 // Roles of off-board clients.
@@ -147,6 +154,7 @@ func (s fsmState) clone() fsmState {
 	s.Agreed.Wings = maps.Clone(s.Agreed.Wings)
 	s.Agreed.Roster = slices.Clone(s.Agreed.Roster)
 	s.Agreed.Clients = maps.Clone(s.Agreed.Clients)
+	s.Agreed.Refused = slices.Clone(s.Agreed.Refused)
 	return s
 }
 
@@ -244,7 +252,7 @@ logs:
 		case entryCommand:
 			cmd, err := decodeCommand(l.Data[1:])
 			if err == nil {
-				err = next.Agreed.apply(cmd)
+				err = next.Agreed.applyCommand(cmd, logEntry{index: l.Index, at: l.AppendedAt})
 			}
 			results[i] = ApplyResult{Err: err}
 		default:
@@ -360,6 +368,11 @@ func (a *Agreed) apply(c Command) error {
 		return a.applyRollout(c)
 	case OpAddClient, OpRevokeClient, OpClientPulled:
 		return a.applyClient(c)
+	case OpRules:
+		if c.Rules <= a.Rules || c.Rules > rulesVersion {
+			return fmt.Errorf("site: rules %d: the site applies rules %d, and this build knows rules up to %d", c.Rules, a.Rules, rulesVersion)
+		}
+		a.Rules = c.Rules
 	default:
 		return fmt.Errorf("site: unknown command %q", c.Op)
 	}

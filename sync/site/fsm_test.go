@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"wingnode/appliance/event"
+	"wingnode/appliance/roster"
 	"wingnode/appliance/store"
 	"wingnode/appliance/wing"
 )
@@ -719,29 +720,45 @@ func TestThreeRaftNodesConverge(t *testing.T) {
 
 // FuzzApplyCommand: whatever bytes a peer gets committed, applying them
 // never panics, gives a result, and applies the same on a second wing:
-// the agreed state stays the same everywhere.
+// the agreed state stays the same everywhere, before the rules (on a new
+// FSM) and under them (after ruledLog). A refusal under the rules is
+// recorded with texts a screen may show.
 func FuzzApplyCommand(f *testing.F) {
 	for _, c := range []Command{
 		{Op: OpLockdown, Lockdown: &wing.Lockdown{Active: true, Reason: "fire", By: "2001", Since: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}},
 		{Op: OpRemoveWing, Wing: "B"},
 		{Op: OpAddWing, Wing: "C", Addr: "127.0.0.1:8443"},
 		{Op: OpRolloutStop, Reason: "stop"},
+		lockdown("B", "2001", "2001", "fire", logged),
+		lockdown("B", "2001", "governor-forged", "fire \u202e\x00", time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)),
+		{Op: OpRolloutReport, From: "B", Wing: "C", Build: 7},
+		{Op: OpOfficerSet, From: "C", By: "2001", Officer: &roster.Entry{ID: "1002", Role: roster.Officer}},
+		{Op: OpRoster, From: "A", By: SiteIT, Roster: Roster{{ID: "a b", Role: roster.Officer}}},
+		{Op: OpRules, From: "A", Rules: rulesVersion},
 	} {
 		f.Add(encodeCommand(c))
 	}
 	f.Add([]byte{})
 	f.Add([]byte{2, '{', '}'})
+	f.Add(append([]byte{entryCommand}, `{"op":"lockdown","FROM":"C","from":"B","by":"2001","lockdown":{"active":true,"by":"2001","since":"2026-11-25T08:00:00Z"}}`...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var results [2]any
-		var agreed [2]Agreed
-		for i := range 2 {
-			w := newWing(t, "A", 0)
-			var b logBuilder
-			results[i] = w.f.Apply(b.add(data))
-			agreed[i] = w.f.snapshot().Agreed
+		for _, setup := range []func() *logBuilder{func() *logBuilder { return &logBuilder{} }, ruledLog} {
+			var results [2]any
+			var agreed [2]Agreed
+			for i := range 2 {
+				w := newWing(t, "A", 0)
+				b := setup()
+				b.add(data).AppendedAt = logged
+				out := applyInGroups(w.f, b.logs, 1)
+				results[i] = out[len(out)-1]
+				agreed[i] = w.f.snapshot().Agreed
+			}
+			require.Equal(t, agreed[0], agreed[1], "the same entry applies the same on every wing")
+			require.Equal(t, fmt.Sprint(results[0]), fmt.Sprint(results[1]))
+			for _, r := range agreed[0].Refused {
+				require.NoError(t, checkShown(r), "%+v", r)
+			}
 		}
-		require.Equal(t, agreed[0], agreed[1], "the same entry applies the same on every wing")
-		require.Equal(t, fmt.Sprint(results[0]), fmt.Sprint(results[1]))
 	})
 }
 

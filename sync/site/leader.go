@@ -68,6 +68,7 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 		cfg, err := n.configuration()
 		if err == nil {
 			n.recordMembers(cfg)
+			n.raiseRules()
 			members := map[string]raft.ServerAddress{}
 			for _, s := range cfg.Servers {
 				members[string(s.ID)] = s.Address
@@ -110,7 +111,7 @@ func (n *Node) recordMembers(cfg raft.Configuration) {
 	agreed := n.fsm.snapshot().Agreed
 	for _, s := range cfg.Servers {
 		if _, ok := agreed.Wings[string(s.ID)]; !ok {
-			c := Command{Op: OpAddWing, Wing: string(s.ID), Addr: string(s.Address)}
+			c := Command{Op: OpAddWing, From: n.cfg.Wing, Wing: string(s.ID), Addr: string(s.Address)}
 			if s.ID == raft.ServerID(n.cfg.Wing) {
 				c.Serial = n.cfg.Serial
 			}
@@ -119,6 +120,23 @@ func (n *Node) recordMembers(cfg raft.Configuration) {
 			}
 		}
 	}
+}
+
+// raiseRules has the site check commands by this build's rules from now
+// on (OpRules), once: the entries before it keep the rules they were
+// applied by.
+func (n *Node) raiseRules() {
+	n.fsm.mu.RLock()
+	rules := n.fsm.state.Agreed.Rules
+	n.fsm.mu.RUnlock()
+	if rules >= rulesVersion {
+		return
+	}
+	if err := n.apply(Command{Op: OpRules, From: n.cfg.Wing, Rules: rulesVersion}); err != nil {
+		n.log.Warn("raise the site's command rules", "rules", rulesVersion, "err", err)
+		return
+	}
+	n.log.Info("the site checks commands by this build's rules", "rules", rulesVersion)
 }
 
 // apply commits a command through this node, which must lead.

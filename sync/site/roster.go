@@ -166,6 +166,10 @@ type AgreedStatus struct {
 	Rollout  *firmware.Rollout     `json:"rollout,omitempty"`
 	// Clients are the off-board port's clients, without their token hashes.
 	Clients map[string]ClientRecord `json:"clients,omitempty"`
+	// Rules is the version of the rules commands are checked by, and
+	// Refused the newest commands the site refused under them.
+	Rules   int       `json:"rules,omitempty"`
+	Refused []Refusal `json:"refused,omitempty"`
 }
 
 // status is the agreed state without the PIN hashes and token hashes.
@@ -175,7 +179,8 @@ func (a Agreed) status() AgreedStatus {
 		r.TokenHash = ""
 		clients[name] = r
 	}
-	return AgreedStatus{Wings: a.Wings, Lockdown: a.Lockdown, Roster: a.Roster.Actors(), Rollout: a.Rollout, Clients: clients}
+	return AgreedStatus{Wings: a.Wings, Lockdown: a.Lockdown, Roster: a.Roster.Actors(), Rollout: a.Rollout, Clients: clients,
+		Rules: a.Rules, Refused: slices.Clone(a.Refused)}
 }
 
 // Roster is the officer roster this wing holds, with the PIN hashes, for
