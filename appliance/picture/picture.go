@@ -34,7 +34,7 @@ type Picture struct {
 	mu          sync.Mutex
 	state       *wing.State
 	snapshot    *wing.State // a copy of state as of the last fold, shared by State's callers; nil: none made since
-	folded      uint64 // position of the newest event folded into state
+	folded      uint64      // position of the newest event folded into state
 	sinceSave   int
 	subscribers map[chan event.Event]struct{}
 
