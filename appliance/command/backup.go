@@ -135,7 +135,7 @@ anything. Refuses a folder that already holds a store.
 Then, if the board has no site identity (a new board): on a running wing of
 the site, 'wingnode site replace WING' (it prints an enrolment token when
 run on the wing that holds the CA), and start this board with
-'wingnode run -data DIR -join TOKEN' and its wing's configuration.`
+'wingnode run -data DIR -join-file FILE' and its wing's configuration.`
 
 func (c Command) restore(args []string) error {
 	set := c.flags("restore", restoreSynopsis)
@@ -175,14 +175,14 @@ func (c Command) restore(args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "%s: wing %s restored, %d events; at its next start it rebuilds from the site before recording\n", dir.Store(), rep.Wing, rep.Events)
 	if _, err := trust.LoadIdentity(dir.Identity()); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(c.Stdout, "this board has no site identity: run 'wingnode site replace %s' on a running wing of the site, then 'wingnode run -data %s -join TOKEN'\n", rep.Wing, *data)
+		fmt.Fprintf(c.Stdout, "this board has no site identity: run 'wingnode site replace %s' on a running wing of the site, then 'wingnode run -data %s -join-file FILE' with the token it prints\n", rep.Wing, *data)
 	}
 	return nil
 }
 
 func (c Command) siteReplace(ctx context.Context, args []string) error {
 	const synopsis = "site replace [-data DIR] [-ttl D] WING"
-	set := c.flags("replace", synopsis+"\n\nLets a new board take WING's place: the site refuses WING's old certificate\nfrom then on, takes away its vote until the new board has caught up, and\nlets WING enrol again. Run it on a running wing of the site (not WING); on\nthe wing that holds the site CA it also prints an enrolment token for the\nnew board, which starts with 'wingnode run -join TOKEN -rebuild' (or, after\n'wingnode restore', with -join TOKEN) and rebuilds WING's events from the\nsite before it records, continuing WING's chain.")
+	set := c.flags("replace", synopsis+"\n\nLets a new board take WING's place: the site refuses WING's old certificate\nfrom then on, takes away its vote until the new board has caught up, and\nlets WING enrol again. Run it on a running wing of the site (not WING); on\nthe wing that holds the site CA it also prints an enrolment token for the\nnew board, which starts with 'wingnode run -join-file FILE -rebuild' (or, after\n'wingnode restore', with -join-file FILE) and rebuilds WING's events from the\nsite before it records, continuing WING's chain.")
 	data := set.String("data", "data", "data `folder` of a running wing of the site")
 	ttl := set.Duration("ttl", 24*time.Hour, "how long the printed enrolment token stays valid (at most 7 days)")
 	wing, err := c.clientArgs(set, args, synopsis)
@@ -194,14 +194,14 @@ func (c Command) siteReplace(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "wing %s may enrol again on a new board; its old certificate is refused\n", wing)
 	if _, err := trust.LoadAuthority(datadir.Dir(*data).CA()); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintln(c.Stdout, "issue the new board's enrolment token on the wing that holds the site CA: wingnode site token")
+		fmt.Fprintln(c.Stdout, "issue the new board's enrolment token on the wing that holds the site CA (wingnode site token), or restore the CA's backup here first (wingnode site ca-restore)")
 		return nil
 	}
 	tok, err := member.IssueToken(datadir.Dir(*data), *ttl)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stdout, "enrolment token for the new board (wingnode run -join TOKEN -rebuild):\n%s\n", tok)
+	fmt.Fprintf(c.Stdout, "enrolment token for the new board (put it in a file: wingnode run -join-file FILE -rebuild):\n%s\n", tok)
 	return nil
 }
 

@@ -65,10 +65,11 @@ Usage:
   wingnode restore -data DIR FILE
                                 put a backup in place on a new board
   wingnode compact [-data DIR]  give back the space retention freed (wing stopped)
-  wingnode site token|status|decommission|replace|roster|pin|client-cert|client-token|client-revoke|clients
+  wingnode site token|status|decommission|replace|roster|pin|client-cert|client-token|client-revoke|clients|ca-backup|ca-restore
                                 enrol a new wing, see the site's wings and links,
                                 remove or replace a wing, set the officer roster
-                                and officers' PINs, manage the off-board port's clients
+                                and officers' PINs, manage the off-board port's clients,
+                                back up the site CA and restore it on another wing
   wingnode firmware keygen|sign|verify|install|siteit-token
                                 make signing keys, sign an update bundle, check
                                 one, install one into the inactive root slot,
@@ -158,7 +159,7 @@ func (c Command) Execute(ctx context.Context) int {
 				topic = []string{"hw", "probe", "-help"}
 			case "site":
 				fmt.Fprintln(c.Stdout, siteUsage)
-				for _, verb := range []string{"token", "status", "decommission", "replace", "roster", "pin", "client-cert", "client-token", "client-revoke", "clients"} {
+				for _, verb := range []string{"token", "status", "decommission", "replace", "roster", "pin", "client-cert", "client-token", "client-revoke", "clients", "ca-backup", "ca-restore"} {
 					fmt.Fprintln(c.Stdout)
 					Command{Args: []string{"site", verb, "-help"}, Stdout: c.Stdout, Stderr: c.Stdout}.Execute(ctx)
 				}

@@ -24,7 +24,13 @@ const siteUsage = `wingnode site: a wing's membership of its site.
 
   wingnode site token [-data DIR] [-ttl D]
                      print a one-time enrolment token for a new wing
-                     (on the wing that formed the site, which holds the CA)
+                     (on the wing that holds the site CA)
+  wingnode site ca-backup [-data DIR] -out FILE [-passphrase-file FILE]
+                     seal the site CA into FILE with a passphrase read from
+                     standard input or the file (never the command line)
+  wingnode site ca-restore [-data DIR] [-passphrase-file FILE] FILE
+                     install the site CA from its backup on this wing of
+                     the site, when the wing that held it is lost
   wingnode site status [-data DIR]
                      list the site's wings as this wing sees them
   wingnode site decommission [-data DIR] WING
@@ -47,8 +53,14 @@ const siteUsage = `wingnode site: a wing's membership of its site.
 
 A new wing joins with 'wingnode run -join-file FILE' (FILE holding the
 token, or - for standard input), or with a token provisioned into
-DATA/site/enrol-token. All but token talk to the running wingnode of DIR
-through the site port, with that wing's certificate.`
+DATA/site/enrol-token. All but token, ca-backup and ca-restore talk to
+the running wingnode of DIR through the site port, with that wing's
+certificate.
+
+The site CA is held by one wing only: the one that formed the site, which
+asks for a backup ('site ca-backup') until one is taken. If that wing is
+lost, 'site ca-restore' on another wing of the site makes that wing the
+one that issues tokens and serves enrolment.`
 
 func (c Command) siteCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -57,6 +69,10 @@ func (c Command) siteCmd(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "token":
 		return c.siteToken(args[1:])
+	case "ca-backup":
+		return c.siteCABackup(args[1:])
+	case "ca-restore":
+		return c.siteCARestore(args[1:])
 	case "status":
 		return c.siteStatus(ctx, args[1:])
 	case "decommission":
@@ -83,7 +99,7 @@ func (c Command) siteCmd(ctx context.Context, args []string) error {
 }
 
 func (c Command) siteToken(args []string) error {
-	set := c.flags("token", "site token [-data DIR] [-ttl D]\n\nPrints a one-time enrolment token. Give it to the new wing's\n'wingnode run -join TOKEN' within its lifetime. The token carries this\nwing's site address and the site CA's fingerprint; only a hash of its\nsecret is kept here. Treat it like a password until it is used.")
+	set := c.flags("token", "site token [-data DIR] [-ttl D]\n\nPrints a one-time enrolment token. Give it to the new wing's\n'wingnode run -join-file FILE' within its lifetime. The token carries this\nwing's site address and the site CA's fingerprint; only a hash of its\nsecret is kept here. Treat it like a password until it is used. Run it\non the wing that holds the site CA: the one that formed the site, or the\none its backup was restored on ('wingnode site ca-restore').")
 	data := set.String("data", "data", "data `folder` of the wing that holds the site CA")
 	ttl := set.Duration("ttl", 24*time.Hour, "how long the token stays valid (at most 7 days)")
 	if err := parse(set, args); err != nil {

@@ -66,3 +66,58 @@ func readLine(r *bufio.Reader) (string, error) {
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
+
+// maxPassphrase bounds a passphrase line.
+const maxPassphrase = 1024
+
+// readPassphrase reads a backup's passphrase: at a terminal it asks on
+// prompt with the echo off, twice when confirm is set (the two must
+// match); from a pipe or a file it reads the first line. The passphrase
+// is never echoed, logged or put in an error.
+func readPassphrase(in io.Reader, prompt io.Writer, confirm bool) ([]byte, error) {
+	if f, ok := in.(*os.File); ok {
+		if state, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
+			quiet := *state
+			quiet.Lflag &^= unix.ECHO
+			quiet.Lflag |= unix.ICANON | unix.ECHONL
+			if err := unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, &quiet); err != nil {
+				return nil, fmt.Errorf("turn the terminal's echo off: %w", err)
+			}
+			defer unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, state)
+			r := bufio.NewReader(f)
+			fmt.Fprint(prompt, "Passphrase of the site CA's backup (not shown): ")
+			first, err := readPassphraseLine(r)
+			if err != nil || !confirm {
+				return first, err
+			}
+			fmt.Fprint(prompt, "The same passphrase again: ")
+			second, err := readPassphraseLine(r)
+			if err != nil {
+				return nil, err
+			}
+			if string(first) != string(second) {
+				return nil, errors.New("the two passphrases typed differ: nothing was written; run the command again")
+			}
+			return first, nil
+		}
+	}
+	return readPassphraseLine(bufio.NewReader(in))
+}
+
+func readPassphraseLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("no passphrase given: type it, pipe it in on one line, or name a file with -passphrase-file")
+		}
+		return nil, fmt.Errorf("read the passphrase: %w", err)
+	}
+	if len(line) > maxPassphrase {
+		return nil, fmt.Errorf("the passphrase line is longer than %d bytes", maxPassphrase)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return nil, errors.New("the passphrase is empty")
+	}
+	return []byte(line), nil
+}

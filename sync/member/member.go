@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -72,11 +73,13 @@ type Config struct {
 type Member struct {
 	cfg      Config
 	id       *trust.Identity
-	ca       *trust.Authority // on the wing that holds the site CA
 	listener *trust.SiteListener
 	node     *site.Node
 	server   *http.Server
 	client   *http.Client // to other wings' site ports, with this wing's certificate
+
+	caMu sync.Mutex
+	ca   *trust.Authority // on the wing that holds the site CA; see authority
 }
 
 // Run joins the site and keeps the membership until ctx ends. The wing
@@ -182,17 +185,20 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 			if m.id, err = trust.NewIdentity(data.Identity(), cfg.Wing, ca); err != nil {
 				return nil, "", err
 			}
-			cfg.Log.Info("formed a new site with this wing as its first member", "site", name)
+			cfg.Log.Info("formed a new site with this wing as its first member; this wing alone holds the site CA",
+				"site", name, "next", "take a backup of the site CA now and keep it off this board: wingnode site ca-backup -out FILE")
 		}
 	}
 	if m.id.Wing() != cfg.Wing {
 		return nil, "", fmt.Errorf("member: the site identity in %s is wing %s's, not %s's", data.Identity(), m.id.Wing(), cfg.Wing)
 	}
-	if ca, err := trust.LoadAuthority(data.CA()); err == nil {
-		m.ca = ca
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	ca, err := trust.LoadAuthority(data.CA())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, "", err
 	}
+	// Only the CA this wing made forms a site: a CA restored from a backup
+	// belongs to a site that exists already.
+	bootstrap := joinAddr == "" && ca != nil && !ca.Restored()
 	listen := cfg.Listen
 	if listen == "" {
 		listen = "127.0.0.1:0"
@@ -219,7 +225,7 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 	m.node, err = site.Start(site.Config{
 		Wing: cfg.Wing, Dir: data.Raft(), Store: cfg.Store,
 		Stream: m.listener.Raft(), Advertise: advertise, Client: m.client, PeerWing: trust.PeerWing,
-		Serial: m.id.Serial().String(), Bootstrap: joinAddr == "" && m.ca != nil, Log: cfg.Log,
+		Serial: m.id.Serial().String(), Bootstrap: bootstrap, Log: cfg.Log,
 		MaxVoters: cfg.MaxVoters, ReplaceVoterAfter: cfg.ReplaceVoterAfter, IsolatedAfter: cfg.IsolatedAfter,
 	})
 	if err != nil {
@@ -229,13 +235,11 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 	m.listener.SetMembers(m.node.Member) // raft from members of the site only
 	revoked := func(serial *big.Int) bool { return m.node.Revoked(serial.String()) }
 	m.id.SetRevoked(revoked)
-	if m.ca != nil {
-		m.ca.SetRevoked(revoked)
+	if ca != nil {
+		m.holdAuthority(ca)
 	}
 	mux := http.NewServeMux()
-	if m.ca != nil {
-		mux.Handle("/site/v1/enrol", m.ca.EnrolHandler(cfg.Log))
-	}
+	mux.Handle("/site/v1/enrol", http.HandlerFunc(m.enrol))
 	if cfg.Bundles != nil {
 		mux.Handle("GET /site/v1/bundle/{digest}", m.node.PeersOnly(cfg.Bundles))
 	}
@@ -244,6 +248,54 @@ func start(ctx context.Context, cfg Config) (*Member, string, error) {
 	go m.listener.Serve(m.server)
 	cfg.Log.Info("site port open", "site", m.id.Site(), "addr", advertise)
 	return m, joinAddr, nil
+}
+
+// authority is the site CA when this wing holds it: loaded at start, or
+// found in the data folder later, once site IT has restored the CA's
+// backup here ('wingnode site ca-restore') while the wing runs.
+func (m *Member) authority() *trust.Authority {
+	m.caMu.Lock()
+	defer m.caMu.Unlock()
+	if m.ca != nil {
+		return m.ca
+	}
+	ca, err := trust.LoadAuthority(m.cfg.Data.CA())
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			m.cfg.Log.Error("the site CA in the data folder cannot be used", "err", err)
+		}
+		return nil
+	}
+	m.cfg.Log.Info("this wing now holds the site CA and serves enrolment", "site", ca.Site())
+	m.holdLocked(ca)
+	return ca
+}
+
+func (m *Member) holdAuthority(ca *trust.Authority) {
+	m.caMu.Lock()
+	defer m.caMu.Unlock()
+	m.holdLocked(ca)
+}
+
+func (m *Member) holdLocked(ca *trust.Authority) {
+	ca.SetRevoked(func(serial *big.Int) bool { return m.node.Revoked(serial.String()) })
+	ca.SetEnrolled(m.node.Enrolled)
+	m.ca = ca
+	if !ca.BackedUp() {
+		m.cfg.Log.Warn("the site CA has no backup: if this board is lost, no board can enrol in the site",
+			"next", "wingnode site ca-backup -out FILE, kept off this board")
+	}
+}
+
+// enrol serves enrolment on the wing that holds the site CA, and tells a
+// joiner at any other wing where to go.
+func (m *Member) enrol(w http.ResponseWriter, r *http.Request) {
+	ca := m.authority()
+	if ca == nil {
+		http.Error(w, "this wing does not hold the site CA: enrol at the wing that does, with a token it issued", http.StatusNotFound)
+		return
+	}
+	ca.EnrolHandler(m.cfg.Log).ServeHTTP(w, r)
 }
 
 // keepJoining asks the site to add this wing until it does or ctx ends.
@@ -316,11 +368,12 @@ func (m *Member) Client() *http.Client { return m.client }
 
 // IssueToken issues a one-time enrolment token on the wing whose data
 // folder is data: it must hold the site CA and have run once, so that its
-// site address is known.
+// site address is known. The token carries that address: the wing that
+// holds the CA is the one that serves enrolment.
 func IssueToken(data datadir.Dir, ttl time.Duration) (string, error) {
 	ca, err := trust.LoadAuthority(data.CA())
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s holds no site CA: issue tokens on the wing that formed the site", data)
+		return "", fmt.Errorf("%s holds no site CA: issue tokens on the wing that holds it (the one that formed the site, or the one its backup was restored on with 'wingnode site ca-restore')", data)
 	}
 	if err != nil {
 		return "", err

@@ -445,6 +445,14 @@ func (n *Node) Status() Status {
 	return s
 }
 
+// Enrolled reports whether the site holds wing as enrolled with a
+// certificate it does not refuse: on the agreed wing list, not
+// decommissioned, and not waiting for a new board (OpReplaceWing).
+func (n *Node) Enrolled(wing string) bool {
+	rec, ok := n.fsm.snapshot().Agreed.Wings[wing]
+	return ok && !rec.Removed && rec.Serial != ""
+}
+
 // Revoked reports whether a certificate serial (decimal) belongs to a
 // decommissioned wing.
 // Member reports whether wing is a member of the site as this wing knows

@@ -38,7 +38,7 @@ var ErrAlreadyEnrolled = errors.New("wing is already enrolled")
 var noExpiry = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // Authority is the site CA, held in a folder of the wing that initialised the
-// site. Its methods are safe for concurrent use, also against other
+// site, or of the one wing its backup was restored on (see Backup). Its methods are safe for concurrent use, also against other
 // processes using the same folder.
 type Authority struct {
 	dir     string
@@ -46,7 +46,10 @@ type Authority struct {
 	cert    *x509.Certificate
 	key     crypto.Signer
 	revoked atomic.Pointer[func(*big.Int) bool]
-	now     func() time.Time // tests move the clock
+	// enrolled is the site's own record of enrolled wings, which a CA
+	// restored from an older backup lacks in issued/.
+	enrolled atomic.Pointer[func(wing string) bool]
+	now      func() time.Time // tests move the clock
 }
 
 // InitSite creates the site CA (ECDSA P-256) in dir, creating dir if needed,
@@ -166,6 +169,19 @@ func (a *Authority) SetRevoked(f func(serial *big.Int) bool) {
 	a.revoked.Store(&f)
 }
 
+// SetEnrolled sets the check for wing ids the site holds as enrolled with a
+// certificate it does not refuse (raft's record of the site's wings). Such
+// a wing id is refused enrolment even when issued/ holds no certificate
+// for it: a CA restored from a backup does not know the certificates
+// issued after the backup was taken.
+func (a *Authority) SetEnrolled(f func(wing string) bool) {
+	if f == nil {
+		a.enrolled.Store(nil)
+		return
+	}
+	a.enrolled.Store(&f)
+}
+
 func (a *Authority) isRevoked(serial *big.Int) bool {
 	f := a.revoked.Load()
 	return f != nil && (*f)(serial)
@@ -195,6 +211,9 @@ func (a *Authority) issue(wing string, pub crypto.PublicKey) ([]byte, error) {
 		if !a.isRevoked(c.SerialNumber) {
 			return nil, fmt.Errorf("%w: wing %s holds certificate %s; decommission it first (wingnode site decommission %s)", ErrAlreadyEnrolled, wing, c.SerialNumber.Text(16), wing)
 		}
+	}
+	if f := a.enrolled.Load(); f != nil && (*f)(wing) {
+		return nil, fmt.Errorf("%w: the site holds wing %s as enrolled; replace it first (wingnode site replace %s) or decommission it", ErrAlreadyEnrolled, wing, wing)
 	}
 	serial, err := newSerial()
 	if err != nil {

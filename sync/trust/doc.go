@@ -8,8 +8,23 @@
 // An [Authority] lives in the folder of the wing that initialised the site:
 // ca.crt, ca.key (0600), tokens/ (the SHA-256 of each token secret with its
 // expiry; never the secret) and issued/ (every certificate issued, per
-// wing). An [Identity] lives in a folder of every wing: wing.crt, wing.key
-// (0600) and site-ca.crt. The two may share a folder.
+// wing), with last-backup once it was backed up. An [Identity] lives in a
+// folder of every wing: wing.crt, wing.key (0600) and site-ca.crt. The two
+// may share a folder.
+//
+// # The CA's backup
+//
+// The CA key is on one wing only: a wing that held it could mint
+// certificates, so it is never copied to the others. Instead
+// [Authority.Backup] seals the folder's files with a passphrase
+// (argon2id, then XChaCha20-Poly1305, the header authenticated too), and
+// [SealedAuthority.Restore] installs the backup on another wing of the
+// same site — one whose site-ca.crt is the backup's CA — when the first
+// is lost. The restored folder carries a "restored" marker: such a wing
+// never forms a new site of its own. Tokens issued after the backup was
+// taken are unknown to the restored CA, and so are certificates issued
+// since; the site's raft record of its wings ([Authority.SetEnrolled])
+// keeps such a wing id from being enrolled twice.
 //
 // # Caveats
 //
