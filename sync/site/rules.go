@@ -70,7 +70,7 @@ func (a *Agreed) applyCommand(c Command, at logEntry) error {
 	}
 	err := a.check(c, at)
 	if err == nil {
-		err = a.apply(c)
+		err = a.apply(stampLockdown(c, at))
 	}
 	if err != nil {
 		a.refuse(c, at, err)
@@ -250,8 +250,7 @@ func (a *Agreed) siteIT(by, what string) error {
 
 // checkLockdown: a supervisor or higher on the roster, acting as the
 // officer the lockdown names, with a reason by the one rule for text, at
-// a time the appliance can believe and not hours after the site logged
-// it.
+// a time not hours after the site logged it.
 func (a *Agreed) checkLockdown(c Command, at logEntry) error {
 	l := c.Lockdown
 	if l == nil {
@@ -266,14 +265,27 @@ func (a *Agreed) checkLockdown(c Command, at logEntry) error {
 	if err := event.CheckText("reason", l.Reason); err != nil {
 		return err
 	}
-	if !event.Trusted(l.Since) {
-		return fmt.Errorf("the lockdown's time %s is before any time the appliance believes: the clock of wing %s is not set", l.Since.UTC().Format(time.RFC3339), c.From)
-	}
+	// A time before any the appliance believes (a wing whose clock is not
+	// set, or a forgery dated 1999) is not refused: a lockdown must never
+	// wait for a clock. It takes the site's time instead (stampLockdown).
 	// The leader's clock bounds it when the leader's clock is set.
 	if event.Trusted(at.at) && l.Since.After(at.at.Add(maxAhead)) {
 		return fmt.Errorf("the lockdown's time %s is more than %v after the site logged it (%s)", l.Since.UTC().Format(time.RFC3339), maxAhead, at.at.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// stampLockdown gives a lockdown dated before any time the appliance
+// believes the time the leader logged it, when the leader's clock is set:
+// every wing applies the same entry, so every wing agrees on it.
+func stampLockdown(c Command, at logEntry) Command {
+	if c.Op != OpLockdown || c.Lockdown == nil || event.Trusted(c.Lockdown.Since) || !event.Trusted(at.at) {
+		return c
+	}
+	l := *c.Lockdown
+	l.Since = at.at
+	c.Lockdown = &l
+	return c
 }
 
 // checkOfficer applies the sign-in room's rules (appliance/signin): a

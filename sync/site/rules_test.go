@@ -52,7 +52,7 @@ func lockdown(from, by, actor, reason string, since time.Time) Command {
 
 // TestCommandsRefusedAtApply: every case the issue found (a forged actor,
 // an actor not on the roster or without the role, a 60 KB reason, bidi
-// and NUL characters, dates in 1999 and far ahead, a roster of invalid
+// and NUL characters, a date far ahead, a roster of invalid
 // numbers, one wing reporting for another) and the rest of each op's
 // rules: each is refused with its reason, changes nothing but the list of
 // refusals, and is refused alike on every wing.
@@ -69,7 +69,6 @@ func TestCommandsRefusedAtApply(t *testing.T) {
 		{"a 60 KB reason", "at most 200", lockdown("B", "2001", "2001", strings.Repeat("x", 60<<10), logged)},
 		{"a bidi override", "U+202E", lockdown("B", "2001", "2001", "fire \u202egnihtyreve", logged)},
 		{"a NUL", "U+0000", lockdown("B", "2001", "2001", "fire\x00", logged)},
-		{"since 1999", "clock of wing B is not set", lockdown("B", "2001", "2001", "fire", time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC))},
 		{"since far ahead", "more than 1h0m0s after the site logged it", lockdown("B", "2001", "2001", "fire", logged.Add(3*time.Hour))},
 		{"no from", "does not name the wing", lockdown("", "2001", "2001", "fire", logged)},
 		{"from a bad id", "does not name the wing", lockdown("B C", "2001", "2001", "fire", logged)},
@@ -217,4 +216,30 @@ func TestEarlierEntriesApplyAsBefore(t *testing.T) {
 	assert.Zero(t, old.Agreed.Rules)
 	assert.NoError(t, old.Agreed.applyCommand(forged, logEntry{index: 4}))
 	assert.Empty(t, old.Agreed.Refused)
+}
+
+// TestLockdownDatedBeforeAnyTrustedTimeTakesTheSitesTime: a lockdown from
+// a wing whose clock is not set (or dated 1999) is not refused, since a
+// lockdown must never wait for a clock, nor shown as of 1999: it takes
+// the time the leader logged it, the same on every wing. With the
+// leader's clock not set either, it keeps the time it was given.
+func TestLockdownDatedBeforeAnyTrustedTimeTakesTheSitesTime(t *testing.T) {
+	dated1999 := time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC)
+	lb := ruledLog()
+	lb.at(lockdown("B", "2001", "2001", "fire", dated1999), logged.Add(time.Minute))
+	w := newWing(t, "A", 0)
+	for i, r := range applyInGroups(w.f, lb.logs, 2) {
+		require.NoError(t, r.(ApplyResult).Err, "entry %d", i+1)
+	}
+	a := w.f.snapshot().Agreed
+	assert.Empty(t, a.Refused)
+	assert.Equal(t, wing.Lockdown{Active: true, Reason: "fire", By: "2001", Since: logged.Add(time.Minute)}, a.Lockdown)
+
+	lb = ruledLog()
+	lb.at(lockdown("B", "2001", "2001", "fire", dated1999), time.Date(1999, 1, 1, 0, 5, 0, 0, time.UTC))
+	w = newWing(t, "A", 0)
+	for i, r := range applyInGroups(w.f, lb.logs, 2) {
+		require.NoError(t, r.(ApplyResult).Err, "entry %d", i+1)
+	}
+	assert.Equal(t, dated1999, w.f.snapshot().Agreed.Lockdown.Since, "no clock on the site believes a time: the lockdown keeps its own")
 }
