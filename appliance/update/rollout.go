@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -169,12 +168,12 @@ func (u *Updates) stopRollout(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		api.WriteError(w, http.StatusBadRequest, "the body must be empty or {\"reason\": \"...\"}")
+	if err := api.ReadJSON(w, r, &req, api.Body{Limit: 4096, Optional: true}); err != nil {
+		api.RefuseBody(w, err, "Send nothing, or {\"reason\": \"...\"}.")
 		return
 	}
-	if len(req.Reason) > event.MaxNote {
-		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("reason: at most %d characters", event.MaxNote))
+	if err := event.CheckText("reason", req.Reason); err != nil {
+		api.WriteError(w, http.StatusBadRequest, "reason: "+err.Error()+".")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
