@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
@@ -110,13 +108,8 @@ func (s *Server) handoverScreen(w http.ResponseWriter, r *http.Request) {
 // (event.CheckText) line by line, so that lines may break, and at most
 // wing.MaxHandoverNotes bytes.
 func checkNotes(notes string) error {
-	if len(notes) > wing.MaxHandoverNotes || !utf8.ValidString(notes) {
-		return &Refusal{Kind: ErrBadInput, Sentence: "the notes are too long: at most " + plural(wing.MaxHandoverNotes, "character")}
-	}
-	for _, r := range notes {
-		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029') {
-			return &Refusal{Kind: ErrBadInput, Sentence: "the notes hold an invisible or control character: write plain text"}
-		}
+	if err := event.CheckLines("notes", notes, wing.MaxHandoverNotes); err != nil {
+		return &Refusal{Kind: ErrBadInput, Sentence: strings.TrimPrefix(err.Error(), event.ErrText.Error()+": "), Err: err}
 	}
 	return nil
 }
