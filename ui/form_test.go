@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"wingnode/appliance/event"
 )
@@ -179,7 +182,7 @@ func TestResolveWithOversizedNoteIsRefused(t *testing.T) {
 }
 
 // apiActions are the API's actions, each with a body that it takes.
-var apiActions = []struct{ path, body string }{
+var apiActions = []struct{ path, body string }{ // the path as docs/openapi.yaml names it: templateOf
 	{"/api/v1/alarms/A/1/acknowledge", `{}`},
 	{"/api/v1/alarms/A/1/attend", `{}`},
 	{"/api/v1/alarms/A/1/resolve", `{"outcome": "assistance-given", "note": "all well"}`},
@@ -229,6 +232,7 @@ func TestAPIRefusesBodiesItCannotRead(t *testing.T) {
 			{"unknown field", obj + sep + `"officer_name": "forged"}`, http.StatusBadRequest, "officer_name: not a field of this request"},
 		} {
 			t.Run(c.path+"/"+bc.name, func(t *testing.T) {
+				assert.True(t, documented(t, templateOf(c.path), bc.status), "docs/openapi.yaml lists %d for POST %s", bc.status, templateOf(c.path))
 				before := f.footprint()
 				status, body := postBody(t, ts, sup, c.path, "application/json", bc.body, false)
 				assert.Equal(t, bc.status, status)
@@ -253,4 +257,31 @@ func TestAPIAnswersItsRefusalsAsJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &got))
 	assert.Equal(t, "body: larger than 8 KiB; nothing was done. Send {\"regime\": \"unlock\"}, \"lockup\" or \"night\".", got["error"])
 	assert.Zero(t, f.recordCount())
+}
+
+// templateOf is an API path as docs/openapi.yaml names it.
+func templateOf(path string) string {
+	for _, r := range []struct{ from, to string }{
+		{"/alarms/A/1/", "/alarms/{wing}/{seq}/"}, {"/handovers/A/1/", "/handovers/{wing}/{seq}/"},
+		{"/records/A/1/", "/records/{wing}/{seq}/"}, {"/plans/A1-01", "/plans/{cell}"},
+	} {
+		path = strings.Replace(path, r.from, r.to, 1)
+	}
+	return path
+}
+
+// documented reports whether docs/openapi.yaml lists status among the
+// answers of POST path.
+func documented(t *testing.T, path string, status int) bool {
+	t.Helper()
+	b, err := os.ReadFile("../docs/openapi.yaml")
+	require.NoError(t, err)
+	var doc struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &doc))
+	post, _ := doc.Paths[path]["post"].(map[string]any)
+	responses, _ := post["responses"].(map[string]any)
+	_, ok := responses[strconv.Itoa(status)]
+	return ok
 }
