@@ -52,7 +52,10 @@ func leadingNode(t testing.TB) *Node {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { n.Close() })
-	require.Eventually(t, func() bool { return n.raft.State() == raft.Leader }, 10*time.Second, 10*time.Millisecond, "wing A leads its site")
+	require.Eventually(t, func() bool {
+		_, listed := n.fsm.snapshot().Agreed.Wings["A"]
+		return n.raft.State() == raft.Leader && listed
+	}, 10*time.Second, 10*time.Millisecond, "wing A leads its site, and has listed itself in it")
 	return n
 }
 
