@@ -73,7 +73,7 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any, b Body) error {
 			if b.Optional {
 				return nil
 			}
-			return &BodyError{Status: http.StatusBadRequest, Sentence: "body: empty; send a JSON object", Err: ErrEmptyBody}
+			return &BodyError{Status: http.StatusBadRequest, Sentence: "body: empty", Err: ErrEmptyBody}
 		}
 		return decodeError(err, b.Limit)
 	}
@@ -122,7 +122,9 @@ func decodeError(err error, limit int64) *BodyError {
 // typeName is a Go kind in JSON's words, with its article.
 func typeName(kind string) string {
 	switch {
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"), strings.HasPrefix(kind, "float"):
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(kind, "float"):
 		return "a number"
 	case kind == "bool":
 		return "true or false"

@@ -37,7 +37,7 @@ var readCases = []struct {
 	{name: "unknown field lenient", body: `{"minutes": 1, "officer": "forged"}`, b: Body{Lenient: true}, want: readRequest{Minutes: 1}},
 	{name: "not JSON", body: `minutes=1`, status: 400, sentence: "body: not JSON"},
 	{name: "cut short", body: `{"minutes": 1`, status: 400, sentence: "body: the JSON ends before it is complete"},
-	{name: "wrong type", body: `{"minutes": "1"}`, status: 400, sentence: "minutes: a JSON string where a number is expected"},
+	{name: "wrong type", body: `{"minutes": "1"}`, status: 400, sentence: "minutes: a JSON string where a whole number is expected"},
 	{name: "wrong top type", body: `[1]`, status: 400, sentence: "body: a JSON array where an object is expected"},
 	{name: "too large", body: `{"note": "` + strings.Repeat("x", 100) + `"}`, b: Body{Limit: 64}, status: 413, sentence: "body: larger than 64 bytes"},
 	{name: "too large after the value", body: `{"minutes": 1}` + strings.Repeat(" ", 100), b: Body{Limit: 64}, status: 413, sentence: "body: larger than 64 bytes"},
