@@ -26,9 +26,6 @@ const (
 	actionCloseRemotely alarmActionKind = "close-remotely"
 )
 
-// maxActionBody bounds the form or JSON body of an alarm action.
-const maxActionBody = 8 << 10
-
 var errBadAlarmID = errors.New("not an alarm id")
 
 // errNotReceived is what actionProblem is given for an alarm of another
@@ -135,17 +132,20 @@ func (s *Server) alarmAction(action alarmActionKind) http.HandlerFunc {
 				"This address does not name an alarm. Go back to the overview and choose the alarm there.")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
+		form, ok := s.readForm(w, r)
+		if !ok {
+			return
+		}
 		var outcome, text string
 		switch action {
 		case actionResolve:
-			outcome, text = r.PostFormValue("outcome"), r.PostFormValue("note")
+			outcome, text = form.Get("outcome"), form.Get("note")
 			if err := checkNote(text); err != nil {
 				s.renderMessage(w, r, http.StatusBadRequest, "Note too long", "Nothing was recorded: "+err.Error()+".")
 				return
 			}
 		case actionCloseRemotely:
-			text = strings.TrimSpace(r.PostFormValue("reason"))
+			text = strings.TrimSpace(form.Get("reason"))
 			if err := event.CheckText("reason", text); err != nil {
 				s.renderMessage(w, r, http.StatusBadRequest, "Reason too long", "Nothing was recorded: "+err.Error()+".")
 				return

@@ -2,10 +2,8 @@ package ui
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -444,10 +442,8 @@ func (s *Server) apiAlarmAction(action alarmActionKind) http.HandlerFunc {
 			return
 		}
 		var req apiActionRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing to acknowledge or attend, {\"outcome\": \"...\", \"note\": \"...\"} to resolve, {\"reason\": \"...\"} to close remotely; the officer is the one signed in, never sent.", err))
+		if err := api.ReadJSON(w, r, &req, api.Body{Limit: maxActionBody, Optional: true}); err != nil {
+			api.RefuseBody(w, err, "Send nothing to acknowledge or attend, {\"outcome\": \"...\", \"note\": \"...\"} to resolve, {\"reason\": \"...\"} to close remotely; the officer is the one signed in, never sent.")
 			return
 		}
 		switch {
@@ -493,10 +489,8 @@ func (s *Server) apiWalkTest(start bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		officer, _ := s.actor(r)
 		var req apiWalkTestRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send nothing, or {\"minutes\": 30} to start, with \"landing\": \"2\" or \"points\": [\"A2-03\", ...] to test only those; the officer is the one signed in, never sent.", err))
+		if err := api.ReadJSON(w, r, &req, api.Body{Limit: maxActionBody, Optional: true}); err != nil {
+			api.RefuseBody(w, err, "Send nothing, or {\"minutes\": 30} to start, with \"landing\": \"2\" or \"points\": [\"A2-03\", ...] to test only those; the officer is the one signed in, never sent.")
 			return
 		}
 		result := apiWalkTestResult{Action: "end", Officer: officer.ID, OfficerVerified: true}
@@ -545,13 +539,8 @@ func (s *Server) apiSite(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiLockdown(w http.ResponseWriter, r *http.Request) {
 	officer, _ := s.actor(r)
 	var req apiLockdownRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("empty")
-		}
-		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send {\"active\": true, \"reason\": \"...\"} to declare a site lockdown, or {\"active\": false} to end it.", err))
+	if err := api.ReadJSON(w, r, &req, api.Body{Limit: maxActionBody}); err != nil {
+		api.RefuseBody(w, err, "Send {\"active\": true, \"reason\": \"...\"} to declare a site lockdown, or {\"active\": false} to end it.")
 		return
 	}
 	if req.Active == nil {

@@ -274,17 +274,16 @@ func planDone(done string) string {
 
 // checkNoteOf is the note of a check form: the ticked phrases, then what
 // was typed.
-func checkNoteOf(r *http.Request) string {
-	typed := strings.TrimSpace(r.PostFormValue("note")) // parses the form
+func checkNoteOf(form url.Values) string {
 	var parts []string
-	for _, t := range r.PostForm["tag"] {
+	for _, t := range form["tag"] {
 		for _, known := range noteTags {
 			if t == known {
 				parts = append(parts, t)
 			}
 		}
 	}
-	if typed != "" {
+	if typed := strings.TrimSpace(form.Get("note")); typed != "" {
 		parts = append(parts, typed)
 	}
 	return strings.Join(parts, "; ")
@@ -299,10 +298,13 @@ func (s *Server) checkAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	officer, _ := s.actor(r)
-	r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
-	note := checkNoteOf(r)
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
+	note := checkNoteOf(form)
 	problem := ""
-	outcome, err := wing.ParseCheckOutcome(r.PostFormValue("outcome"))
+	outcome, err := wing.ParseCheckOutcome(form.Get("outcome"))
 	if err != nil {
 		problem = "Not recorded: choose the outcome by its button."
 	} else if err := checkNote(note); err != nil {
@@ -312,7 +314,7 @@ func (s *Server) checkAction(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := contextFor(r)
 		defer cancel()
 		var c wing.Check
-		c, err = s.wing.RecordCheck(ctx, officer, wing.CheckEntry{Cell: cell, Outcome: outcome, Note: note, AtDoor: r.PostFormValue("at_door") == "yes"})
+		c, err = s.wing.RecordCheck(ctx, officer, wing.CheckEntry{Cell: cell, Outcome: outcome, Note: note, AtDoor: form.Get("at_door") == "yes"})
 		if err == nil {
 			http.Redirect(w, r, "/checks?"+url.Values{"cell": {cell}, "check": {c.ID.String()}}.Encode(), http.StatusSeeOther)
 			return
@@ -326,12 +328,12 @@ func (s *Server) checkAction(w http.ResponseWriter, r *http.Request) {
 			problem = "The check is recorded, but its alarm could not be raised: raise the alarm by hand now (radio or staff alarm)."
 		}
 		p := s.cellPageOf(r, s.view(), cell)
-		p.Problem, p.Status.Note = problem, r.PostFormValue("note")
+		p.Problem, p.Status.Note = problem, form.Get("note")
 		s.render(w, r, status, cellView(p))
 		return
 	}
 	p := s.cellPageOf(r, s.view(), cell)
-	p.Problem, p.Status.Note = problem, r.PostFormValue("note")
+	p.Problem, p.Status.Note = problem, form.Get("note")
 	s.render(w, r, http.StatusBadRequest, cellView(p))
 }
 
@@ -372,7 +374,10 @@ func (s *Server) planAction(set bool) http.HandlerFunc {
 			return
 		}
 		by, _ := s.actor(r)
-		r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
+		form, ok := s.readForm(w, r)
+		if !ok {
+			return
+		}
 		ctx, cancel := contextFor(r)
 		defer cancel()
 		var err error
@@ -380,11 +385,11 @@ func (s *Server) planAction(set bool) http.HandlerFunc {
 		if set {
 			done = "plan-set"
 			var plan wing.Plan
-			if plan, err = parsePlan(r.PostFormValue); err == nil {
-				err = s.wing.SetPlan(ctx, by, cell, plan, strings.TrimSpace(r.PostFormValue("note")))
+			if plan, err = parsePlan(form.Get); err == nil {
+				err = s.wing.SetPlan(ctx, by, cell, plan, strings.TrimSpace(form.Get("note")))
 			}
 		} else {
-			err = s.wing.EndPlan(ctx, by, cell, strings.TrimSpace(r.PostFormValue("reason")))
+			err = s.wing.EndPlan(ctx, by, cell, strings.TrimSpace(form.Get("reason")))
 		}
 		if err != nil {
 			status, problem := shiftProblem(err)

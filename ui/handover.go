@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"wingnode/appliance/config"
 	"wingnode/appliance/event"
@@ -110,13 +108,8 @@ func (s *Server) handoverScreen(w http.ResponseWriter, r *http.Request) {
 // (event.CheckText) line by line, so that lines may break, and at most
 // wing.MaxHandoverNotes bytes.
 func checkNotes(notes string) error {
-	if len(notes) > wing.MaxHandoverNotes || !utf8.ValidString(notes) {
-		return &Refusal{Kind: ErrBadInput, Sentence: "the notes are too long: at most " + plural(wing.MaxHandoverNotes, "character")}
-	}
-	for _, r := range notes {
-		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029') {
-			return &Refusal{Kind: ErrBadInput, Sentence: "the notes hold an invisible or control character: write plain text"}
-		}
+	if err := event.CheckLines("notes", notes, wing.MaxHandoverNotes); err != nil {
+		return &Refusal{Kind: ErrBadInput, Sentence: strings.TrimPrefix(err.Error(), event.ErrText.Error()+": "), Err: err}
 	}
 	return nil
 }
@@ -149,10 +142,13 @@ var errDraftChanged = &Refusal{Kind: ErrBadInput, Sentence: "the shift's draft c
 
 // signHandoverAction is POST /handover/sign (behind needs).
 func (s *Server) signHandoverAction(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
-	notes := cleanNotes(r.PostFormValue("notes"))
-	from, ferr := time.Parse(time.RFC3339, r.PostFormValue("from"))
-	to, terr := time.Parse(time.RFC3339, r.PostFormValue("to"))
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
+	notes := cleanNotes(form.Get("notes"))
+	from, ferr := time.Parse(time.RFC3339, form.Get("from"))
+	to, terr := time.Parse(time.RFC3339, form.Get("to"))
 	v := s.view()
 	if ferr != nil || terr != nil {
 		from, to, _ = v.shiftRange()
@@ -167,7 +163,7 @@ func (s *Server) signHandoverAction(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusBadRequest, handoverView(p))
 		return
 	}
-	_, d, err := s.signHandover(r, from, to, r.PostFormValue("digest"), notes)
+	_, d, err := s.signHandover(r, from, to, form.Get("digest"), notes)
 	if err != nil {
 		status, problem := shiftProblem(err)
 		if status == http.StatusInternalServerError {
@@ -273,10 +269,13 @@ func (s *Server) correctAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	by, _ := s.actor(r)
-	r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
-	back := safeNext(r.PostFormValue("back"))
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if more := strings.TrimSpace(r.PostFormValue("detail")); more != "" {
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
+	back := safeNext(form.Get("back"))
+	reason := strings.TrimSpace(form.Get("reason"))
+	if more := strings.TrimSpace(form.Get("detail")); more != "" {
 		reason = strings.TrimSpace(reason + ": " + more)
 	}
 	ctx, cancel := contextFor(r)

@@ -90,13 +90,16 @@ func doneSentence(done, officer string) string {
 }
 
 // officerChange is one roster change from the officers page's forms.
-func (s *Server) officerChange(what string, change func(ctx context.Context, by roster.Actor, r *http.Request) error) http.HandlerFunc {
+func (s *Server) officerChange(what string, change func(ctx context.Context, by roster.Actor, officer string, form url.Values) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		by, _ := s.actor(r)
-		r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
+		form, ok := s.readForm(w, r)
+		if !ok {
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), rosterTimeout)
 		defer cancel()
-		err := change(ctx, by, r)
+		err := change(ctx, by, r.PathValue("officer"), form)
 		if err != nil {
 			status, sentence := rosterProblem(err)
 			if status == http.StatusInternalServerError {
@@ -109,7 +112,7 @@ func (s *Server) officerChange(what string, change func(ctx context.Context, by 
 		}
 		officer := r.PathValue("officer")
 		if officer == "" {
-			officer = strings.TrimSpace(r.PostFormValue("officer"))
+			officer = strings.TrimSpace(form.Get("officer"))
 		}
 		http.Redirect(w, r, "/officers?"+url.Values{"done": {what}, "officer": {officer}}.Encode(), http.StatusSeeOther)
 	}
@@ -135,18 +138,18 @@ func reasonOf(err error) string {
 	return strings.TrimSuffix(strings.TrimPrefix(err.Error(), ErrNotAllowed.Error()+": "), ".")
 }
 
-func (s *Server) addOfficer(ctx context.Context, by roster.Actor, r *http.Request) error {
-	return s.wing.AddOfficer(ctx, by, strings.TrimSpace(r.PostFormValue("officer")), roster.Role(r.PostFormValue("role")), r.PostFormValue("pin"))
+func (s *Server) addOfficer(ctx context.Context, by roster.Actor, _ string, form url.Values) error {
+	return s.wing.AddOfficer(ctx, by, strings.TrimSpace(form.Get("officer")), roster.Role(form.Get("role")), form.Get("pin"))
 }
 
-func (s *Server) removeOfficer(ctx context.Context, by roster.Actor, r *http.Request) error {
-	return s.wing.RemoveOfficer(ctx, by, r.PathValue("officer"))
+func (s *Server) removeOfficer(ctx context.Context, by roster.Actor, officer string, _ url.Values) error {
+	return s.wing.RemoveOfficer(ctx, by, officer)
 }
 
-func (s *Server) resetPIN(ctx context.Context, by roster.Actor, r *http.Request) error {
-	return s.wing.ResetPIN(ctx, by, r.PathValue("officer"), r.PostFormValue("pin"))
+func (s *Server) resetPIN(ctx context.Context, by roster.Actor, officer string, form url.Values) error {
+	return s.wing.ResetPIN(ctx, by, officer, form.Get("pin"))
 }
 
-func (s *Server) setRole(ctx context.Context, by roster.Actor, r *http.Request) error {
-	return s.wing.SetRole(ctx, by, r.PathValue("officer"), roster.Role(r.PostFormValue("role")))
+func (s *Server) setRole(ctx context.Context, by roster.Actor, officer string, form url.Values) error {
+	return s.wing.SetRole(ctx, by, officer, roster.Role(form.Get("role")))
 }

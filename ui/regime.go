@@ -1,10 +1,7 @@
 package ui
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -108,8 +105,11 @@ func (s *Server) regimeScreen(w http.ResponseWriter, r *http.Request) {
 // regime; the screen goes back to the regime page.
 func (s *Server) regimeAction(w http.ResponseWriter, r *http.Request) {
 	officer, _ := s.actor(r)
-	r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
-	regime, err := wing.ParseRegime(r.PostFormValue("regime"))
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
+	regime, err := wing.ParseRegime(form.Get("regime"))
 	if err != nil {
 		s.renderMessage(w, r, http.StatusBadRequest, "Regime not set", "Nothing was recorded: "+err.Error()+". Choose one of the buttons on the regime page.")
 		return
@@ -144,13 +144,8 @@ type (
 func (s *Server) apiSetRegime(w http.ResponseWriter, r *http.Request) {
 	officer, _ := s.actor(r)
 	var req apiRegimeRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("empty")
-		}
-		api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send {\"regime\": \"unlock\"}, \"lockup\" or \"night\".", err))
+	if err := api.ReadJSON(w, r, &req, api.Body{Limit: maxActionBody}); err != nil {
+		api.RefuseBody(w, err, "Send {\"regime\": \"unlock\"}, \"lockup\" or \"night\".")
 		return
 	}
 	regime, err := wing.ParseRegime(req.Regime)

@@ -239,8 +239,11 @@ func (s *Server) countAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	by, _ := s.actor(r)
-	r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
-	typed := strings.TrimSpace(r.PostFormValue("counted"))
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
+	typed := strings.TrimSpace(form.Get("counted"))
 	n, err := strconv.Atoi(typed)
 	status, problem := http.StatusBadRequest, ""
 	switch {
@@ -338,22 +341,21 @@ func (s *Server) expectedScreen(w http.ResponseWriter, r *http.Request) {
 // why.CELL the reason. Cells left unchanged record nothing.
 func (s *Server) expectedAction(w http.ResponseWriter, r *http.Request) {
 	by, _ := s.actor(r)
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.refuse(w, r, http.StatusBadRequest, "Roll not set", "The form could not be read. Reload the page and try again.")
+	form, ok := s.readForm(w, r)
+	if !ok {
 		return
 	}
 	rolls := map[string]wing.CellRoll{}
 	problem := ""
 	for _, d := range s.wing.Layout().Cells("") {
-		occ := r.PostForm.Get("occ." + d.ID)
+		occ := form.Get("occ." + d.ID)
 		if occ == "" {
 			continue
 		}
 		var cr wing.CellRoll
 		var err1, err2 error
 		cr.Occupants, err1 = strconv.Atoi(occ)
-		if out := r.PostForm.Get("out." + d.ID); out != "" {
+		if out := form.Get("out." + d.ID); out != "" {
 			cr.Out, err2 = strconv.Atoi(out)
 		}
 		if err1 != nil || err2 != nil {
@@ -361,7 +363,7 @@ func (s *Server) expectedAction(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if cr.Out > 0 {
-			cr.Reason = strings.TrimSpace(r.PostForm.Get("why." + d.ID))
+			cr.Reason = strings.TrimSpace(form.Get("why." + d.ID))
 			if cr.Reason == "" {
 				problem = "Not recorded: say why cell " + d.ID + "'s prisoners are out of the wing."
 				break

@@ -331,12 +331,14 @@ func safeNext(next string) string {
 }
 
 // checkCSRF reports whether the request carries its browser's CSRF token,
-// in the X-CSRF-Token header or the form's csrf field.
+// in the X-CSRF-Token header or, for the screens, the form's csrf field
+// (read by parseForm: a form it refuses carries no token).
 func (s *Server) checkCSRF(w http.ResponseWriter, r *http.Request) bool {
 	got := r.Header.Get(csrfHeader)
-	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
-		got = r.PostFormValue(csrfField)
+	if got == "" && !isAPI(r) {
+		if form, err := parseForm(w, r); err == nil {
+			got = form.Get(csrfField)
+		}
 	}
 	want := visitOf(r.Context()).token
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
@@ -368,8 +370,9 @@ func (s *Server) crossOrigin(w http.ResponseWriter, r *http.Request) bool {
 
 // needs guards a route that changes something: the request must come from
 // this wing's own pages (not another site's), for a signed-in officer
-// whose role allows role, with its browser's CSRF token. Every refusal is
-// answered before the handler runs, so it records nothing.
+// whose role allows role, with its browser's CSRF token, and a screen's
+// form must be read whole (readForm). Every refusal is answered before the
+// handler runs, so it records nothing.
 func (s *Server) needs(role roster.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.crossOrigin(w, r) {
@@ -379,6 +382,11 @@ func (s *Server) needs(role roster.Role, h http.HandlerFunc) http.HandlerFunc {
 		if !ok {
 			s.signInNeeded(w, r, "Sign in first: acting on the wing needs a signed-in officer. Nothing was recorded.", comeBack(r))
 			return
+		}
+		if !isAPI(r) {
+			if _, ok := s.readForm(w, r); !ok {
+				return
+			}
 		}
 		if !s.checkCSRF(w, r) {
 			s.refuse(w, r, http.StatusForbidden, "Action refused",

@@ -665,7 +665,7 @@ func TestShiftAPI(t *testing.T) {
 	assert.Equal(t, "panel", got["how"])
 	for body, want := range map[string]string{
 		`{"cell": "A1-01", "outcome": "asleep"}`:                "outcome:",
-		`{"cell": "A1-01", "outcome": "seen", "x": 1}`:          "body:",
+		`{"cell": "A1-01", "outcome": "seen", "x": 1}`:          "x: not a field",
 		`{"cell": "NOPE", "outcome": "seen"}`:                   "no cell",
 		`{"cell": "A1-01", "outcome": "seen", "at_door": true}`: "reset key",
 	} {

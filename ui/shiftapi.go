@@ -1,10 +1,7 @@
 package ui
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -428,21 +425,20 @@ func apiDraftOf(d shift.Draft) apiDraft {
 	return out
 }
 
-// decodeBody reads a JSON body into req, refusing unknown fields; an
-// empty body is allowed when optional.
+// decodeBody reads a shift action's JSON body into req with api.ReadJSON
+// (an empty body is allowed when optional), answering a refusal with what
+// to send, example.
 func decodeBody(w http.ResponseWriter, r *http.Request, req any, optional bool, example string) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody*8))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(req)
-	if err == nil || optional && errors.Is(err, io.EOF) {
-		return true
+	if err := api.ReadJSON(w, r, req, api.Body{Limit: maxShiftBody, Optional: optional}); err != nil {
+		api.RefuseBody(w, err, "Send "+example+"; the officer is the one signed in, never sent.")
+		return false
 	}
-	if errors.Is(err, io.EOF) {
-		err = errors.New("empty")
-	}
-	api.WriteError(w, http.StatusBadRequest, fmt.Sprintf("body: %v. Send %s; the officer is the one signed in, never sent.", err, example))
-	return false
+	return true
 }
+
+// maxShiftBody bounds a shift action's JSON body: the largest is the
+// expected roll's, a line for each cell.
+const maxShiftBody = 64 << 10
 
 // apiShiftError writes a shift action's refusal.
 func (s *Server) apiShiftError(w http.ResponseWriter, r *http.Request, what string, err error) {

@@ -3,10 +3,8 @@ package ui
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -153,12 +151,16 @@ func (s *Server) signInAction(w http.ResponseWriter, r *http.Request) {
 	if s.crossOrigin(w, r) {
 		return
 	}
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
 	if !s.checkCSRF(w, r) {
 		s.renderSignIn(w, r, http.StatusForbidden, signInForm{Next: "/", Problem: "This sign-in did not carry the screen's security token. Nobody was signed in: try again on this page."})
 		return
 	}
-	next := safeNext(r.PostFormValue("next"))
-	officer, pin, ok := officerAndPIN(r.PostFormValue("officer"), r.PostFormValue("pin"))
+	next := safeNext(form.Get("next"))
+	officer, pin, ok := officerAndPIN(form.Get("officer"), form.Get("pin"))
 	if !ok {
 		s.renderSignIn(w, r, http.StatusBadRequest, signInForm{Next: next, Problem: "That is too long for an officer number or a PIN. Check both and try again."})
 		return
@@ -177,13 +179,17 @@ func (s *Server) signOutAction(w http.ResponseWriter, r *http.Request) {
 	if s.crossOrigin(w, r) {
 		return
 	}
+	form, ok := s.readForm(w, r)
+	if !ok {
+		return
+	}
 	if !s.checkCSRF(w, r) {
 		s.refuse(w, r, http.StatusForbidden, "Sign-out refused",
 			"This request did not carry the screen's security token. Reload the page and sign out again.")
 		return
 	}
 	reason, to := SignOutSignedOut, "/"
-	if r.PostFormValue("reason") == SignOutSwitch {
+	if form.Get("reason") == SignOutSwitch {
 		reason, to = SignOutSwitch, "/signin"
 	}
 	s.endSession(w, r, reason)
@@ -223,10 +229,8 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req apiSignInRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxActionBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		api.WriteError(w, http.StatusBadRequest, "body: not JSON of the form {\"officer\": \"...\", \"pin\": \"...\"}.")
+	if err := api.ReadJSON(w, r, &req, api.Body{Limit: maxActionBody}); err != nil {
+		api.RefuseBody(w, err, "Send {\"officer\": \"...\", \"pin\": \"...\"}; nobody was signed in.")
 		return
 	}
 	officer, pin, ok := officerAndPIN(req.Officer, req.PIN)

@@ -415,7 +415,7 @@ func TestAPILockdown(t *testing.T) {
 	}{
 		{"empty", "", nil, http.StatusBadRequest, "body: empty."},
 		{"not JSON", "active=true", nil, http.StatusBadRequest, "body: "},
-		{"unknown field", `{"active": true, "minutes": 5}`, nil, http.StatusBadRequest, "body: "},
+		{"unknown field", `{"active": true, "minutes": 5}`, nil, http.StatusBadRequest, "minutes: not a field"},
 		{"no active", `{"reason": "fight"}`, nil, http.StatusBadRequest, "active: "},
 		{"another officer", `{"active": true, "officer": "officer-9"}`, nil, http.StatusBadRequest, "officer: "},
 		{"reason too long", `{"active": true, "reason": "` + strings.Repeat("x", 300) + `"}`, nil, http.StatusBadRequest, "reason: text refused: the reason has 300 characters"},

@@ -379,13 +379,16 @@ func (s *Server) setLockdown(ctx context.Context, officer roster.Actor, declare 
 func (s *Server) lockdownAction(declare bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		officer, _ := s.actor(r)
-		r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
-		reason := strings.TrimSpace(r.PostFormValue("reason"))
+		form, ok := s.readForm(w, r)
+		if !ok {
+			return
+		}
+		reason := strings.TrimSpace(form.Get("reason"))
 		if err := checkNote(reason); err != nil {
 			s.renderMessage(w, r, http.StatusBadRequest, "Reason too long", "Nothing was changed: "+strings.Replace(err.Error(), "note", "reason", 1)+".")
 			return
 		}
-		if r.PostFormValue("confirm") != "yes" {
+		if form.Get("confirm") != "yes" {
 			h := s.header(s.view())
 			s.render(w, r, http.StatusOK, lockdownConfirm(lockdownConfirmPage{
 				Header: h, Declare: declare, Reason: reason, Officer: officer.ID, Current: h.Site.Lockdown,

@@ -395,17 +395,19 @@ func parseScope(scope string, points []string, landings []string) (wing.WalkTest
 func (s *Server) walkTestAction(start bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		officer, _ := s.actor(r)
-		r.Body = http.MaxBytesReader(w, r.Body, maxActionBody)
+		form, ok := s.readForm(w, r)
+		if !ok {
+			return
+		}
 		var err error
 		if start {
-			d, perr := parseMinutes(r.PostFormValue("minutes"))
+			d, perr := parseMinutes(form.Get("minutes"))
 			if perr != nil {
 				s.renderMessage(w, r, http.StatusBadRequest, "Walk test not started",
 					"The duration "+perr.Error()+". Choose one from the list on the walk test page.")
 				return
 			}
-			_ = r.ParseForm()
-			points, perr := parseScope(r.PostFormValue("scope"), r.PostForm["point"], s.wing.Layout().Landings)
+			points, perr := parseScope(form.Get("scope"), form["point"], s.wing.Layout().Landings)
 			if perr != nil {
 				s.renderMessage(w, r, http.StatusBadRequest, "Walk test not started", "Nothing was recorded: "+perr.Error()+".")
 				return

@@ -2,6 +2,9 @@
 // screens' /api/v1 and the site port's /site/v1 alike: an answer is JSON
 // and is never cached, and a request that fails is answered with
 // {"error": sentence}, a sentence that says what went wrong and what to do.
+// A request's JSON body is read by ReadJSON alone: bounded, one value and
+// nothing after it, no field the request does not take; a body it refuses
+// is answered 413 or 400 and nothing is done.
 package api
 
 import (

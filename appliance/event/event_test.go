@@ -126,3 +126,14 @@ func TestCheckText(t *testing.T) {
 		assert.Contains(t, err.Error(), "the reason", "%q", bad)
 	}
 }
+
+func TestCheckLines(t *testing.T) {
+	for _, ok := range []string{"", "A1-01 on a plan\nwatch the gate", strings.Repeat("x\n", 50)} {
+		assert.NoError(t, CheckLines("notes", ok, 100), "%q", ok)
+	}
+	for _, bad := range []string{"a\x00b", "line\r\nbreak", "tab\there", "evil\u202etxt.exe", "zero\u200bwidth", "\xff\xfe", strings.Repeat("x", 101)} {
+		err := CheckLines("notes", bad, 100)
+		assert.ErrorIs(t, err, ErrText, "%q", bad)
+		assert.Contains(t, err.Error(), "the notes", "%q", bad)
+	}
+}

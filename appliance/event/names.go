@@ -39,9 +39,35 @@ func CheckText(what, s string) error {
 	case utf8.RuneCountInString(s) > MaxNote:
 		return fmt.Errorf("%w: the %s has %d characters; at most %d", ErrText, what, utf8.RuneCountInString(s), MaxNote)
 	}
+	return checkCharacters(what, s, false)
+}
+
+// CheckLines is the one rule for text of several lines (a handover's
+// notes): valid UTF-8, at most max bytes, and CheckText's rule for
+// characters on each line, the line breaks ('\n') between them allowed.
+func CheckLines(what, s string, max int) error {
+	switch {
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%w: the %s are not valid UTF-8 text", ErrText, what)
+	case len(s) > max:
+		return fmt.Errorf("%w: the %s are too long: at most %d characters", ErrText, what, max)
+	}
+	return checkCharacters(what, s, true)
+}
+
+// checkCharacters refuses a control, bidirectional or other invisible
+// format character in s; newlines too unless lines.
+func checkCharacters(what, s string, lines bool) error {
 	for _, r := range s {
+		if r == '\n' && lines {
+			continue
+		}
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			return fmt.Errorf("%w: the %s holds an invisible or control character (%U): write plain text", ErrText, what, r)
+			verb := "holds"
+			if lines {
+				verb = "hold"
+			}
+			return fmt.Errorf("%w: the %s %s an invisible or control character (%U): write plain text", ErrText, what, verb, r)
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"wingnode/appliance/event"
 	"wingnode/appliance/roster"
@@ -31,8 +30,9 @@ func (p *Panel) SignHandover(ctx context.Context, by roster.Actor, h wing.Handov
 		return event.ID{}, fmt.Errorf("officer: the draft's digest is 64 hex digits: review the draft again: %w", ErrBadInput)
 	case h.OpenItems < 0:
 		return event.ID{}, fmt.Errorf("officer: %d open items: %w", h.OpenItems, ErrBadInput)
-	case len(h.Notes) > wing.MaxHandoverNotes || !utf8.ValidString(h.Notes):
-		return event.ID{}, fmt.Errorf("officer: the notes are %d characters; at most %d: %w", len(h.Notes), wing.MaxHandoverNotes, ErrBadInput)
+	}
+	if err := event.CheckLines("notes", h.Notes, wing.MaxHandoverNotes); err != nil {
+		return event.ID{}, fmt.Errorf("officer: %w: %w", ErrBadInput, err)
 	}
 	data := map[string]string{"from": h.From.UTC().Format(time.RFC3339), "to": h.To.UTC().Format(time.RFC3339), "digest": h.Digest,
 		"open_items": strconv.Itoa(h.OpenItems)}

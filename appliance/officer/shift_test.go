@@ -153,6 +153,11 @@ func TestBadInputRecordsNothing(t *testing.T) {
 			_, err := r.panel.SignHandover(ctx, officer1, wing.HandoverEntry{From: day(7, 0), To: day(10, 0), Digest: "x"})
 			return err
 		}(),
+		"bidi override in the notes": func() error {
+			_, err := r.panel.SignHandover(ctx, officer1, wing.HandoverEntry{From: day(7, 0), To: day(10, 0), Digest: strings.Repeat("a", 64), Notes: "all quiet\n\u202eeton"})
+			assert.ErrorIs(t, err, event.ErrText, "the notes, not the times, are refused")
+			return err
+		}(),
 		"correction no reason": r.panel.Correct(ctx, officer1, event.ID{Wing: "S", Seq: 1}, " "),
 		"another wing's":       r.panel.Correct(ctx, officer1, event.ID{Wing: "T", Seq: 1}, "wrong"),
 	} {

@@ -35,9 +35,13 @@ type updateRig struct {
 	key     firmware.PrivateKey
 	log     wingtest.Log
 	reboots atomic.Int32
+	u       *update.Updates
 }
 
-func newUpdateRig(t *testing.T) *updateRig {
+func newUpdateRig(t *testing.T) *updateRig { t.Helper(); return newUpdateRigOf(t, nil) }
+
+// newUpdateRigOf is newUpdateRig of a wing in a site (nil: none yet).
+func newUpdateRigOf(t testing.TB, s update.Site) *updateRig {
 	t.Helper()
 	r := &updateRig{data: t.TempDir(), key: wingtest.Key(t)}
 	b := wingtest.NewBoard(t, r.data, r.key)
@@ -47,7 +51,14 @@ func newUpdateRig(t *testing.T) *updateRig {
 		Device: func() (firmware.Device, error) { return b.Device, nil },
 		Reboot: func() error { r.reboots.Add(1); return nil },
 		Log:    slog.New(slog.NewTextHandler(&r.log, nil)),
+		Site: func() update.Site {
+			if s == nil {
+				return nil
+			}
+			return s
+		},
 	})
+	r.u = u
 	r.srv = httptest.NewServer(u)
 	t.Cleanup(r.srv.Close)
 	return r

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -169,8 +168,8 @@ func (u *Updates) stopRollout(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		api.WriteError(w, http.StatusBadRequest, "the body must be empty or {\"reason\": \"...\"}")
+	if err := api.ReadJSON(w, r, &req, api.Body{Limit: 4096, Optional: true}); err != nil {
+		api.RefuseBody(w, err, "Send nothing, or {\"reason\": \"...\"}.")
 		return
 	}
 	if err := event.CheckText("reason", req.Reason); err != nil {

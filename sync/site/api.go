@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -86,11 +85,26 @@ type joinRequest struct {
 	Addr string `json:"addr"`
 }
 
+// maxCommandBody bounds a command sent to the leader: a roster of a
+// site's officers is the largest.
+const maxCommandBody = 64 << 10
+
+// peerBody is how the site port reads a peer's JSON body (api.ReadJSON):
+// at most limit bytes, one value and nothing after it, but lenient on
+// fields this build does not know, since the site's wings run different
+// builds while a firmware rollout goes round; the command is checked
+// again where it is applied.
+func peerBody(limit int64) api.Body { return api.Body{Limit: limit, Lenient: true} }
+
 func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
 	wing, _ := n.cfg.PeerWing(r)
 	var req joinRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.Addr == "" {
-		api.WriteError(w, http.StatusBadRequest, "a JSON body {\"addr\": \"host:port\"} is needed")
+	if err := api.ReadJSON(w, r, &req, peerBody(4096)); err != nil {
+		api.RefuseBody(w, err, "Send {\"addr\": \"host:port\"}.")
+		return
+	}
+	if req.Addr == "" {
+		api.WriteError(w, http.StatusBadRequest, "addr: a JSON body {\"addr\": \"host:port\"} is needed")
 		return
 	}
 	if !n.redirectToLeader(w) {
@@ -125,8 +139,8 @@ func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) serveCommand(w http.ResponseWriter, r *http.Request) {
 	var c Command
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&c); err != nil {
-		api.WriteError(w, http.StatusBadRequest, "a JSON command is needed: "+err.Error())
+	if err := api.ReadJSON(w, r, &c, peerBody(maxCommandBody)); err != nil {
+		api.RefuseBody(w, err, "Send one JSON command.")
 		return
 	}
 	if c.Op == OpAddWing {

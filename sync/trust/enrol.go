@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"wingnode/appliance/api"
 	"wingnode/appliance/event"
 )
 
@@ -65,7 +66,14 @@ func (a *Authority) EnrolHandler(log *slog.Logger) http.Handler {
 			http.Error(w, "enrolment takes POST", http.StatusMethodNotAllowed)
 			return
 		}
-		status, body, err := a.enrol(http.MaxBytesReader(w, r.Body, maxEnrolBody))
+		var req enrolRequest
+		if err := api.ReadJSON(w, r, &req, api.Body{Limit: maxEnrolBody}); err != nil {
+			var be *api.BodyError
+			errors.As(err, &be)
+			http.Error(w, "malformed enrolment request: "+be.Sentence+"; expected JSON with secret, wing and csr", be.Status)
+			return
+		}
+		status, body, err := a.enrol(req)
 		if status == http.StatusForbidden {
 			log.Warn("enrolment refused", "from", r.RemoteAddr, "why", err)
 			http.Error(w, ErrEnrolmentRefused.Error(), status)
@@ -80,13 +88,7 @@ func (a *Authority) EnrolHandler(log *slog.Logger) http.Handler {
 	})
 }
 
-func (a *Authority) enrol(r io.Reader) (int, *enrolResponse, error) {
-	var req enrolRequest
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return http.StatusBadRequest, nil, errors.New("malformed enrolment request: expected JSON with secret, wing and csr")
-	}
+func (a *Authority) enrol(req enrolRequest) (int, *enrolResponse, error) {
 	secret, err := base64.RawURLEncoding.DecodeString(req.Secret)
 	if err != nil || len(secret) != secretLen {
 		return http.StatusBadRequest, nil, errors.New("malformed enrolment request: the token secret is not one")
