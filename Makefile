@@ -113,6 +113,8 @@ deps-qemu: ## install QEMU, OVMF and systemd-boot for the image boot tests when 
 	else echo "missing Debian packages$$pkgs and this is not root: the image boot tests will be skipped (they fail under CI=true)"; fi
 
 .PHONY: screenshots
-screenshots: deps ## write PNGs of the main screens at 800×480 and 1280×800 into build/screenshots/, to look at
+screenshots: deps ## write PNGs of the main screens at 800×480 and 1280×800 into build/screenshots/, and the shift's screens with their printed A4 form into build/screenshots/shift/, to look at
 	rm -rf build/screenshots
 	$(GO) run ./appliance/cmd/wingshots -out build/screenshots
+	mkdir -p build/screenshots/shift
+	BROWSERTEST_SCREENSHOTS=$(CURDIR)/build/screenshots/shift $(GO) test -count=1 -run 'TestBrowser(RecordsACheckInTwoTaps|PresenceAtTheDoorPromptsForTheOutcome|CountsAndSignsTheRoll|SignsAHandover|ShiftScreensAtTheSmallestScreen)$$' ./ui/

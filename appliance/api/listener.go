@@ -30,7 +30,10 @@ func ScreensLimits() Limits { return Limits{PerClient: 32, Total: 512, Own: 128}
 func OffboardLimits() Limits { return Limits{PerClient: 32, Total: 256} }
 
 // SiteLimits are the site port's, where the clients are the site's wings.
-func SiteLimits() Limits { return Limits{PerClient: 64, Total: 256} }
+// A wing cut off holds connections its peers gave up on (their close never
+// arrives) until they time out: in a partition of a busy site a peer's
+// count reached about 60, so each has room for twice that.
+func SiteLimits() Limits { return Limits{PerClient: 128, Total: 512} }
 
 // StreamLimits are the screens port's live streams (a page holds one or
 // two): the kiosk's apart, few per screen on the network, and few in all,

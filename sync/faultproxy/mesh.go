@@ -3,6 +3,7 @@ package faultproxy
 import (
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 )
 
@@ -16,18 +17,23 @@ type Mesh struct {
 }
 
 // NewMesh starts a proxy for every ordered pair of members. addrs maps each
-// member's name to its real listen address.
+// member's name to its real listen address. A member's links reach their
+// targets from an address of its own (127.0.1.1 for the first member by
+// name, 127.0.1.2 for the next, ...), as each wing has its own address on
+// a network: a target's limits per client address see one client per
+// member, not one for the whole mesh.
 func NewMesh(addrs map[string]string) (*Mesh, error) {
 	m := &Mesh{addrs: map[string]string{}, links: map[[2]string]*Proxy{}}
 	for name, addr := range addrs {
 		m.addrs[name] = addr
 	}
-	for _, from := range m.members() {
+	for i, from := range m.members() {
+		local := net.IPv4(127, 0, 1, byte(1+i))
 		for _, to := range m.members() {
 			if from == to {
 				continue
 			}
-			p, err := New(addrs[to])
+			p, err := NewFrom(addrs[to], local)
 			if err != nil {
 				m.Close()
 				return nil, fmt.Errorf("faultproxy: mesh link %s→%s: %w", from, to, err)

@@ -123,3 +123,46 @@ func clone(m map[[2]string]bool) map[[2]string]bool {
 	}
 	return out
 }
+
+// TestMeshMembersComeFromAddressesOfTheirOwn: a target sees each member's
+// links from that member's own loopback address, as it would see hosts on
+// a network (its limits per client address count each member apart).
+func TestMeshMembersComeFromAddressesOfTheirOwn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	from := make(chan string, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			from <- host
+			c.Close()
+		}
+	}()
+	m, err := NewMesh(map[string]string{"A": "127.0.0.1:1", "B": "127.0.0.1:2", "C": ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	for member, want := range map[string]string{"A": "127.0.1.1", "B": "127.0.1.2"} {
+		c, err := net.Dial("tcp", m.Routes(member)[ln.Addr().String()])
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-from:
+			if got != want {
+				t.Errorf("%s's link reached C from %s, want %s", member, got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s's link never reached C", member)
+		}
+		c.Close()
+	}
+}

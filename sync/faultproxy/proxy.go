@@ -39,6 +39,7 @@ const (
 // concurrent use.
 type Proxy struct {
 	target string
+	local  net.IP // the address the proxy dials the target from; nil: any
 	ln     net.Listener
 	delay  atomic.Int64 // time.Duration
 
@@ -50,12 +51,18 @@ type Proxy struct {
 }
 
 // New listens on 127.0.0.1:0 and forwards every connection to target.
-func New(target string) (*Proxy, error) {
+func New(target string) (*Proxy, error) { return NewFrom(target, nil) }
+
+// NewFrom is New whose connections to target come from the address local
+// (a loopback address such as 127.0.1.1), so that the target tells the
+// proxy's clients apart from those of another proxy, as it would tell
+// hosts apart on a network.
+func NewFrom(target string, local net.IP) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("faultproxy: listen: %w", err)
 	}
-	p := &Proxy{target: target, ln: ln, links: map[*link]struct{}{}}
+	p := &Proxy{target: target, local: local, ln: ln, links: map[*link]struct{}{}}
 	p.wg.Add(1)
 	go p.acceptLoop()
 	return p, nil
@@ -194,6 +201,9 @@ func (p *Proxy) serve(client *net.TCPConn) {
 		}
 	}()
 	var d net.Dialer
+	if p.local != nil {
+		d.LocalAddr = &net.TCPAddr{IP: p.local}
+	}
 	sc, err := d.DialContext(ctx, "tcp", p.target)
 	cancel()
 	if err != nil {
