@@ -248,30 +248,13 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		}
 		query, follows = q, f.follows()
 	}
-	select {
-	case <-s.done:
-		// The browser stops retrying on this answer and waits for /healthz.
-		http.Error(w, "the appliance is stopping", http.StatusServiceUnavailable)
-		return
-	default:
-	}
-	leave, ok := s.admitStream(w, r)
+	l, events, end, ok := s.openStream(w, r)
 	if !ok {
 		return
 	}
-	defer leave()
-	events, cancel := s.wing.Subscribe()
-	defer cancel()
-
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	officer, _ := s.actor(r)
-	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context(), page: page, officer: officer, query: query, follows: follows}
-	_ = l.rc.SetReadDeadline(time.Time{})    // a stream outlives the server's read timeout
-	defer l.rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests
+	defer end()
+	l.page, l.query, l.follows = page, query, follows
+	l.officer, _ = s.actor(r)
 
 	// The page was rendered before this subscription began: send every part
 	// once, so that nothing that happened in between is missed.
@@ -329,6 +312,37 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// openStream begins a live stream (of /live or /live/shift) for r: it
+// refuses one while the appliance stops or beyond the limits
+// (admitStream), subscribes to the wing and sends the stream's headers.
+// end, once the stream is over, lets its place and subscription go.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (l *liveStream, events <-chan event.Event, end func(), ok bool) {
+	select {
+	case <-s.done:
+		// The browser stops retrying on this answer and waits for /healthz.
+		http.Error(w, "the appliance is stopping", http.StatusServiceUnavailable)
+		return nil, nil, nil, false
+	default:
+	}
+	leave, ok := s.admitStream(w, r)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	events, cancel := s.wing.Subscribe()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	l = &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context()}
+	_ = l.rc.SetReadDeadline(time.Time{}) // a stream outlives the server's read timeout
+	return l, events, func() {
+		_ = l.rc.SetWriteDeadline(time.Time{}) // the connection may serve other requests
+		cancel()
+		leave()
+	}, true
 }
 
 // streamRetry is how long a client refused a live stream is told to wait.

@@ -61,27 +61,11 @@ func (s *Server) shiftLive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, problem, http.StatusBadRequest)
 		return
 	}
-	select {
-	case <-s.done:
-		http.Error(w, "the appliance is stopping", http.StatusServiceUnavailable)
-		return
-	default:
-	}
-	leave, ok := s.admitStream(w, r)
+	l, events, end, ok := s.openStream(w, r)
 	if !ok {
 		return
 	}
-	defer leave()
-	events, cancel := s.wing.Subscribe()
-	defer cancel()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	l := &liveStream{w: w, rc: http.NewResponseController(w), ctx: r.Context()}
-	_ = l.rc.SetReadDeadline(time.Time{})
-	defer l.rc.SetWriteDeadline(time.Time{})
+	defer end()
 
 	sent := map[string]string{} // by element id: what the screen shows, ages left out
 	send := func() error {
