@@ -113,7 +113,17 @@ func soak(ctx context.Context, dir string) ([]figure, error) {
 
 	var load soakLoad
 	loadCtx, stopLoad := context.WithCancel(ctx)
+	began := time.Now()
 	load.start(loadCtx, a.Screens)
+	for load.streamsOpened.Load() < soakScreens && time.Since(began) < time.Minute {
+		time.Sleep(10 * time.Millisecond)
+	}
+	load.flood(loadCtx, a.Screens)
+	// The edges are timed once the load is up: an edge before every
+	// screen's stream is open reaches a stream or the kiosk's recorder
+	// only when it opens. The ramp-up's own edges, until ten seconds into
+	// the flood of idle and slow clients, are timed apart.
+	steady := time.Now()
 	rssMax, goroutinesMax, err := sample(ctx, a, m, soakFor)
 	stopLoad()
 	load.wg.Wait()
@@ -144,13 +154,14 @@ func soak(ctx context.Context, dir string) ([]figure, error) {
 	if checkErr != nil && rep.Lost == 0 {
 		return nil, fmt.Errorf("the site's stores after the soak: %w", checkErr)
 	}
-	lat, unshown := edgeLatencies(seen, measured, changes)
+	rampLat, _ := edgeLatencies(seen, measured, changes, began, steady.Add(10*time.Second))
+	lat, unshown := edgeLatencies(seen, measured, changes, steady, time.Now())
 	if len(lat) == 0 {
 		return nil, fmt.Errorf("none of the %d measured doors' changes reached the kiosk's screen", unshown)
 	}
 	// The same edges as they left the appliance: on a stream read by a
 	// client in Go, apart from the browser.
-	streamLat, _ := edgeLatencies(seen, measured, load.streamed)
+	streamLat, _ := edgeLatencies(seen, measured, load.streamed, steady, time.Now())
 	if len(streamLat) == 0 {
 		return nil, errors.New("none of the measured doors' changes reached a live stream")
 	}
@@ -163,6 +174,8 @@ func soak(ctx context.Context, dir string) ([]figure, error) {
 		{"soak_edge_to_screen_p50_ms", percentile(lat, 50), "ms"},
 		{"soak_edge_to_screen_p99_ms", percentile(lat, 99), "ms"},
 		{"soak_edges_unshown", float64(unshown), "changes"},
+		{"soak_rampup_s", steady.Sub(began).Seconds(), "s"},
+		{"soak_rampup_edge_to_screen_max_ms", percentileOr0(rampLat, 100), "ms"},
 		{"soak_edge_to_stream_p50_ms", percentile(streamLat, 50), "ms"},
 		{"soak_edge_to_stream_p99_ms", percentile(streamLat, 99), "ms"},
 		{"soak_streams_opened", float64(load.streamsOpened.Load()), "streams"},
@@ -230,14 +243,22 @@ type tileChange struct {
 	At    float64 `json:"at"` // ms since the epoch
 }
 
-// edgeLatencies pairs each door event of the measured doors with the first
-// change of that door's tile to the event's state at or after the event's
-// time: the edge-to-screen latency. Changes never shown within five
+// percentileOr0 is percentile, or 0 of no durations.
+func percentileOr0(ds []time.Duration, p float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	return percentile(ds, p)
+}
+
+// edgeLatencies pairs each door event of the measured doors, from from
+// until to, with the first change of that door's tile to the event's state
+// at or after the event's time: the edge-to-screen latency. Changes never shown within five
 // seconds are counted unshown.
-func edgeLatencies(seen []event.Event, measured []string, shown []tileChange) (lat []time.Duration, unshown int) {
+func edgeLatencies(seen []event.Event, measured []string, shown []tileChange, from, to time.Time) (lat []time.Duration, unshown int) {
 	slices.SortFunc(seen, func(x, y event.Event) int { return x.Wall.Compare(y.Wall) })
 	for _, e := range seen {
-		if e.Wing != "A" || !slices.Contains(measured, e.Subject) {
+		if e.Wing != "A" || !slices.Contains(measured, e.Subject) || e.Wall.Before(from) || !e.Wall.Before(to) {
 			continue
 		}
 		want := map[event.Kind]string{event.DoorOpened: "open", event.DoorClosed: "closed"}[e.Kind]
@@ -315,32 +336,42 @@ type soakLoad struct {
 // doorFragment matches a door tile's fragment on a live stream.
 var doorFragment = regexp.MustCompile(`^data: <a id="door-([^"]+)"[^>]* data-state="([a-z]+)"`)
 
+// start starts the screens' streams and the API readers.
 func (l *soakLoad) start(ctx context.Context, base string) {
-	hostPort := strings.TrimPrefix(base, "http://")
-	run := func(f func()) {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			f()
-		}()
-	}
 	for i := range soakScreens {
 		client := fromAddress(net.IPv4(127, 0, 1, byte(1+i)), 0)
 		first := i == 0
-		run(func() { l.stream(ctx, client, base+"/live?page=overview", first) })
+		l.run(func() { l.stream(ctx, client, base+"/live?page=overview", first) })
 	}
 	for i := range soakReaders {
 		client := fromAddress(net.IPv4(127, 0, 4, byte(1+i)), 10*time.Second)
-		run(func() { l.read(ctx, client, base) })
+		l.run(func() { l.read(ctx, client, base) })
 	}
+}
+
+// run runs f as one of the load's clients.
+func (l *soakLoad) run(f func()) {
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		f()
+	}()
+}
+
+// flood starts the idle and the slow clients, after the screens and
+// readers have their connections: they are more than the screens port
+// holds from the network (api.ScreensLimits), and the appliance cuts them
+// off as they come.
+func (l *soakLoad) flood(ctx context.Context, base string) {
+	hostPort := strings.TrimPrefix(base, "http://")
 	for i := range soakIdle {
 		from := net.IPv4(127, 0, 2, byte(1+i/8))
 		request := i%2 == 1 // half send one request first and then idle on the kept-alive connection
-		run(func() { l.idle(ctx, from, hostPort, request) })
+		l.run(func() { l.idle(ctx, from, hostPort, request) })
 	}
 	for i := range soakSlow {
 		from := net.IPv4(127, 0, 3, byte(1+i))
-		run(func() { l.slow(ctx, from, hostPort) })
+		l.run(func() { l.slow(ctx, from, hostPort) })
 	}
 }
 
