@@ -845,21 +845,8 @@ func (s *Server) apiCorrect(w http.ResponseWriter, r *http.Request) {
 
 // apiTimeline is GET /api/v1/timeline: the timeline as JSON.
 func (s *Server) apiTimeline(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
-	req, err := v.timelineRequest(r.URL.Query())
-	if err != nil {
-		api.WriteError(w, http.StatusBadRequest, err.Error()+".")
-		return
-	}
-	ctx, cancel := contextFor(r)
-	defer cancel()
-	t, err := s.wing.Timeline(ctx, req)
-	if err != nil {
-		status, sentence := timelineProblem(err)
-		if status == http.StatusInternalServerError {
-			s.logError(r.Context(), "api timeline", err)
-		}
-		api.WriteError(w, status, sentence)
+	t, _, ok := s.apiTimelineOf(w, r, "api timeline")
+	if !ok {
 		return
 	}
 	out := apiTimeline{From: t.From, To: t.To, Place: t.Place, Entries: []apiTimelineEntry{}}

@@ -186,24 +186,11 @@ func timelineProblem(err error) (int, string) {
 // timelineNDJSON is GET /timeline.ndjson and /api/v1/timeline.ndjson: the
 // timeline's events, one central-pull record a line, as a download.
 func (s *Server) timelineNDJSON(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
-	req, err := v.timelineRequest(r.URL.Query())
-	if err != nil {
-		api.WriteError(w, http.StatusBadRequest, err.Error()+".")
+	t, req, ok := s.apiTimelineOf(w, r, "timeline ndjson")
+	if !ok {
 		return
 	}
-	ctx, cancel := contextFor(r)
-	defer cancel()
-	t, err := s.wing.Timeline(ctx, req)
-	if err != nil {
-		status, sentence := timelineProblem(err)
-		if status == http.StatusInternalServerError {
-			s.logError(r.Context(), "timeline ndjson", err)
-		}
-		api.WriteError(w, status, sentence)
-		return
-	}
-	name := "timeline-" + strings.ReplaceAll(cmpOr(req.Alarm, req.Place, v.layout.ID), "/", "-") + "-" + t.From.UTC().Format("20060102T1504Z") + ".ndjson"
+	name := "timeline-" + strings.ReplaceAll(timelineName(req), "/", "-") + "-" + t.From.UTC().Format("20060102T1504Z") + ".ndjson"
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
@@ -212,13 +199,36 @@ func (s *Server) timelineNDJSON(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// cmpOr names a timeline for its file: the alarm, or the place.
-func cmpOr(alarm event.ID, place, wingID string) string {
+// apiTimelineOf reads the timeline r asks for, for the API and the
+// download; when it cannot, it answers r with the status and sentence in
+// JSON (logging what the officer cannot act on as what) and ok is false.
+func (s *Server) apiTimelineOf(w http.ResponseWriter, r *http.Request, what string) (t shift.Timeline, req shift.TimelineRequest, ok bool) {
+	req, err := s.view().timelineRequest(r.URL.Query())
+	if err != nil {
+		api.WriteError(w, http.StatusBadRequest, err.Error()+".")
+		return t, req, false
+	}
+	ctx, cancel := contextFor(r)
+	defer cancel()
+	t, err = s.wing.Timeline(ctx, req)
+	if err != nil {
+		status, sentence := timelineProblem(err)
+		if status == http.StatusInternalServerError {
+			s.logError(r.Context(), what, err)
+		}
+		api.WriteError(w, status, sentence)
+		return t, req, false
+	}
+	return t, req, true
+}
+
+// timelineName names a timeline for its file: the alarm, or the place.
+func timelineName(req shift.TimelineRequest) string {
 	switch {
-	case alarm != (event.ID{}):
-		return "alarm-" + alarm.String()
-	case place != "":
-		return place
+	case req.Alarm != (event.ID{}):
+		return "alarm-" + req.Alarm.String()
+	case req.Place != "":
+		return req.Place
 	}
 	return "site"
 }
