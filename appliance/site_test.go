@@ -195,12 +195,19 @@ func TestCentralPullFailsOverAcrossWings(t *testing.T) {
 		}
 		return h
 	}
+	var stopped error
 	require.Eventually(t, func() bool {
+		select {
+		case stopped = <-followed:
+			return true
+		default:
+		}
 		st := dir.State()
 		h := heads()
 		held, _ := b.Store().Heads()
 		return h["B"] >= held["B"] && st.Wings["B"].Seq == h["B"] && st.Wings["C"].Seq == h["C"] && st.Wings["A"].Seq == h["A"]
 	}, 60*time.Second, 50*time.Millisecond, "after A stops, the pull carries on from another wing up to the site's head")
+	require.NoError(t, stopped, "the pull stopped while the site still ran")
 	cancel()
 	<-followed
 	rep, err := export.VerifyDir(ca, dir.Path())

@@ -95,7 +95,9 @@ func NewOrder(dir string) (*Order, error) {
 	o := &Order{Store: st, ID: id, CA: ca.Certificate(), heads: map[string]event.Event{}}
 	o.Site = &FakeSite{id: id, changed: make(chan struct{})}
 	o.Site.SetLeader("A")
-	o.Pull = central.Events(central.Config{Store: st, Site: func() central.Site { return o.Site }})
+	// A made-up order has no leader to learn from: a cursor past its end
+	// is past it at once.
+	o.Pull = central.Events(central.Config{Store: st, Site: func() central.Site { return o.Site }, Settle: 200 * time.Millisecond})
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/site/events", o.Pull)
 	o.srv = httptest.NewServer(mux)

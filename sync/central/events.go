@@ -46,7 +46,20 @@ type Config struct {
 	// Served, if set, is told of each page served: the place its reader
 	// has now reached, for the client's lag.
 	Served func(r *http.Request, next export.Cursor)
+	// Settle is how long a cursor ahead of all this wing knows is watched
+	// before it is called past the end of the site's order; default
+	// PastEndSettle.
+	Settle time.Duration
 }
+
+// PastEndSettle is how long a wing watches a cursor that lies ahead of
+// everything it knows before answering that the cursor is past the end
+// of the site's order. A follower learns that entries are committed a
+// heartbeat after the leader, and not at all from a leader that died
+// just after committing them: the site's next leader tells it, once
+// elected. A pull that fails over from a wing that has just stopped
+// brings such a cursor.
+const PastEndSettle = 5 * time.Second
 
 // MaxWait is the longest long poll a request may ask for.
 const MaxWait = 60 * time.Second
@@ -177,7 +190,11 @@ func Events(cfg Config) http.Handler {
 			// timeout starts again from then.
 			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(req.wait + api.WriteTimeout))
 		}
-		page, status, err := read(r, cfg.Store, s, req)
+		settle := cfg.Settle
+		if settle <= 0 {
+			settle = PastEndSettle
+		}
+		page, status, err := read(r, cfg.Store, s, req, settle)
 		if err != nil {
 			if status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", "1")
@@ -206,17 +223,19 @@ func Events(cfg Config) http.Handler {
 
 // read answers a pull: the page, or the status and sentence of a refusal.
 // With wait, it long-polls until events that match arrive, the wait ends
-// or the client goes.
-func read(r *http.Request, st Store, s Site, req request) (export.Page, int, error) {
+// or the client goes. A cursor ahead of all this wing knows is watched
+// for settle before it is refused as past the end.
+func read(r *http.Request, st Store, s Site, req request, settle time.Duration) (export.Page, int, error) {
 	id := s.Identity()
 	site := id.SiteID()
 	tag := export.SiteTag(site)
 	if req.after.Site != "" && req.after.Site != tag {
 		return export.Page{}, http.StatusConflict, fmt.Errorf("resync required: the cursor %s is from another site (this is site %s, whose cursors end in .%s): start again without after, or pull from a wing of the cursor's site", req.after, site, tag)
 	}
-	deadline := time.Now().Add(req.wait)
+	start := time.Now()
+	deadline := start.Add(req.wait)
 	at := req.after
-	for first := true; ; first = false {
+	for found := false; ; {
 		changed := s.Changed()
 		// A binary page of every event carries bodies only: no event is
 		// decoded and encoded again.
@@ -225,10 +244,19 @@ func read(r *http.Request, st Store, s Site, req request) (export.Page, int, err
 			return export.Page{}, http.StatusServiceUnavailable, fmt.Errorf("this wing could not read its store (%w): try again, or ask another wing", err)
 		}
 		last := export.Cursor{Index: op.LastIndex, N: op.LastN, Site: tag}
-		if first && !op.Found {
+		if !found && !op.Found {
 			status, err := pastEnd(s, req.after, last, op.Applied)
-			return export.Page{}, status, err
+			watch := time.Until(start.Add(settle))
+			if status != http.StatusConflict || req.after.Index <= op.Applied || watch <= 0 {
+				return export.Page{}, status, err
+			}
+			// Ahead of all this wing knows: wait for the site to tell it more.
+			if err := sleep(r, changed, watch); err != nil {
+				return export.Page{}, http.StatusServiceUnavailable, err
+			}
+			continue
 		}
+		found = true
 		at = export.Cursor{Index: op.NextIndex, N: op.NextN, Site: tag}
 		wait := time.Until(deadline)
 		if len(op.Commits) > 0 || wait <= 0 {
@@ -241,17 +269,24 @@ func read(r *http.Request, st Store, s Site, req request) (export.Page, int, err
 			}
 			return p, status, err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-changed:
-		case <-t.C:
-		case <-r.Context().Done():
-		}
-		t.Stop()
-		if r.Context().Err() != nil {
-			return export.Page{}, http.StatusServiceUnavailable, errors.New("the client went away")
+		if err := sleep(r, changed, wait); err != nil {
+			return export.Page{}, http.StatusServiceUnavailable, err
 		}
 	}
+}
+
+// sleep waits until changed is closed or d has passed; it fails when the
+// client goes away.
+func sleep(r *http.Request, changed <-chan struct{}, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-changed:
+	case <-t.C:
+	case <-r.Context().Done():
+		return errors.New("the client went away")
+	}
+	return nil
 }
 
 // pastEnd is the answer to a cursor that is no place in this wing's

@@ -149,6 +149,40 @@ func TestPullResyncRequired(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "a cursor of the older form, which names no site, is read")
 }
 
+// A pull that fails over from a wing that has just stopped brings a
+// cursor the next wing does not yet know is committed: it waits to learn
+// it from the site instead of calling the cursor foreign.
+func TestPullCursorAheadOfThisWingSettles(t *testing.T) {
+	f := newFixture(t)
+	f.commit(t, "A", 3)
+	f.commit(t, "B", 1)
+	tag := export.SiteTag(f.ID.SiteID())
+	srv := httptest.NewServer(central.Events(central.Config{Store: f.Store, Site: func() central.Site { return f.Site }, Settle: time.Minute}))
+	defer srv.Close()
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(srv.URL + "/api/v1/site/events?after=3.0." + tag)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	select {
+	case code := <-answered:
+		t.Fatalf("a cursor one entry ahead of this wing was answered %d at once", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	f.commit(t, "B", 1) // the site tells this wing of entry 3
+	select {
+	case code := <-answered:
+		assert.Equal(t, http.StatusOK, code, "the cursor is a place of the order once this wing knows it")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pull did not answer once this wing learned of the cursor's entry")
+	}
+}
+
 func TestPullWithoutASite(t *testing.T) {
 	f := newFixture(t)
 	srv := httptest.NewServer(central.Events(central.Config{Store: f.Store, Site: func() central.Site { return nil }}))
