@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -188,23 +189,26 @@ type liveStream struct {
 }
 
 // fragment queues an element that replaces the element with its id.
-func (l *liveStream) fragment(c templ.Component) error {
-	var html strings.Builder
-	if err := c.Render(l.ctx, &html); err != nil {
+func (l *liveStream) fragment(v view, p part) error {
+	m, err := l.fragmentMessage(v, p)
+	if err != nil {
 		return err
 	}
-	l.message("fragment", html.String())
+	l.buf.WriteString(m)
 	return nil
 }
 
 // message queues one event; data may span lines.
-func (l *liveStream) message(name, data string) {
-	l.buf.WriteString("event: " + name + "\n")
+func (l *liveStream) message(name, data string) { writeMessage(&l.buf, name, data) }
+
+// writeMessage writes one server-sent event to w; data may span lines.
+func writeMessage(w io.StringWriter, name, data string) {
+	w.WriteString("event: " + name + "\n")
 	data = strings.ReplaceAll(strings.ReplaceAll(data, "\r\n", "\n"), "\r", "\n")
 	for line := range strings.SplitSeq(data, "\n") {
-		l.buf.WriteString("data: " + line + "\n")
+		w.WriteString("data: " + line + "\n")
 	}
-	l.buf.WriteString("\n")
+	w.WriteString("\n")
 }
 
 // keptBuffer is the most a stream's buffer keeps between messages.
@@ -259,7 +263,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	// The page was rendered before this subscription began: send every part
 	// once, so that nothing that happened in between is missed.
 	l.buf.WriteString("retry: " + reconnectAfter + "\n\n")
-	if err := s.sendChanges(l, s.view(), changes{all: true}); err != nil {
+	if err := s.sendChanges(l, s.liveView(), changes{all: true}); err != nil {
 		return
 	}
 
@@ -281,7 +285,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-refresh.C:
-			if err := s.sendChanges(l, s.view(), changes{climate: true, tick: true}); err != nil {
+			if err := s.sendChanges(l, s.liveView(), changes{climate: true, tick: true}); err != nil {
 				return
 			}
 		case <-site.C:
@@ -289,7 +293,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			if sameSite(s.wing.Site(), l.site) {
 				continue
 			}
-			if err := s.sendChanges(l, s.view(), changes{site: true}); err != nil {
+			if err := s.sendChanges(l, s.liveView(), changes{site: true}); err != nil {
 				return
 			}
 		case e, ok := <-events:
@@ -298,7 +302,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			batch, open := drain(e, events)
-			v := s.view()
+			v := s.liveView()
 			var c changes
 			for _, e := range batch {
 				c.add(v, e)
@@ -380,131 +384,133 @@ func drain(first event.Event, events <-chan event.Event) (batch []event.Event, o
 
 // sendChanges renders the changed parts of the stream's page from one
 // snapshot, and the parts that time has changed, and sends them. Each
-// part is worked out only when what it shows may have changed: a door's
-// edge must reach the screen within tens of milliseconds.
+// part is worked out only when what it shows may have changed, and once
+// for all the streams of a shared view (liveView): a door's edge must
+// reach every screen within tens of milliseconds.
 func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
-	var parts []templ.Component
+	var parts []part
+	add := func(key string, c templ.Component) { parts = append(parts, part{key, c}) }
 	clock, ok := v.state.Wings[v.layout.ID]
 	if untrusted := ok && !clock.ClockTrusted; c.all || untrusted != l.clockUntrusted {
-		parts = append(parts, clockStatus(untrusted))
+		add("clock", clockStatus(untrusted))
 		l.clockUntrusted = untrusted
 	}
 	if c.all || c.tick || c.regime {
-		if rc := v.regimeChip(); c.all || rc != l.regime {
-			parts = append(parts, regimeChipView(rc))
+		if rc := once(v, "regime", v.regimeChip); c.all || rc != l.regime {
+			add("regime", regimeChipView(rc))
 			l.regime = rc
 		}
 	}
-	var cards []alarmCard
 	if c.all || c.tick || c.alarms || c.faults || c.panel {
-		cards = v.cards()
-		faults := v.inputFaults()
-		b := v.alarmBar(cards, faults)
+		cards := once(v, "cards", v.cards)
+		faults := once(v, "faults", v.inputFaults)
+		b := once(v, "alarmbar", func() alarmBar { return v.alarmBar(cards, faults) })
 		b.Overview = l.page == liveOverview
 		if c.all || b != l.alarmBar {
-			parts = append(parts, alarmBarView(b))
+			add("alarmbar:"+string(l.page), alarmBarView(b))
 			l.alarmBar = b
 		}
 		if l.page == liveOverview {
 			p := alarmPanel{Cards: cards, Faults: faults}
 			if c.all || c.panel || !p.same(l.panel) {
-				parts = append(parts, alarmPanelView(p))
+				add("panel", alarmPanelView(p))
 				l.panel = p
 			}
 		}
 	}
 	if c.all || c.tick || c.checks {
-		if b := v.checksBadge(); c.all || b != l.checks {
-			parts = append(parts, checksBadgeView(b))
+		if b := once(v, "checks", v.checksBadge); c.all || b != l.checks {
+			add("checks", checksBadgeView(b))
 			l.checks = b
 		}
 	}
 	if c.all || c.tick || c.alarms {
-		if e := v.escalations(); c.all || !e.same(l.escalations) {
-			parts = append(parts, escalationBannerView(e))
+		if e := once(v, "escalations", v.escalations); c.all || !e.same(l.escalations) {
+			add("escalations", escalationBannerView(e))
 			l.escalations = e
 		}
 	}
 	walkChanged := false
 	if c.all || c.tick || c.walk {
-		if b := v.walkBanner(); c.all || !b.same(l.walk) {
+		if b := once(v, "walkbanner", v.walkBanner); c.all || !b.same(l.walk) {
 			walkChanged = b.Running != l.walk.Running || c.all
-			parts = append(parts, walkTestBanner(b))
+			add("walkbanner", walkTestBanner(b))
 			l.walk = b
 		}
 	}
 	if c.all || c.tick || c.walk || len(c.proofs) > 0 {
-		if due := v.proofSummary().due(); c.all || due != l.due {
-			parts = append(parts, walkTestLink(due))
+		if due := once(v, "proofs", v.proofGroups).sum.due(); c.all || due != l.due {
+			add("walklink", walkTestLink(due))
 			l.due = due
 		}
 	}
 	if c.all || c.site || c.alarms || c.tick {
 		l.site = v.site
-		site := v.siteFrame()
+		site := once(v, "siteframe", v.siteFrame)
 		if c.all || site.Link != l.siteLink {
-			parts = append(parts, siteLinkView(site.Link))
+			add("sitelink", siteLinkView(site.Link))
 			l.siteLink = site.Link
 		}
 		if c.all || site.Lockdown != l.lockdown {
-			parts = append(parts, lockdownBannerView(site.Lockdown))
+			add("lockdown", lockdownBannerView(site.Lockdown))
 			l.lockdown = site.Lockdown
 		}
 		if c.all || site.Isolation != l.isolation {
-			parts = append(parts, isolationBannerView(site.Isolation))
+			add("isolation", isolationBannerView(site.Isolation))
 			l.isolation = site.Isolation
 		}
 		if c.all || !site.Alarms.same(l.siteAlarms) {
-			parts = append(parts, siteAlarmBannerView(site.Alarms))
+			add("sitealarms", siteAlarmBannerView(site.Alarms))
 			l.siteAlarms = site.Alarms
 		}
 	}
 	switch l.page {
 	case liveOverview:
 		if (c.all || c.climate) && len(v.layout.Sensors) > 0 {
-			parts = append(parts, environmentView(v.environment()))
+			add("environment", environmentView(once(v, "environment", v.environment)))
 		}
 		for _, d := range v.layout.Doors {
 			if c.all || c.doors[d.ID] {
-				parts = append(parts, doorTileView(v.door(d)))
+				add("door:"+d.ID, doorTileView(once(v, "door:"+d.ID, func() doorTile { return v.door(d) })))
 			}
 		}
 	case livePlan:
 		for _, d := range v.layout.Doors {
 			if c.all || c.doors[d.ID] {
-				parts = append(parts, planDoorView(v.planDoor(d)))
+				add("plandoor:"+d.ID, planDoorView(v.planDoor(d)))
 			}
 		}
 		for _, p := range v.layout.AlarmPoints {
 			if c.all || c.points[p.ID] {
-				parts = append(parts, planPointView(v.planPoint(p)))
+				add("planpoint:"+p.ID, planPointView(v.planPoint(p)))
 			}
 		}
 	case liveSite:
 		if c.all || c.site || c.alarms || c.tick {
-			if st := v.siteStatus(); c.all || !st.same(l.siteStatus) {
-				parts = append(parts, siteStatusView(st))
+			if st := once(v, "sitestatus", v.siteStatus); c.all || !st.same(l.siteStatus) {
+				add("sitestatus", siteStatusView(st))
 				l.siteStatus = st
 			}
+			// The panel's buttons are the signed-in officer's.
 			if lp := v.lockdownPanel(l.officer.ID); c.all || lp != l.lockdownPanel {
-				parts = append(parts, lockdownPanelView(lp, ""))
+				add("", lockdownPanelView(lp, ""))
 				l.lockdownPanel = lp
 			}
-			if list := v.siteAlarmList(); c.all || !list.same(l.siteAlarmList) {
-				parts = append(parts, siteAlarmListView(list))
+			if list := once(v, "sitealarmlist", v.siteAlarmList); c.all || !list.same(l.siteAlarmList) {
+				add("sitealarmlist", siteAlarmListView(list))
 				l.siteAlarmList = list
 			}
 		}
 	case liveWalkTest:
 		if walkChanged || (c.all || c.walk) {
-			parts = append(parts, walkTestControls(v.walkControls()))
+			add("walkcontrols", walkTestControls(once(v, "walkcontrols", v.walkControls)))
 		}
 		if c.all || c.tick || c.walk || len(c.proofs) > 0 {
 			parts = append(parts, s.proofParts(l, v, c)...)
 		}
 	}
 	for _, p := range parts {
-		if err := l.fragment(p); err != nil {
+		if err := l.fragment(v, p); err != nil {
 			return err
 		}
 	}
@@ -521,22 +527,22 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 
 // proofParts are the walk test page's parts that changed: its summary,
 // each landing's line, and each row.
-func (s *Server) proofParts(l *liveStream, v view, c changes) []templ.Component {
-	groups, sum := v.proofs()
-	var rows []templ.Component
+func (s *Server) proofParts(l *liveStream, v view, c changes) []part {
+	pf := once(v, "proofs", v.proofGroups)
+	var rows []part
 	if l.proofs == nil {
 		l.proofs, l.groupSums, l.groupCovered = map[string]proofRow{}, map[string]proofSummary{}, map[string]int{}
 	}
-	var sums []templ.Component
-	for _, g := range groups {
+	var sums []part
+	for _, g := range pf.groups {
 		if c.all || l.groupSums[g.Key] != g.Sum || l.groupCovered[g.Key] != g.Covered {
-			sums = append(sums, proofGroupSummary(g))
+			sums = append(sums, part{"proofgroup:" + g.Key, proofGroupSummary(g)})
 			l.groupSums[g.Key], l.groupCovered[g.Key] = g.Sum, g.Covered
 		}
 		for _, r := range g.Rows {
 			// A row changes with time when its proof falls overdue.
 			if old, ok := l.proofs[r.ID]; c.all || c.proofs[r.ID] || !ok || !old.same(r) {
-				rows = append(rows, proofRowView(r))
+				rows = append(rows, part{"proofrow:" + r.ID, proofRowView(r)})
 				l.proofs[r.ID] = r
 			}
 		}
@@ -544,7 +550,7 @@ func (s *Server) proofParts(l *liveStream, v view, c changes) []templ.Component 
 	if len(rows) == 0 && len(sums) == 0 {
 		return nil
 	}
-	return append(append([]templ.Component{proofSummaryView(sum)}, sums...), rows...)
+	return append(append([]part{{"proofsummary", proofSummaryView(pf.sum)}}, sums...), rows...)
 }
 
 // newEvents puts the events of a batch that match the event log's filter

@@ -44,10 +44,19 @@ func openLive(t *testing.T, ts *httptest.Server) <-chan sseMessage {
 // openLiveAt is openLive with a path, for another page's stream.
 func openLiveAt(t *testing.T, ts *httptest.Server, path string) <-chan sseMessage {
 	t.Helper()
+	return openLiveAs(t, ts, tab{}, path)
+}
+
+// openLiveAs is openLiveAt from browser b.
+func openLiveAs(t *testing.T, ts *httptest.Server, b tab, path string) <-chan sseMessage {
+	t.Helper()
 	// A stream that is never flushed would leave a plain Get waiting for
 	// the headers for ever.
 	client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 10 * time.Second}}
-	resp, err := client.Get(ts.URL + path)
+	req, err := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+	require.NoError(t, err)
+	b.add(req)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	t.Cleanup(func() { resp.Body.Close() })
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -179,6 +188,41 @@ func TestLiveSendsAlarmPanelAndCellTile(t *testing.T) {
 	f.ack(t, event.ID{Wing: "A", Seq: 1}, "officer-7")
 	panel = nextMessage(t, stream, "the alarm panel", fragmentFor(t, "alarms", "")).fragment(t)
 	assert.Equal(t, "true", panel.Find(`[data-testid="alarm-A-1"]`).AttrOr("data-acknowledged", ""))
+}
+
+// The streams share what they render of one picture: each screen still
+// gets its own browser's CSRF token, and the buttons of its officer's role.
+func TestLiveStreamsShareTheirPartsButNotTheirTokens(t *testing.T) {
+	f := newFakeWing()
+	srv, ts := serve(t, f)
+	signedOut, boss := visitor(t, ts), supervisor(t, ts)
+	require.NotEqual(t, signedOut.token, boss.token)
+	streams := map[string]<-chan sseMessage{}
+	for name, b := range map[string]tab{"signed out": signedOut, "supervisor": boss} {
+		streams[name] = openLiveAs(t, ts, b, "/live")
+		initialFragments(t, streams[name])
+	}
+
+	f.raise("A1-02-CALL", "cell-call", 2)
+	for name, own := range map[string]tab{"signed out": signedOut, "supervisor": boss} {
+		m := nextMessage(t, streams[name], "the raised alarm on the "+name+" screen", fragmentFor(t, "alarms", ""))
+		assert.NotContains(t, m.data, srv.liveViews.token, "%s: no stand-in token reaches a screen", name)
+		tokens := m.fragment(t).Find(`input[name="` + csrfField + `"]`)
+		require.Positive(t, tokens.Length(), "%s: the panel's forms carry a CSRF token", name)
+		tokens.Each(func(_ int, in *goquery.Selection) {
+			assert.Equal(t, own.token, in.AttrOr("value", ""), "%s: the screen's own token", name)
+		})
+	}
+	f.ack(t, event.ID{Wing: "A", Seq: 1}, "officer-7")
+	acknowledged := func(m sseMessage) bool {
+		return fragmentFor(t, "alarms", "")(m) && m.fragment(t).Find(`[data-acknowledged="true"]`).Length() == 1
+	}
+	panels := map[string]sseMessage{}
+	for name, stream := range streams {
+		panels[name] = nextMessage(t, stream, "the acknowledged alarm on the "+name+" screen", acknowledged)
+	}
+	assert.Equal(t, 1, panels["supervisor"].fragment(t).Find(`[data-testid="close-remotely-alarm-A-1"]`).Length(), "a supervisor may close the call remotely")
+	assert.Zero(t, panels["signed out"].fragment(t).Find(`[data-testid="close-remotely-alarm-A-1"]`).Length(), "a signed-out screen is not offered it")
 }
 
 func TestLiveWarnsWhenTheClockStopsBeingTrusted(t *testing.T) {

@@ -61,6 +61,7 @@ type Server struct {
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close: live streams end
 	streams   *api.Gate     // admits live streams (Options.Streams)
+	liveViews *liveViews    // the view the live streams share
 
 	refreshEvery time.Duration // see the constant; tests shorten it
 	siteEvery    time.Duration // see the constant; tests shorten it
@@ -86,12 +87,13 @@ func New(w Wing, opt Options) *Server {
 		opt.Logger = slog.Default()
 	}
 	s := &Server{
-		wing:    w,
-		opt:     opt,
-		mux:     http.NewServeMux(),
-		origin:  http.NewCrossOriginProtection(),
-		done:    make(chan struct{}),
-		streams: api.NewGate(opt.Streams),
+		wing:      w,
+		opt:       opt,
+		mux:       http.NewServeMux(),
+		origin:    http.NewCrossOriginProtection(),
+		done:      make(chan struct{}),
+		streams:   api.NewGate(opt.Streams),
+		liveViews: newLiveViews(),
 
 		sessions: newSessions(opt.SignOutIdle, opt.Now),
 

@@ -24,6 +24,9 @@ type view struct {
 	// faultData returns the data of the event that recorded an input's
 	// fault, read from the store when asked.
 	faultData func(input string, fault wing.Input) map[string]string
+	// shared, for the view of a live stream, is what the streams sending
+	// from it share (liveView); nil for a page's view.
+	shared *sharedView
 }
 
 // view reads the wing once, for one page or one live update.

@@ -234,6 +234,17 @@ type proofGroup struct {
 
 func (g proofGroup) sumID() string { return "proof-group-sum-" + g.Key }
 
+// proofGroups is proofs' answer as one value.
+type proofGroups struct {
+	groups []proofGroup
+	sum    proofSummary
+}
+
+func (v view) proofGroups() proofGroups {
+	g, sum := v.proofs()
+	return proofGroups{g, sum}
+}
+
 // proofSummary counts the inputs that need proving.
 type proofSummary struct {
 	Inputs     int
