@@ -124,7 +124,7 @@ func (n *Node) serveJoin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !slices.ContainsFunc(cfg.Servers, func(s raft.Server) bool { return string(s.ID) == wing && string(s.Address) == req.Addr }) {
-		if err := n.raft.AddNonvoter(raft.ServerID(wing), raft.ServerAddress(req.Addr), 0, 10*time.Second).Error(); err != nil {
+		if err := n.await(n.raft.AddNonvoter(raft.ServerID(wing), raft.ServerAddress(req.Addr), 0, 10*time.Second)); err != nil {
 			api.WriteError(w, http.StatusServiceUnavailable, err.Error())
 			return
 		}
@@ -185,7 +185,7 @@ func (n *Node) commit(c Command) error {
 		if cfg, err := n.configuration(); err == nil && slices.ContainsFunc(cfg.Servers, func(s raft.Server) bool {
 			return string(s.ID) == c.Wing && s.Suffrage == raft.Voter
 		}) {
-			if err := n.raft.DemoteVoter(raft.ServerID(c.Wing), 0, 10*time.Second).Error(); err != nil {
+			if err := n.await(n.raft.DemoteVoter(raft.ServerID(c.Wing), 0, 10*time.Second)); err != nil {
 				return err
 			}
 		}
@@ -194,7 +194,7 @@ func (n *Node) commit(c Command) error {
 		if c.Wing == n.cfg.Wing {
 			return errSelfRemoval
 		}
-		if err := n.raft.RemoveServer(raft.ServerID(c.Wing), 0, 10*time.Second).Error(); err != nil {
+		if err := n.await(n.raft.RemoveServer(raft.ServerID(c.Wing), 0, 10*time.Second)); err != nil {
 			return err
 		}
 	}

@@ -99,7 +99,7 @@ func (n *Node) leadTerm(done <-chan struct{}) {
 
 func (n *Node) configuration() (raft.Configuration, error) {
 	f := n.raft.GetConfiguration()
-	if err := f.Error(); err != nil {
+	if err := n.await(f); err != nil {
 		return raft.Configuration{}, err
 	}
 	return f.Configuration(), nil
@@ -142,7 +142,7 @@ func (n *Node) raiseRules() {
 // apply commits a command through this node, which must lead.
 func (n *Node) apply(c Command) error {
 	f := n.raft.Apply(encodeCommand(c), 10*time.Second)
-	if err := f.Error(); err != nil {
+	if err := n.await(f); err != nil {
 		return err
 	}
 	if r, ok := f.Response().(ApplyResult); ok && r.Err != nil {
@@ -172,7 +172,7 @@ func (n *Node) pull(ctx context.Context, wing, addr string) {
 		}
 		f := pending
 		pending = nil
-		if err := f.Error(); err != nil {
+		if err := n.await(f); err != nil {
 			proposed = 0
 			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
 				return false
@@ -296,7 +296,7 @@ func (n *Node) keepVoters(cfg raft.Configuration) {
 	if len(voters) < n.cfg.MaxVoters {
 		for _, s := range spare[:min(len(spare), n.cfg.MaxVoters-len(voters))] {
 			n.log.Info("giving a wing a vote", "member", s.ID)
-			if err := n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second).Error(); err != nil {
+			if err := n.await(n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second)); err != nil {
 				n.log.Warn("give a wing a vote", "member", s.ID, "err", err)
 				return
 			}
@@ -309,11 +309,11 @@ func (n *Node) keepVoters(cfg raft.Configuration) {
 		}
 		s := spare[0]
 		n.log.Warn("a voting wing has been unreachable too long; moving its vote", "lost", v.ID, "to", s.ID)
-		if err := n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second).Error(); err != nil {
+		if err := n.await(n.raft.AddVoter(s.ID, s.Address, 0, 10*time.Second)); err != nil {
 			n.log.Warn("give a wing a vote", "member", s.ID, "err", err)
 			return
 		}
-		if err := n.raft.DemoteVoter(v.ID, 0, 10*time.Second).Error(); err != nil {
+		if err := n.await(n.raft.DemoteVoter(v.ID, 0, 10*time.Second)); err != nil {
 			n.log.Warn("take a lost wing's vote", "member", v.ID, "err", err)
 		}
 		return

@@ -211,6 +211,22 @@ func (n *Node) Close() error {
 	return err
 }
 
+// await waits for a future of raft's, and gives up when the node stops:
+// raft leaves a future it had not yet taken unanswered when it shuts down
+// (an Apply queued as the leader stopped waits for ever; hashicorp/raft
+// v1.7.3 sets no shutdown channel on it), and Close waits for the node's
+// goroutines.
+func (n *Node) await(f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-n.stop:
+		return raft.ErrRaftShutdown
+	}
+}
+
 // Recorded tells the node that local events were recorded, so a waiting
 // outbox pull answers at once.
 func (n *Node) Recorded() { n.outbox.recorded.fire() }
