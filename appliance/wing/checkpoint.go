@@ -42,6 +42,7 @@ func UnmarshalCheckpoint(b []byte) (*State, error) {
 	maps.Copy(s.Conditions, c.State.Conditions)
 	maps.Copy(s.WalkTests, c.State.WalkTests)
 	maps.Copy(s.Alarms, c.State.Alarms)
+	s.active = activeIndex(s.Alarms)
 	maps.Copy(s.Inputs, c.State.Inputs)
 	maps.Copy(s.Wings, c.State.Wings)
 	maps.Copy(s.Regimes, c.State.Regimes)

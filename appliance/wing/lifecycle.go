@@ -1,6 +1,7 @@
 package wing
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -100,7 +101,81 @@ func (s *State) foldAlarmStep(e event.Event, k event.Key) {
 			a.Escalations[i] = esc
 		}
 	}
-	s.Alarms[id] = a
+	s.setAlarm(a)
+}
+
+// setAlarm keeps a, and the index of active alarms in step with it.
+func (s *State) setAlarm(a Alarm) {
+	old, had := s.Alarms[a.ID]
+	s.Alarms[a.ID] = a
+	if s.active == nil {
+		s.active = activeIndex(s.Alarms)
+		return
+	}
+	if had && old.Point != a.Point {
+		s.unindex(old.Point, a.ID)
+	}
+	ids := s.active[a.Point]
+	switch i, found := slices.BinarySearchFunc(ids, a.ID, compareIDs); {
+	case a.Active() && !found:
+		// In order, so that the state is the same whatever the order the
+		// events were folded in.
+		s.active[a.Point] = slices.Insert(slices.Clone(ids), i, a.ID)
+	case !a.Active() && found:
+		s.unindex(a.Point, a.ID)
+	}
+}
+
+func compareIDs(x, y event.ID) int {
+	return cmp.Or(strings.Compare(x.Wing, y.Wing), cmp.Compare(x.Seq, y.Seq))
+}
+
+func (s *State) unindex(point string, id event.ID) {
+	ids := slices.DeleteFunc(slices.Clone(s.active[point]), func(x event.ID) bool { return x == id })
+	if len(ids) == 0 {
+		delete(s.active, point)
+		return
+	}
+	s.active[point] = ids
+}
+
+// activeIndex is the index of the active alarms of alarms by point.
+func activeIndex(alarms map[event.ID]Alarm) map[string][]event.ID {
+	idx := map[string][]event.ID{}
+	for id, a := range alarms {
+		if a.Active() {
+			idx[a.Point] = append(idx[a.Point], id)
+		}
+	}
+	for _, ids := range idx {
+		slices.SortFunc(ids, compareIDs)
+	}
+	return idx
+}
+
+// activeAlarms calls f with each active alarm, of point alone when point
+// is not empty.
+func (s *State) activeAlarms(point string, f func(Alarm)) {
+	if s.active == nil {
+		for _, a := range s.Alarms {
+			if a.Active() && (point == "" || a.Point == point) {
+				f(a)
+			}
+		}
+		return
+	}
+	each := func(ids []event.ID) {
+		for _, id := range ids {
+			f(s.Alarms[id])
+		}
+	}
+	if point != "" {
+		each(s.active[point])
+		return
+	}
+	for _, ids := range s.active {
+		each(ids)
+	}
 }
 
 // ActiveAlarms returns the alarms raised and not resolved, in the order an
@@ -108,11 +183,7 @@ func (s *State) foldAlarmStep(e event.Event, k event.Key) {
 // priority (1 first), then oldest first.
 func (s *State) ActiveAlarms() []Alarm {
 	var out []Alarm
-	for _, a := range s.Alarms {
-		if a.Active() {
-			out = append(out, a)
-		}
-	}
+	s.activeAlarms("", func(a Alarm) { out = append(out, a) })
 	slices.SortFunc(out, func(a, b Alarm) int {
 		if (a.Acknowledged == nil) != (b.Acknowledged == nil) {
 			if a.Acknowledged == nil {
@@ -138,11 +209,11 @@ func (s *State) ActiveAlarmOn(point string) (Alarm, bool) { return s.ActiveAlarm
 func (s *State) ActiveAlarmOf(point, kind string) (Alarm, bool) {
 	var found Alarm
 	ok := false
-	for _, a := range s.Alarms {
-		if a.Point == point && a.Active() && (kind == "" || a.PointKind == kind) && (!ok || a.RaisedKey.Compare(found.RaisedKey) < 0) {
+	s.activeAlarms(point, func(a Alarm) {
+		if (kind == "" || a.PointKind == kind) && (!ok || a.RaisedKey.Compare(found.RaisedKey) < 0) {
 			found, ok = a, true
 		}
-	}
+	})
 	return found, ok
 }
 

@@ -42,6 +42,13 @@ type State struct {
 	RollSigns    map[string][]RollSign   `json:"roll_signs"`
 	Handovers    map[string][]Handover   `json:"handovers"`
 	Struck       map[event.ID]Correction `json:"struck"`
+
+	// active indexes the active alarms by point: every screen asks for
+	// the alarms on each door and point it shows at every change. Its
+	// slices are replaced, never changed in place, so that a clone may
+	// share them. nil in a state that has neither folded nor been cloned
+	// (one decoded from JSON): the alarms are then searched instead.
+	active map[string][]event.ID
 }
 
 // Lock is a door's last reported lock (bolt) position.
@@ -173,6 +180,7 @@ func New() *State {
 		Doors:      map[string]Door{},
 		Locks:      map[string]Lock{},
 		Alarms:     map[event.ID]Alarm{},
+		active:     map[string][]event.ID{},
 		Inputs:     map[string]Input{},
 		Proven:     map[string]Proof{},
 		Conditions: map[string]Condition{},
@@ -205,7 +213,7 @@ func (s *State) Fold(e event.Event) {
 		a.ID, a.Point, a.Raised, a.RaisedAt, a.RaisedKey = e.ID(), e.Subject, true, e.Wall, k
 		a.PointKind = e.Data["point_kind"]
 		a.Priority, _ = strconv.Atoi(e.Data["priority"])
-		s.Alarms[a.ID] = a
+		s.setAlarm(a)
 	case event.AlarmAcknowledged, event.AlarmAttended, event.AlarmResolved, event.AlarmClosedRemotely, event.AlarmCleared, event.AlarmEscalated:
 		s.foldAlarmStep(e, k)
 	case event.DoorLocked, event.DoorUnlocked:
@@ -299,6 +307,10 @@ func (s *State) Clone() *State {
 		RollSigns:    maps.Clone(s.RollSigns),
 		Handovers:    maps.Clone(s.Handovers),
 		Struck:       maps.Clone(s.Struck),
+		active:       maps.Clone(s.active),
+	}
+	if c.active == nil {
+		c.active = activeIndex(s.Alarms)
 	}
 	for id, a := range s.Alarms {
 		if a.Acknowledged != nil {

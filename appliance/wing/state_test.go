@@ -290,3 +290,39 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	_, err = UnmarshalCheckpoint([]byte(`{`))
 	require.Error(t, err)
 }
+
+// The index of active alarms answers as a search of every alarm would,
+// after folding in any order, cloning and a checkpoint's round trip.
+func TestActiveAlarmIndexAgreesWithTheAlarms(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	events := site(r, 600)
+	r.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
+	s := fold(events)
+	b, err := s.MarshalCheckpoint()
+	require.NoError(t, err)
+	restored, err := UnmarshalCheckpoint(b)
+	require.NoError(t, err)
+	searched := *s
+	searched.active = nil
+	points := map[string]bool{}
+	for _, a := range s.Alarms {
+		points[a.Point] = true
+	}
+	require.NotEmpty(t, points)
+	active := 0
+	for name, st := range map[string]*State{"folded": s, "cloned": s.Clone(), "restored": restored} {
+		assert.Equal(t, searched.ActiveAlarms(), st.ActiveAlarms(), name)
+		for p := range points {
+			for _, kind := range []string{"", "cell-call", "forced", "held-open"} {
+				want, wantOK := searched.ActiveAlarmOf(p, kind)
+				got, ok := st.ActiveAlarmOf(p, kind)
+				assert.Equal(t, wantOK, ok, "%s: %s %s", name, p, kind)
+				assert.Equal(t, want, got, "%s: %s %s", name, p, kind)
+				if ok && kind == "" {
+					active++
+				}
+			}
+		}
+	}
+	assert.Positive(t, active, "some points have active alarms")
+}
