@@ -38,7 +38,7 @@ func (s screens) Tail(_ context.Context, after uint64, limit int) ([]event.Recor
 	return s.a.store.Tail(after, limit)
 }
 
-func (s screens) Subscribe() (<-chan event.Event, func()) { return s.a.picture.Subscribe() }
+func (s screens) Subscribe() (<-chan *event.Event, func()) { return s.a.picture.Subscribe() }
 
 func (s screens) Recording() error { return s.a.recording.Recording() }
 

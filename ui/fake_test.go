@@ -76,7 +76,7 @@ type fakeWing struct {
 	seq         map[string]uint64
 	hlc         event.HLC
 	now         time.Time
-	subs        map[int]chan event.Event
+	subs        map[int]chan *event.Event
 	nextSub     int
 	queryErr    error
 	recording   error            // what Recording reports
@@ -93,7 +93,7 @@ type fakeWing struct {
 func newFakeWing() *fakeWing {
 	return &fakeWing{
 		layout: testLayout(), state: wing.New(), seq: map[string]uint64{},
-		now: testNow, subs: map[int]chan event.Event{},
+		now: testNow, subs: map[int]chan *event.Event{},
 	}
 }
 
@@ -127,7 +127,7 @@ func (f *fakeWing) addLocked(e event.Event) event.Event {
 	f.records = append(f.records, event.Record{Pos: uint64(len(f.records) + 1), Event: e})
 	for id, ch := range f.subs {
 		select {
-		case ch <- e:
+		case ch <- &e:
 		default: // fell behind, as the appliance treats a slow screen
 			close(ch)
 			delete(f.subs, id)
@@ -327,12 +327,12 @@ func (f *fakeWing) advance(d time.Duration) {
 	f.now = f.now.Add(d)
 }
 
-func (f *fakeWing) Subscribe() (<-chan event.Event, func()) {
+func (f *fakeWing) Subscribe() (<-chan *event.Event, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := f.nextSub
 	f.nextSub++
-	ch := make(chan event.Event, 16)
+	ch := make(chan *event.Event, 16)
 	f.subs[id] = ch
 	return ch, func() {
 		f.mu.Lock()

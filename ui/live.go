@@ -69,12 +69,12 @@ type changes struct {
 	walk    bool            // a walk test started or ended
 	proofs  map[string]bool // inputs proven or faulted
 	regime  bool
-	checks  bool          // a plan, a check or a presence at a cell door
-	events  []event.Event // the batch, for the event log
+	checks  bool           // a plan, a check or a presence at a cell door
+	events  []*event.Event // the batch, for the event log
 }
 
 // add notes what e changes on this wing's pages.
-func (c *changes) add(v view, e event.Event) {
+func (c *changes) add(v view, e *event.Event) {
 	c.events = append(c.events, e)
 	switch e.Kind {
 	case event.DoorOpened, event.DoorClosed, event.DoorLocked, event.DoorUnlocked:
@@ -322,7 +322,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 // refuses one while the appliance stops or beyond the limits
 // (admitStream), subscribes to the wing and sends the stream's headers.
 // end, once the stream is over, lets its place and subscription go.
-func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (l *liveStream, events <-chan event.Event, end func(), ok bool) {
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (l *liveStream, events <-chan *event.Event, end func(), ok bool) {
 	select {
 	case <-s.done:
 		// The browser stops retrying on this answer and waits for /healthz.
@@ -367,8 +367,8 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request) (leave func
 
 // drain returns first and every event already waiting behind it, so that a
 // burst is rendered once; open is false when the channel was closed.
-func drain(first event.Event, events <-chan event.Event) (batch []event.Event, open bool) {
-	batch = []event.Event{first}
+func drain(first *event.Event, events <-chan *event.Event) (batch []*event.Event, open bool) {
+	batch = []*event.Event{first}
 	for {
 		select {
 		case e, ok := <-events:
@@ -555,11 +555,11 @@ func (s *Server) proofParts(l *liveStream, v view, c changes) []part {
 
 // newEvents puts the events of a batch that match the event log's filter
 // at the top of its list, the newest first.
-func (l *liveStream) newEvents(batch []event.Event) error {
+func (l *liveStream) newEvents(batch []*event.Event) error {
 	var match []event.Event
 	for _, e := range slices.Backward(batch) {
-		if l.query.Matches(e) {
-			match = append(match, e)
+		if l.query.Matches(*e) {
+			match = append(match, *e)
 		}
 	}
 	if len(match) == 0 {

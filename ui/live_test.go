@@ -252,18 +252,25 @@ func TestLiveReloadsWhenTheSubscriptionEnds(t *testing.T) {
 }
 
 func TestDrainTakesTheWholeBurst(t *testing.T) {
-	ch := make(chan event.Event, 4)
-	ch <- event.Event{Seq: 2}
-	ch <- event.Event{Seq: 3}
-	batch, open := drain(event.Event{Seq: 1}, ch)
+	ev := func(seq uint64) *event.Event { return &event.Event{Seq: seq} }
+	seqs := func(batch []*event.Event) (out []uint64) {
+		for _, e := range batch {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	ch := make(chan *event.Event, 4)
+	ch <- ev(2)
+	ch <- ev(3)
+	batch, open := drain(ev(1), ch)
 	assert.True(t, open)
-	assert.Equal(t, []event.Event{{Seq: 1}, {Seq: 2}, {Seq: 3}}, batch)
+	assert.Equal(t, []uint64{1, 2, 3}, seqs(batch))
 
-	ch <- event.Event{Seq: 5}
+	ch <- ev(5)
 	close(ch)
-	batch, open = drain(event.Event{Seq: 4}, ch)
+	batch, open = drain(ev(4), ch)
 	assert.False(t, open, "closed behind the burst")
-	assert.Equal(t, []event.Event{{Seq: 4}, {Seq: 5}}, batch)
+	assert.Equal(t, []uint64{4, 5}, seqs(batch))
 }
 
 func TestCloseEndsLiveStreams(t *testing.T) {

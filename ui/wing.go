@@ -72,8 +72,9 @@ type Wing interface {
 	// Subscribe delivers every event after it becomes durable and has been
 	// folded into State. The channel is closed when the subscriber falls
 	// behind or the appliance stops; a screen then reloads. cancel must be
-	// called when the subscriber is done.
-	Subscribe() (events <-chan event.Event, cancel func())
+	// called when the subscriber is done. The events are shared with the
+	// other subscribers: read them, never change them.
+	Subscribe() (events <-chan *event.Event, cancel func())
 	// Site is this wing's view of the site: the other wings, their links
 	// and data age, and whether this wing is isolated. Every open screen
 	// calls it every 2 s, and every page calls it once, so it must answer

@@ -36,7 +36,7 @@ type Picture struct {
 	snapshot    *wing.State // a copy of state as of the last fold, shared by State's callers; nil: none made since
 	folded      uint64      // position of the newest event folded into state
 	sinceSave   int
-	subscribers map[chan event.Event]struct{}
+	subscribers map[chan *event.Event]struct{}
 
 	saving sync.Mutex // one checkpoint written at a time
 }
@@ -72,7 +72,7 @@ func Rebuild(st Store, checkpointEvery int, log *slog.Logger) (*Picture, error) 
 		return nil, fmt.Errorf("picture: rebuild the wing state: %w", err)
 	}
 	log.Info("wing state rebuilt", "events_folded", n, "position", pos, "took", time.Since(start).Round(time.Millisecond))
-	return &Picture{store: st, log: log, every: checkpointEvery, state: state, folded: pos, subscribers: map[chan event.Event]struct{}{}}, nil
+	return &Picture{store: st, log: log, every: checkpointEvery, state: state, folded: pos, subscribers: map[chan *event.Event]struct{}{}}, nil
 }
 
 // Fold is the picture's step of the store's commit hook: it folds the
@@ -84,9 +84,15 @@ func (p *Picture) Fold(batch []event.Record) {
 	p.snapshot = nil
 	for _, r := range batch {
 		p.state.Fold(r.Event)
+		if len(p.subscribers) == 0 {
+			continue
+		}
+		// One copy for every subscriber, which must not change it: a
+		// subscription's buffer holds pointers, not whole events.
+		e := r.Event
 		for ch := range p.subscribers {
 			select {
-			case ch <- r.Event:
+			case ch <- &e:
 			default:
 				// Fell behind: the screen reloads rather than miss an event.
 				delete(p.subscribers, ch)
@@ -149,9 +155,10 @@ func (p *Picture) Read(f func(*wing.State)) {
 
 // Subscribe delivers every event once it is folded. The channel is closed
 // when the subscriber falls behind or the picture closes; cancel must be
-// called when the subscriber is done.
-func (p *Picture) Subscribe() (<-chan event.Event, func()) {
-	ch := make(chan event.Event, 256)
+// called when the subscriber is done. Every subscriber gets the same
+// event: none may change it.
+func (p *Picture) Subscribe() (<-chan *event.Event, func()) {
+	ch := make(chan *event.Event, 256)
 	p.mu.Lock()
 	p.subscribers[ch] = struct{}{}
 	p.mu.Unlock()

@@ -18,7 +18,7 @@ import (
 // the heap nears it, so that a wing under load (a sensor storm, many
 // screens and clients) stays well within a small board's memory. Soft: a
 // wing that needs more gets it, rather than failing.
-const memoryLimit = 48 << 20
+const memoryLimit = 40 << 20
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
