@@ -290,7 +290,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			}
 		case <-site.C:
 			// Only what differs from what the screen shows is sent.
-			if sameSite(s.wing.Site(), l.site) {
+			if sameSite(s.liveSite(), l.site) {
 				continue
 			}
 			if err := s.sendChanges(l, s.liveView(), changes{site: true}); err != nil {

@@ -37,9 +37,14 @@ type sharedPart struct {
 
 // liveViews hands the live streams a shared view.
 type liveViews struct {
-	mu    sync.Mutex
-	last  *view
-	token string // see sharedView.token
+	mu     sync.Mutex
+	last   *view
+	lastAt time.Time // when last was made, by this machine's clock
+	token  string    // see sharedView.token
+	// site is Wing.Site as last read, at siteAt: the streams read it
+	// again at most every shareFor (it reads the store).
+	site   SiteStatus
+	siteAt time.Time
 }
 
 func newLiveViews() *liveViews {
@@ -51,18 +56,39 @@ func newLiveViews() *liveViews {
 // liveView is the view a live stream sends from: the one the other
 // streams are sending from while the wing has not changed, or a new one.
 func (s *Server) liveView() view {
-	st, site, now := s.wing.State(), s.wing.Site(), s.opt.Now()
+	st := s.wing.State()
 	lv := s.liveViews
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
-	if v := lv.last; v != nil && v.state == st && now.Sub(v.now) >= 0 && now.Sub(v.now) < shareFor && sameSite(site, v.site) {
+	now := time.Now() // how long a view is shared is this machine's business, not the wing's clock
+	site := lv.siteAsOf(s, now)
+	if v := lv.last; v != nil && v.state == st && fresh(lv.lastAt, now) && fresh(v.now, s.opt.Now()) && sameSite(site, v.site) {
 		return *v
 	}
-	v := s.view()
+	v := s.viewOf(st, site)
 	v.shared = &sharedView{done: map[string]*sharedPart{}, token: lv.token}
-	lv.last = &v
+	lv.last, lv.lastAt = &v, now
 	return v
 }
+
+// liveSite is Wing.Site as the live streams see it: read at most every
+// shareFor.
+func (s *Server) liveSite() SiteStatus {
+	lv := s.liveViews
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	return lv.siteAsOf(s, time.Now())
+}
+
+func (lv *liveViews) siteAsOf(s *Server, now time.Time) SiteStatus {
+	if lv.siteAt.IsZero() || !fresh(lv.siteAt, now) {
+		lv.site, lv.siteAt = s.wing.Site(), now
+	}
+	return lv.site
+}
+
+// fresh reports whether what was read at then may still be shared now.
+func fresh(then, now time.Time) bool { return now.Sub(then) >= 0 && now.Sub(then) < shareFor }
 
 // once works out the value named key once for the view's streams; a view
 // of one page (not shared) works it out each time.

@@ -30,8 +30,11 @@ type view struct {
 }
 
 // view reads the wing once, for one page or one live update.
-func (s *Server) view() view {
-	v := view{layout: s.wing.Layout(), state: s.wing.State(), site: s.wing.Site(), now: s.opt.Now(), reading: s.wing.Reading, faultData: s.faultData}
+func (s *Server) view() view { return s.viewOf(s.wing.State(), s.wing.Site()) }
+
+// viewOf is the view of a state and a site status already read.
+func (s *Server) viewOf(st *wing.State, site SiteStatus) view {
+	v := view{layout: s.wing.Layout(), state: st, site: site, now: s.opt.Now(), reading: s.wing.Reading, faultData: s.faultData}
 	if len(v.layout.Sensors) > 0 {
 		v.climate = map[string]ClimateReading{}
 		for _, r := range s.wing.Climate() {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"wingnode/appliance/event"
@@ -31,10 +32,12 @@ type Picture struct {
 	log   *slog.Logger
 	every int // events between checkpoints
 
-	mu          sync.Mutex
-	state       *wing.State
-	snapshot    *wing.State // a copy of state as of the last fold, shared by State's callers; nil: none made since
-	folded      uint64      // position of the newest event folded into state
+	mu    sync.Mutex
+	state *wing.State
+	// snapshot is a copy of state as of the last fold, shared by State's
+	// callers, who read it without the lock; nil: none made since.
+	snapshot    atomic.Pointer[wing.State]
+	folded      uint64 // position of the newest event folded into state
 	sinceSave   int
 	subscribers map[chan *event.Event]struct{}
 
@@ -81,11 +84,20 @@ func Rebuild(st Store, checkpointEvery int, log *slog.Logger) (*Picture, error) 
 func (p *Picture) Fold(batch []event.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.snapshot = nil
+	// Until the batch is folded, State's callers keep the copy before it.
 	for _, r := range batch {
 		p.state.Fold(r.Event)
+	}
+	if len(p.subscribers) == 0 {
+		p.snapshot.Store(nil)
+	} else {
+		// The screens read the state as soon as they hear of an event:
+		// the copy they share is made once, before they are told.
+		p.snapshot.Store(p.state.Clone())
+	}
+	for _, r := range batch {
 		if len(p.subscribers) == 0 {
-			continue
+			break
 		}
 		// One copy for every subscriber, which must not change it: a
 		// subscription's buffer holds pointers, not whole events.
@@ -137,12 +149,17 @@ func (p *Picture) Checkpoint() {
 // same copy (each screen's live stream reads the state after each event,
 // and one copy then serves them all).
 func (p *Picture) State() *wing.State {
+	if s := p.snapshot.Load(); s != nil {
+		return s
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.snapshot == nil {
-		p.snapshot = p.state.Clone()
+	s := p.snapshot.Load()
+	if s == nil {
+		s = p.state.Clone()
+		p.snapshot.Store(s)
 	}
-	return p.snapshot
+	return s
 }
 
 // Read runs f on the folded state under the picture's lock, without a

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -134,7 +135,7 @@ func soak(ctx context.Context, dir string) ([]figure, error) {
 		return nil, fmt.Errorf("%w\n%s", err, logs.Tail(20))
 	}
 	// Where an edge's time goes that is not the screens': the wing's disk.
-	storeP99, err := m.storeWriteP99(ctx)
+	storeP99, storeMax, err := m.storeWrites(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +185,7 @@ func soak(ctx context.Context, dir string) ([]figure, error) {
 		{"soak_edge_to_stream_p50_ms", percentile(streamLat, 50), "ms"},
 		{"soak_edge_to_stream_p99_ms", percentile(streamLat, 99), "ms"},
 		{"soak_store_write_p99_ms", storeP99, "ms"},
+		{"soak_store_write_max_ms", storeMax, "ms"},
 		{"soak_streams_opened", float64(load.streamsOpened.Load()), "streams"},
 		{"soak_streams_refused", float64(load.streamsRefused.Load()), "streams"},
 		{"soak_api_reads", float64(load.reads.Load()), "requests"},
@@ -551,16 +553,17 @@ func (m *metrics) goroutines(ctx context.Context) (int, error) {
 	return 0, errors.New("metrics: no go_goroutines")
 }
 
-// storeWriteP99 is the 99th percentile of the wing's store transactions
-// (write and fsync) since it started, in ms, as the upper bound of the
-// bucket of wingnode_store_write_seconds that holds it.
-func (m *metrics) storeWriteP99(ctx context.Context) (float64, error) {
+// storeWrites are the 99th percentile and the slowest of the wing's store
+// transactions (write and fsync) since it started, in ms, each as the
+// upper bound of the bucket of wingnode_store_write_seconds that holds it.
+func (m *metrics) storeWrites(ctx context.Context) (p99, slowest float64, err error) {
 	lines, err := m.scrape(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	type bucket struct{ le, count float64 }
 	var buckets []bucket
+	total := 0.0
 	for _, l := range lines {
 		rest, ok := strings.CutPrefix(l, `wingnode_store_write_seconds_bucket{le="`)
 		if !ok {
@@ -570,25 +573,31 @@ func (m *metrics) storeWriteP99(ctx context.Context) (float64, error) {
 		if !ok {
 			continue
 		}
-		b := bucket{}
-		if b.le, err = strconv.ParseFloat(le, 64); err != nil {
-			continue // +Inf
+		b := bucket{le: math.Inf(1)}
+		if le != "+Inf" {
+			if b.le, err = strconv.ParseFloat(le, 64); err != nil {
+				return 0, 0, err
+			}
 		}
 		if b.count, err = strconv.ParseFloat(count, 64); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		buckets = append(buckets, b)
+		total = max(total, b.count)
 	}
-	if len(buckets) == 0 || buckets[len(buckets)-1].count == 0 {
-		return 0, errors.New("metrics: no store writes")
+	if total == 0 {
+		return 0, 0, errors.New("metrics: no store writes")
 	}
-	total := buckets[len(buckets)-1].count
+	p99 = -1
 	for _, b := range buckets {
-		if b.count >= 0.99*total {
-			return b.le * 1000, nil
+		if p99 < 0 && b.count >= 0.99*total {
+			p99 = b.le * 1000
+		}
+		if b.count >= total {
+			return p99, b.le * 1000, nil
 		}
 	}
-	return buckets[len(buckets)-1].le * 1000, nil
+	return p99, math.Inf(1), nil
 }
 
 // scrape reads the wing's metrics, a line each.
