@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-GOTEST_FLAGS ?= -count=1
+GOTEST_FLAGS ?= -count=1 -timeout 15m
 
 .DEFAULT_GOAL := help
 

@@ -33,7 +33,7 @@ func TestBootToWingScreenUEFI(t *testing.T) {
 			skipOrFail(t, fmt.Sprintf("UEFI boot test: %v; install Debian's ovmf and systemd-boot-efi (make deps-qemu, as root)", err))
 		}
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 12*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	key, err := firmware.GenerateKey(nil)
@@ -285,8 +285,9 @@ func (w *wingVM) reboot(ctx context.Context) {
 }
 
 // updateTimeout bounds a reboot into an update and its confirmation, or
-// three failed tries and the fall-back.
-const updateTimeout = 4 * time.Minute
+// three failed tries and the fall-back: four boots under software
+// emulation, each over a minute on a busy 2-core machine.
+const updateTimeout = 6 * time.Minute
 
 // waitFor polls the machine until ok holds for its firmware state and
 // health, and returns the state.
