@@ -152,7 +152,19 @@ function replace(fragment) {
   old.replaceWith(fresh);
   typing.restore(fresh);
   // Tiles and rows lie below the alarm list: they cannot change its room.
-  if (!/^(door|sensor|plan|proof)-/.test(fresh.id)) fitAlarmList();
+  if (!/^(door|sensor|plan|proof)-/.test(fresh.id)) fitAlarmListSoon();
+}
+
+// fitAlarmListSoon fits the alarm list once before the next frame, however
+// many parts a storm's batch replaced: measuring it lays the page out, and
+// doing so for each part held up the tiles behind them.
+let fitting = 0;
+function fitAlarmListSoon() {
+  if (fitting) return;
+  fitting = requestAnimationFrame(() => {
+    fitting = 0;
+    fitAlarmList();
+  });
 }
 
 // fitAlarmList makes a long alarm list scroll within the first screen, so
