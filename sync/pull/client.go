@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"wingnode/sync/export"
@@ -269,10 +270,16 @@ type Sink interface {
 // Passing failures are retried with a back-off of up to 10 s; it returns
 // on a sink error or one of the package's errors (a page that does not
 // verify from any wing is one: nothing of it is kept).
+//
+// While the sink keeps one page, Follow verifies the next and fetches the
+// one after it; the sink still gets the pages one after another, each
+// only after all before it, and none after one that did not verify.
 func (c *Client) Follow(ctx context.Context, sink Sink, untilCaughtUp bool) error {
 	state := sink.State()
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
+		// One page at a time, failing over across the wings, until one
+		// answers; then pages streamed from that wing until it fails.
 		p, after, err := c.Next(ctx, state)
 		if err != nil {
 			if errors.Is(err, ErrResync) || errors.Is(err, ErrRefused) || errors.Is(err, ErrBadPage) || ctx.Err() != nil {
@@ -291,9 +298,89 @@ func (c *Client) Follow(ctx context.Context, sink Sink, untilCaughtUp bool) erro
 			return fmt.Errorf("pull: keep the page: %w", err)
 		}
 		state = after
-		if untilCaughtUp && p.Next == p.Head.At {
+		if untilCaughtUp && caughtUp(p) {
 			return nil
+		}
+		var done bool
+		if state, done, err = c.stream(ctx, sink, state, untilCaughtUp); err != nil || done {
+			return err
 		}
 	}
 	return ctx.Err()
+}
+
+// caughtUp reports whether p reaches the head of the site's order.
+func caughtUp(p export.Page) bool { return p.Next == p.Head.At }
+
+// verified is a page that verified after the one before it, or the
+// failure that ends a stream.
+type verified struct {
+	page  export.Page
+	after export.State
+	err   error
+}
+
+// stream pulls pages after from into sink from the wing asked now, three
+// at a time: one fetched, one verified and one kept. It returns the state
+// the sink reached and whether the pull is done (caught up, with
+// untilCaughtUp), with an error only from the sink. When a page cannot be
+// fetched or does not verify, it returns with the pages before it kept,
+// for Follow to ask for that page again, failing over.
+func (c *Client) stream(ctx context.Context, sink Sink, from export.State, untilCaughtUp bool) (export.State, bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	answers := make(chan answer, 1)
+	pages := make(chan verified, 1)
+	base := c.cfg.Wings[c.at]
+	wg.Go(func() { // fetch: each page asked for after the one before it
+		defer close(answers)
+		for cursor := from.Cursor; ; {
+			a, err := c.fetch(ctx, base, cursor)
+			if err != nil {
+				if ctx.Err() == nil {
+					c.cfg.Log.Warn("pull: asking again", "from", base, "err", err)
+				}
+				return
+			}
+			select {
+			case answers <- a:
+			case <-ctx.Done():
+				return
+			}
+			cursor = a.next
+		}
+	})
+	wg.Go(func() { // verify: each page after the state the one before left
+		defer close(pages)
+		state := from
+		for a := range answers {
+			p, after, err := c.check(a, state)
+			select {
+			case pages <- verified{page: p, after: after, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			state = after
+		}
+	})
+	state := from
+	for v := range pages {
+		if v.err != nil {
+			c.cfg.Log.Warn("pull: asking again", "from", base, "err", v.err)
+			return state, false, nil
+		}
+		if err := sink.Write(v.page, v.after); err != nil {
+			return state, false, fmt.Errorf("pull: keep the page: %w", err)
+		}
+		state = v.after
+		if untilCaughtUp && caughtUp(v.page) {
+			return state, true, nil
+		}
+	}
+	return state, false, nil
 }
