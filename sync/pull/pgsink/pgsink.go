@@ -19,14 +19,16 @@ import (
 )
 
 // Schema creates the sink's tables if they are missing. Events are keyed
-// by (site, wing, seq), so the database itself refuses a repeat; the
-// pull's state (cursor and each wing's newest event) sits in
+// by (site, wing, seq), so the database itself refuses a repeat; site and
+// wing are ids, compared by bytes rather than through the database's
+// locale, which would make indexing each event much slower. The pull's
+// state (cursor and each wing's newest event) sits in
 // wingnode_pull, one row per site, written in the same transaction as the
 // events it covers.
 const Schema = `
 CREATE TABLE IF NOT EXISTS wingnode_events (
-	site          text        NOT NULL,
-	wing          text        NOT NULL,
+	site          text        COLLATE "C" NOT NULL,
+	wing          text        COLLATE "C" NOT NULL,
 	seq           bigint      NOT NULL,
 	commit_index  bigint      NOT NULL,
 	commit_n      integer     NOT NULL,

@@ -49,6 +49,9 @@ func TestSinkLandsEventsWithTheCursor(t *testing.T) {
 	defer conn.Close(ctx)
 	var n int
 	var kind, data string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+		WHERE table_name = 'wingnode_events' AND column_name IN ('site', 'wing') AND collation_name = 'C'`).Scan(&n))
+	assert.Equal(t, 2, n, "the key's ids compare by bytes, not through the locale")
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM wingnode_events`).Scan(&n))
 	assert.Equal(t, 1515, n)
 	require.NoError(t, conn.QueryRow(ctx, `SELECT kind, data->>'n' FROM wingnode_events WHERE wing = 'B' AND seq = 15`).Scan(&kind, &data))
