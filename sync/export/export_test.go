@@ -426,3 +426,19 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestCursorTextRoundTrip(t *testing.T) {
+	for _, c := range []export.Cursor{
+		{Index: 1, N: 0, Site: "0123456789abcdef"},
+		{Index: 18446744073709551615, N: 4294967295, Site: "0123456789abcdef"},
+		{Index: 7, N: 3},
+		{Site: "0123456789abcdef"},
+	} {
+		got, err := export.ParseCursor(c.String())
+		require.NoError(t, err, c.String())
+		assert.Equal(t, c, got)
+	}
+	assert.Equal(t, "18446744073709551615.4294967295.0123456789abcdef", export.Cursor{Index: 18446744073709551615, N: 4294967295, Site: "0123456789abcdef"}.String())
+	assert.Equal(t, "7.3", export.Cursor{Index: 7, N: 3}.String())
+	assert.Empty(t, export.Cursor{}.String(), "the start")
+}

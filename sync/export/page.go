@@ -102,11 +102,13 @@ func (c Cursor) String() string {
 	if c.IsStart() && c.Site == "" {
 		return ""
 	}
-	s := strconv.FormatUint(c.Index, 10) + "." + strconv.FormatUint(uint64(c.N), 10)
+	var b [64]byte
+	s := strconv.AppendUint(b[:0], c.Index, 10)
+	s = strconv.AppendUint(append(s, '.'), uint64(c.N), 10)
 	if c.Site != "" {
-		s += "." + c.Site
+		s = append(append(s, '.'), c.Site...)
 	}
-	return s
+	return string(s)
 }
 
 // IsStart reports whether c is the start of the order.
