@@ -1,6 +1,7 @@
 package event
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,10 +71,40 @@ func appendString(b []byte, s string) []byte {
 // Unmarshal decodes the stored form written by Marshal. It checks the form,
 // not the hash: use Verify for that.
 func Unmarshal(b []byte) (Event, error) {
-	d := decoder{b: b}
+	e, rest, err := decodeBody(b)
+	switch {
+	case err != nil:
+		return Event{}, err
+	case len(rest) < len(e.Hash):
+		return Event{}, fmt.Errorf("%w: truncated", ErrMalformed)
+	case len(rest) > len(e.Hash):
+		return Event{}, fmt.Errorf("%w: trailing bytes", ErrMalformed)
+	}
+	copy(e.Hash[:], rest)
+	return e, nil
+}
+
+// UnmarshalBody decodes a canonical encoding, as Body returns it; the
+// event's Hash is the SHA-256 of body.
+func UnmarshalBody(body []byte) (Event, error) {
+	e, rest, err := decodeBody(body)
+	switch {
+	case err != nil:
+		return Event{}, err
+	case len(rest) > 0:
+		return Event{}, fmt.Errorf("%w: trailing bytes", ErrMalformed)
+	}
+	e.Hash = sha256.Sum256(body)
+	return e, nil
+}
+
+// decodeBody decodes the canonical encoding at the start of b and returns
+// what follows it. The event's strings share one copy of b.
+func decodeBody(b []byte) (Event, []byte, error) {
+	d := decoder{b: b, text: string(b)}
 	var e Event
 	if v := d.byte(); d.err == nil && v != EncodingVersion {
-		return Event{}, fmt.Errorf("%w: encoding version %d is not known to this build (it reads version %d)", ErrMalformed, v, EncodingVersion)
+		return Event{}, nil, fmt.Errorf("%w: encoding version %d is not known to this build (it reads version %d)", ErrMalformed, v, EncodingVersion)
 	}
 	e.Wing = d.string()
 	e.Seq = d.uvarint()
@@ -108,19 +139,18 @@ func Unmarshal(b []byte) (Event, error) {
 		}
 	}
 	copy(e.Prev[:], d.bytes(len(e.Prev)))
-	copy(e.Hash[:], d.bytes(len(e.Hash)))
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("trailing bytes")
-	}
 	if d.err != nil {
-		return Event{}, d.err
+		return Event{}, nil, d.err
 	}
-	return e, nil
+	return e, d.b, nil
 }
 
+// decoder reads b; text is all of the input as one string, which the
+// strings read are cut from.
 type decoder struct {
-	b   []byte
-	err error
+	b    []byte
+	text string
+	err  error
 }
 
 func (d *decoder) fail(what string) {
@@ -158,13 +188,17 @@ func (d *decoder) uvarint() uint64 {
 		d.fail("bad number")
 		return 0
 	}
-	if n != len(binary.AppendUvarint(nil, v)) {
+	if !shortest(d.b[:n]) {
 		d.fail("number not in its shortest form")
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
 }
+
+// shortest reports whether a varint's bytes are its shortest form: one
+// byte, or a last byte that holds some of the number.
+func shortest(b []byte) bool { return len(b) == 1 || b[len(b)-1] != 0 }
 
 func (d *decoder) varint() int64 {
 	if d.err != nil {
@@ -175,7 +209,7 @@ func (d *decoder) varint() int64 {
 		d.fail("bad number")
 		return 0
 	}
-	if n != len(binary.AppendVarint(nil, v)) {
+	if !shortest(d.b[:n]) {
 		d.fail("number not in its shortest form")
 		return 0
 	}
@@ -189,11 +223,16 @@ func (d *decoder) string() string {
 		d.fail("string too long")
 		return ""
 	}
+	at := len(d.text) - len(d.b)
 	v := d.bytes(int(n))
-	if d.err == nil && !utf8.Valid(v) {
-		d.fail("string is not UTF-8")
+	if d.err != nil {
+		return ""
 	}
-	return string(v)
+	if !utf8.Valid(v) {
+		d.fail("string is not UTF-8")
+		return ""
+	}
+	return d.text[at : at+len(v)]
 }
 
 // Check reports whether a draft can be recorded: a known kind, and

@@ -59,6 +59,35 @@ func TestUnmarshalRefusesOtherVersionsAndTrailingBytes(t *testing.T) {
 	require.ErrorIs(t, err, ErrMalformed)
 }
 
+func TestUnmarshalRefusesNumbersNotInTheirShortestForm(t *testing.T) {
+	b := sample().Marshal()
+	require.Equal(t, byte(7), b[3], "the seq follows the version and the wing")
+	long := append(append(bytes.Clone(b[:3]), 0x87, 0x00), b[4:]...) // 7 in two bytes
+	_, err := Unmarshal(long)
+	require.ErrorIs(t, err, ErrMalformed)
+	assert.ErrorContains(t, err, "shortest form")
+}
+
+func TestUnmarshalBody(t *testing.T) {
+	e := sample()
+	body := e.Body()
+	got, err := UnmarshalBody(body)
+	require.NoError(t, err)
+	assert.Equal(t, e, got, "the hash is the body's SHA-256")
+	_, err = UnmarshalBody(append(bytes.Clone(body), 0))
+	require.ErrorIs(t, err, ErrMalformed)
+	_, err = UnmarshalBody(body[:len(body)-1])
+	require.ErrorIs(t, err, ErrMalformed)
+
+	// The event's strings are copies: the store decodes from memory that
+	// bbolt reuses.
+	for i := range body[:len(body)-len(e.Prev)] {
+		body[i] = 'Z'
+	}
+	assert.Equal(t, "A1-07-CALL", got.Subject)
+	assert.Equal(t, "A/5", got.Data["alarm"])
+}
+
 func TestClockIsMonotonicAndFlagsUntrustedTime(t *testing.T) {
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	c := NewClock(func() time.Time { return now })

@@ -81,19 +81,35 @@ func (s *Store) Order(q OrderQuery) (page OrderPage, err error) {
 				k, v = c.Next()
 			}
 		}
+		// The order mostly names each wing's events one after another, and
+		// events in the order they were stored: lookups step cursors on.
+		wingIDs := map[string]*stepper{}
+		stored := &stepper{c: events.Cursor()}
+		var bodies []byte // the page's bodies, in one allocation
 		for examined := 0; k != nil && len(page.Commits) < limit && examined < orderScanBudget; k, v = c.Next() {
 			examined++
-			pv := ids.Get(v)
+			wing, _, _ := bytes.Cut(v, []byte{0})
+			step := wingIDs[string(wing)]
+			if step == nil {
+				step = &stepper{c: ids.Cursor()}
+				wingIDs[string(wing)] = step
+			}
+			pv := step.get(v)
 			if pv == nil {
 				return fmt.Errorf("store: %s: %w: the commit order names an event that is not stored", s.path, ErrDamaged)
 			}
 			page.NextIndex, page.NextN = binary.BigEndian.Uint64(k), binary.BigEndian.Uint32(k[8:])
 			if q.Bodies {
-				stored := events.Get(pv)
-				if len(stored) <= len(event.Hash{}) {
+				ev := stored.get(pv)
+				if len(ev) <= len(event.Hash{}) {
 					return fmt.Errorf("store: position %d: %w: an index names an event that is not there", binary.BigEndian.Uint64(pv), ErrDamaged)
 				}
-				page.Commits = append(page.Commits, Commit{Index: page.NextIndex, N: page.NextN, Body: bytes.Clone(stored[:len(stored)-len(event.Hash{})])})
+				if bodies == nil {
+					bodies = make([]byte, 0, limit*len(ev))
+				}
+				at := len(bodies)
+				bodies = append(bodies, ev[:len(ev)-len(event.Hash{})]...)
+				page.Commits = append(page.Commits, Commit{Index: page.NextIndex, N: page.NextN, Body: bodies[at:len(bodies):len(bodies)]})
 				continue
 			}
 			r, err := readRecord(events, binary.BigEndian.Uint64(pv))
@@ -129,4 +145,27 @@ func (s *Store) Order(q OrderQuery) (page OrderPage, err error) {
 		return nil
 	})
 	return page, err
+}
+
+// stepper looks keys up in a bucket by stepping a cursor to the next key
+// when that is the one asked for, and seeking otherwise: lookups of keys
+// that mostly follow each other cost a step rather than a search.
+type stepper struct {
+	c      *bolt.Cursor
+	placed bool
+}
+
+// get returns the value of key, nil when it is not in the bucket.
+func (s *stepper) get(key []byte) []byte {
+	if s.placed {
+		if k, v := s.c.Next(); bytes.Equal(k, key) {
+			return v
+		}
+	}
+	k, v := s.c.Seek(key)
+	s.placed = k != nil
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }

@@ -213,6 +213,7 @@ func Events(cfg Config) http.Handler {
 				return
 			}
 			w.Header().Set("Content-Type", export.BinaryType)
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 			w.Header().Set("Cache-Control", "no-store")
 			w.Write(b)
 			return

@@ -278,6 +278,18 @@ func TestPullBinaryPageIsTheJSONPage(t *testing.T) {
 	assert.Equal(t, want.Committed, got.Committed)
 	_, _, err = export.CheckHead(f.CA, got.Head)
 	assert.NoError(t, err)
+
+	// A page larger than the server buffers says its length, so a client
+	// reads it into one buffer.
+	f.commit(t, "B", 300)
+	req.URL.RawQuery = "limit=1000"
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err = io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 16<<10)
+	assert.EqualValues(t, len(b), resp.ContentLength)
 }
 
 // FuzzPullParameters: whatever the query, the pull answers with a status

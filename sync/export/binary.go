@@ -27,6 +27,11 @@ const (
 // AppendBinary appends p in its binary form. Each record's cursor must
 // be of p's site.
 func AppendBinary(b []byte, p Page) ([]byte, error) {
+	size := 64 + len(p.Site) + len(p.Next) + len(p.Head.Body) + len(p.Head.Signature) + len(p.Head.Certificate) + len(p.Floor)*48
+	for _, r := range p.Records {
+		size += len(r.Body) + 16
+	}
+	b = slices.Grow(b, size)
 	b = append(b, binaryVersion)
 	b = appendString(b, p.Site)
 	b = appendString(b, p.Next)
@@ -57,11 +62,45 @@ func AppendBinary(b []byte, p Page) ([]byte, error) {
 
 // ReadBinary reads a page in its binary form. Records get their events
 // from their bodies and heads their fields from theirs; nothing is
-// verified here (see Verifier).
+// verified here (see Verifier, whose ReadBinary reads and verifies a page
+// and decodes each body once).
 func ReadBinary(b []byte) (Page, error) {
+	p, _, err := readBinary(b)
+	if err != nil {
+		return Page{}, err
+	}
+	for i := range p.Records {
+		r := &p.Records[i]
+		if r.Event, err = DecodeBody(r.Body); err != nil {
+			return Page{}, fmt.Errorf("export: binary page, record %d: %w", i+1, err)
+		}
+	}
+	return p, nil
+}
+
+// BinaryNext reads the next cursor of a page in its binary form and
+// nothing else, so that a reader can ask for the following page while it
+// checks this one.
+func BinaryNext(b []byte) (string, error) {
 	d := reader{b: b}
 	if v := d.byte(); d.err == nil && v != binaryVersion {
-		return Page{}, fmt.Errorf("export: binary page version %d is not known to this build (it reads %d)", v, binaryVersion)
+		return "", fmt.Errorf("export: binary page version %d is not known to this build (it reads %d)", v, binaryVersion)
+	}
+	d.string() // the site
+	next := d.string()
+	if d.err != nil {
+		return "", fmt.Errorf("export: binary page: %w", d.err)
+	}
+	return next, nil
+}
+
+// readBinary reads a page in its binary form without decoding the
+// records' bodies: their events are zero. It returns each record's place
+// beside it.
+func readBinary(b []byte) (Page, []Cursor, error) {
+	d := reader{b: b}
+	if v := d.byte(); d.err == nil && v != binaryVersion {
+		return Page{}, nil, fmt.Errorf("export: binary page version %d is not known to this build (it reads %d)", v, binaryVersion)
 	}
 	p := Page{Site: d.string(), Next: d.string()}
 	tag := SiteTag(p.Site)
@@ -70,6 +109,8 @@ func ReadBinary(b []byte) (Page, error) {
 		d.fail("too many records")
 	}
 	p.Records = make([]Record, 0, n)
+	places := make([]Cursor, 0, n)
+	var text []byte
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		index, place := d.uvarint(), d.uvarint()
 		body := d.blob(maxBody)
@@ -80,12 +121,12 @@ func ReadBinary(b []byte) (Page, error) {
 			d.fail("place out of range")
 			break
 		}
-		e, err := DecodeBody(body)
-		if err != nil {
-			return Page{}, fmt.Errorf("export: binary page, record %d: %w", i+1, err)
-		}
-		cursor := strconv.FormatUint(index, 10) + "." + strconv.FormatUint(place, 10) + "." + tag
-		p.Records = append(p.Records, Record{Cursor: cursor, Event: e, Body: body})
+		c := Cursor{Index: index, N: uint32(place), Site: tag}
+		text = strconv.AppendUint(text[:0], index, 10)
+		text = strconv.AppendUint(append(text, '.'), place, 10)
+		text = append(append(text, '.'), tag...)
+		p.Records = append(p.Records, Record{Cursor: string(text), Body: body})
+		places = append(places, c)
 	}
 	p.Head.Body, p.Head.Signature, p.Head.Certificate = d.blob(64<<10), d.blob(1<<10), d.blob(16<<10)
 	floors := d.uvarint()
@@ -105,14 +146,14 @@ func ReadBinary(b []byte) (Page, error) {
 		d.fail("trailing bytes")
 	}
 	if d.err != nil {
-		return Page{}, fmt.Errorf("export: binary page: %w", d.err)
+		return Page{}, nil, fmt.Errorf("export: binary page: %w", d.err)
 	}
 	h, _, err := decodeHead(p.Head.Body)
 	if err != nil {
-		return Page{}, fmt.Errorf("export: binary page, head: %w", err)
+		return Page{}, nil, fmt.Errorf("export: binary page, head: %w", err)
 	}
 	h.Body, h.Signature, h.Certificate = p.Head.Body, p.Head.Signature, p.Head.Certificate
 	p.Head = h
 	p.Committed = CommittedSeqs(h.Committed)
-	return p, nil
+	return p, places, nil
 }

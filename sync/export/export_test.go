@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -339,4 +340,105 @@ func TestDirRefusesAnotherSite(t *testing.T) {
 	_, err := export.OpenDir(dir, other.ca, 10)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "another folder"), fmt.Sprint(err))
+}
+
+func TestVerifierReadsBinaryPagesAndChecksThem(t *testing.T) {
+	o := newOrder(t, map[string]int{"A": 20, "B": 12, "C": 5})
+	n := len(o.records)
+	state := export.State{}
+	for _, p := range o.pages(t, 10, n) {
+		b, err := export.AppendBinary(nil, p)
+		require.NoError(t, err)
+		next, err := export.BinaryNext(b)
+		require.NoError(t, err)
+		assert.Equal(t, p.Next, next)
+
+		v := export.NewVerifier(o.ca, state)
+		got, err := v.ReadBinary(b)
+		require.NoError(t, err)
+		require.Len(t, got.Records, len(p.Records))
+		for i, r := range p.Records {
+			assert.Equal(t, r, got.Records[i], "each record's event is its body's")
+		}
+		state = v.State()
+		assert.Equal(t, p.Next, state.Cursor)
+	}
+	assert.Equal(t, uint64(12), state.Wings["B"].Seq)
+
+	page := o.pages(t, 10, n)[1]
+	check := func(p export.Page, from export.State) error {
+		b, err := export.AppendBinary(nil, p)
+		require.NoError(t, err)
+		got, err := export.NewVerifier(o.ca, from).ReadBinary(b)
+		if err != nil {
+			assert.Empty(t, got.Records, "a page that does not verify is not returned")
+		}
+		return err
+	}
+	first := export.NewVerifier(o.ca, export.State{})
+	require.NoError(t, first.Page(o.pages(t, 10, n)[0]))
+	from := first.State()
+	require.NoError(t, check(page, from))
+
+	altered := page
+	altered.Records = slices.Clone(page.Records)
+	altered.Records[3].Body = bytes.Replace(bytes.Clone(page.Records[3].Body), []byte("-DOOR"), []byte("-WALL"), 1)
+	err := check(altered, from)
+	require.ErrorIs(t, err, export.ErrBad)
+	var problem *export.Problem
+	require.ErrorAs(t, err, &problem)
+	// A binary record's hash is its body's: the altered body breaks the
+	// chain at the wing's next event.
+	assert.Equal(t, page.Records[4].Cursor, problem.Cursor)
+	assert.Equal(t, page.Records[3].Event.Wing, page.Records[4].Event.Wing)
+
+	gap := page
+	gap.Records = page.Records[1:]
+	assert.ErrorContains(t, check(gap, from), "are missing")
+
+	other := newOrder(t, map[string]int{"A": 1})
+	_, err = export.NewVerifier(other.ca, from).ReadBinary(must(export.AppendBinary(nil, page)))
+	assert.ErrorContains(t, err, "is of site", "a page of another site")
+}
+
+func TestVerifierPageBeginsAtTheFloor(t *testing.T) {
+	o := newOrder(t, map[string]int{"A": 9, "B": 9})
+	n := len(o.records)
+	p := o.pages(t, n, n)[0]
+	p.Records = p.Records[6:]
+	p.Floor = o.tips[5]
+	v := export.NewVerifier(o.ca, export.State{})
+	require.NoError(t, v.Page(p), "a page from the start that names a floor chains on from it")
+	assert.Equal(t, uint64(9), v.State().Wings["A"].Seq)
+
+	p.Floor = nil
+	assert.ErrorContains(t, export.NewVerifier(o.ca, export.State{}).Page(p), "are missing", "without the floor the chains do not begin")
+
+	json := o.pages(t, 10, n)[0]
+	json.Records = slices.Clone(json.Records)
+	json.Records[2].Event.Subject = "elsewhere"
+	assert.ErrorContains(t, export.NewVerifier(o.ca, export.State{}).Page(json), "do not say what its body says")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestCursorTextRoundTrip(t *testing.T) {
+	for _, c := range []export.Cursor{
+		{Index: 1, N: 0, Site: "0123456789abcdef"},
+		{Index: 18446744073709551615, N: 4294967295, Site: "0123456789abcdef"},
+		{Index: 7, N: 3},
+		{Site: "0123456789abcdef"},
+	} {
+		got, err := export.ParseCursor(c.String())
+		require.NoError(t, err, c.String())
+		assert.Equal(t, c, got)
+	}
+	assert.Equal(t, "18446744073709551615.4294967295.0123456789abcdef", export.Cursor{Index: 18446744073709551615, N: 4294967295, Site: "0123456789abcdef"}.String())
+	assert.Equal(t, "7.3", export.Cursor{Index: 7, N: 3}.String())
+	assert.Empty(t, export.Cursor{}.String(), "the start")
 }

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"strings"
@@ -103,11 +102,13 @@ func (c Cursor) String() string {
 	if c.IsStart() && c.Site == "" {
 		return ""
 	}
-	s := strconv.FormatUint(c.Index, 10) + "." + strconv.FormatUint(uint64(c.N), 10)
+	var b [64]byte
+	s := strconv.AppendUint(b[:0], c.Index, 10)
+	s = strconv.AppendUint(append(s, '.'), uint64(c.N), 10)
 	if c.Site != "" {
-		s += "." + c.Site
+		s = append(append(s, '.'), c.Site...)
 	}
-	return s
+	return string(s)
 }
 
 // IsStart reports whether c is the start of the order.
@@ -130,15 +131,7 @@ func (c Cursor) Compare(o Cursor) int {
 
 // DecodeBody reads an event from its canonical encoding; the event's Hash
 // is the body's SHA-256.
-func DecodeBody(body []byte) (event.Event, error) {
-	h := sha256.Sum256(body)
-	stored := make([]byte, 0, len(body)+len(h))
-	e, err := event.Unmarshal(append(append(stored, body...), h[:]...))
-	if err != nil {
-		return event.Event{}, err
-	}
-	return e, nil
-}
+func DecodeBody(body []byte) (event.Event, error) { return event.UnmarshalBody(body) }
 
 // State is where a reader of the export stands: the cursor after which
 // it continues and each wing's newest event it holds, to check the chains

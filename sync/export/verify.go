@@ -132,9 +132,17 @@ func (v *Verifier) Record(r Record) error {
 		return v.err
 	}
 	c, err := ParseCursor(r.Cursor)
-	switch {
-	case err != nil:
+	if err != nil {
 		return v.fail(true, r.Cursor, "the cursor is unreadable: %v", err)
+	}
+	return v.record(&r, c, false)
+}
+
+// record checks the next record, at the place c, against the event its
+// body holds: with decode, r.Event is set to that event; otherwise it
+// must say what the body says.
+func (v *Verifier) record(r *Record, c Cursor, decode bool) error {
+	switch {
 	case c.Site != SiteTag(v.site):
 		return v.fail(true, r.Cursor, "the cursor is not of site %s", SiteTag(v.site))
 	case c.Compare(v.last) <= 0:
@@ -144,10 +152,12 @@ func (v *Verifier) Record(r Record) error {
 	if err != nil {
 		return v.fail(true, r.Cursor, "the body is not an event's canonical encoding: %v", err)
 	}
-	if r.Event.Hash != e.Hash { // DecodeBody's hash is the body's SHA-256
+	switch {
+	case decode:
+		r.Event = e
+	case r.Event.Hash != e.Hash: // DecodeBody's hash is the body's SHA-256
 		return v.fail(true, r.Cursor, "event %s: its hash %s is not the SHA-256 of its body, %s (altered)", r.Event.ID(), r.Event.Hash, e.Hash)
-	}
-	if !sameEvent(e, r.Event) {
+	case !sameEvent(e, r.Event):
 		return v.fail(true, r.Cursor, "event %s: its fields do not say what its body says (altered)", r.Event.ID())
 	}
 	if !v.state.Filtered {
@@ -181,6 +191,74 @@ func (v *Verifier) Record(r Record) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// Page checks p as the page of a pull that follows what the verifier has
+// read: it is of the site, each of its records, then its head; a page
+// from the start of the order that names a floor begins the chains
+// there. The verifier's state then stands at p.Next, where the pull goes
+// on (a filtered page moves on past what did not match). After a problem
+// every call returns it.
+func (v *Verifier) Page(p Page) error {
+	if err := v.pageStart(p); err != nil {
+		return err
+	}
+	for _, r := range p.Records {
+		if err := v.Record(r); err != nil {
+			return err
+		}
+	}
+	return v.pageEnd(p)
+}
+
+// ReadBinary reads a page in its binary form (see the package's
+// ReadBinary) and checks it as Page does, decoding each record's event
+// once, from its body, as it checks it. It returns the page only when all
+// of it verifies.
+func (v *Verifier) ReadBinary(b []byte) (Page, error) {
+	if v.err != nil {
+		return Page{}, v.err
+	}
+	p, places, err := readBinary(b)
+	if err != nil {
+		return Page{}, err
+	}
+	if err := v.pageStart(p); err != nil {
+		return Page{}, err
+	}
+	for i := range p.Records {
+		if err := v.record(&p.Records[i], places[i], true); err != nil {
+			return Page{}, err
+		}
+	}
+	if err := v.pageEnd(p); err != nil {
+		return Page{}, err
+	}
+	return p, nil
+}
+
+func (v *Verifier) pageStart(p Page) error {
+	if v.err != nil {
+		return v.err
+	}
+	if p.Site != v.site {
+		v.err = &Problem{Record: v.rep.Records, Reason: fmt.Sprintf("the page is of site %s, not %s", p.Site, v.site)}
+		return v.err
+	}
+	if v.state.Cursor == "" && len(v.state.Wings) == 0 && len(p.Floor) > 0 {
+		// Retention removed the oldest events: the chains begin after the
+		// floor the wing names (the signed heads still prove the rest).
+		v.state.Wings = maps.Clone(p.Floor)
+	}
+	return nil
+}
+
+func (v *Verifier) pageEnd(p Page) error {
+	if err := v.Head(p.Head); err != nil {
+		return err
+	}
+	v.state.Cursor = p.Next
 	return nil
 }
 

@@ -11,6 +11,7 @@
 package pull
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"wingnode/sync/export"
@@ -130,10 +132,11 @@ func (c *Client) Next(ctx context.Context, from export.State) (export.Page, expo
 	var errs []error
 	for range len(c.cfg.Wings) {
 		base := c.cfg.Wings[c.at]
-		p, err := c.fetch(ctx, base, from.Cursor)
+		a, err := c.fetch(ctx, base, from.Cursor)
 		if err == nil {
+			var p export.Page
 			var state export.State
-			if state, err = c.check(p, from); err == nil {
+			if p, state, err = c.check(a, from); err == nil {
 				return p, state, nil
 			}
 		}
@@ -147,33 +150,35 @@ func (c *Client) Next(ctx context.Context, from export.State) (export.Page, expo
 	return export.Page{}, from, fmt.Errorf("pull: no wing answered: %w", errors.Join(errs...))
 }
 
-// check verifies a page after from and returns the state after it.
-func (c *Client) check(p export.Page, from export.State) (export.State, error) {
-	if p.Site != c.site {
-		return from, fmt.Errorf("pull: %w: the page is of site %s, not %s", ErrBadPage, p.Site, c.site)
-	}
+// answer is a wing's answer to a page request, read but not verified:
+// the page in its binary form, or the page JSON gave.
+type answer struct {
+	base   string
+	binary []byte
+	page   export.Page
+	next   string // the cursor to ask for the following page with
+}
+
+// check verifies the page of a after from and returns it with the state
+// after it.
+func (c *Client) check(a answer, from export.State) (export.Page, export.State, error) {
 	from.Site, from.Filtered = c.site, !c.cfg.Filter.empty()
-	if from.Cursor == "" && len(from.Wings) == 0 && len(p.Floor) > 0 {
-		// Retention removed the oldest events: the chains begin after
-		// the floor the wing names (the signed heads still prove the rest).
-		from.Wings = p.Floor
-	}
 	v := export.NewVerifier(c.cfg.CA, from)
-	for _, r := range p.Records {
-		if err := v.Record(r); err != nil {
-			return from, fmt.Errorf("pull: %w: %w", ErrBadPage, err)
-		}
+	p := a.page
+	var err error
+	if a.binary != nil {
+		p, err = v.ReadBinary(a.binary)
+	} else {
+		err = v.Page(p)
 	}
-	if err := v.Head(p.Head); err != nil {
-		return from, fmt.Errorf("pull: %w: %w", ErrBadPage, err)
+	if err != nil {
+		return export.Page{}, from, fmt.Errorf("pull: %s: %w: %w", a.base, ErrBadPage, err)
 	}
-	state := v.State()
-	state.Cursor = p.Next // a filtered page moves on past what did not match
-	return state, nil
+	return p, v.State(), nil
 }
 
 // fetch asks one wing for the page after cursor.
-func (c *Client) fetch(ctx context.Context, base, cursor string) (export.Page, error) {
+func (c *Client) fetch(ctx context.Context, base, cursor string) (answer, error) {
 	q := url.Values{"limit": {strconv.Itoa(c.cfg.Limit)}}
 	if cursor != "" {
 		q.Set("after", cursor)
@@ -198,7 +203,7 @@ func (c *Client) fetch(ctx context.Context, base, cursor string) (export.Page, e
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/api/v1/site/events?"+q.Encode(), nil)
 	if err != nil {
-		return export.Page{}, fmt.Errorf("pull: %w: %w", ErrRefused, err)
+		return answer{}, fmt.Errorf("pull: %w: %w", ErrRefused, err)
 	}
 	req.Header.Set("Accept", export.BinaryType+", application/json;q=0.5")
 	if c.cfg.Token != "" {
@@ -206,13 +211,19 @@ func (c *Client) fetch(ctx context.Context, base, cursor string) (export.Page, e
 	}
 	resp, err := c.cfg.HTTP.Do(req)
 	if err != nil {
-		return export.Page{}, fmt.Errorf("pull: %s: %w", base, err)
+		return answer{}, fmt.Errorf("pull: %s: %w", base, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return export.Page{}, fmt.Errorf("pull: %s: %w", base, err)
+	const maxPage = 256 << 20
+	size := int64(bytes.MinRead) // room to read the end after the body
+	if resp.ContentLength > 0 {
+		size += min(resp.ContentLength, maxPage)
 	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxPage)); err != nil {
+		return answer{}, fmt.Errorf("pull: %s: %w", base, err)
+	}
+	body := buf.Bytes()
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
 			Error string `json:"error"`
@@ -224,24 +235,24 @@ func (c *Client) fetch(ctx context.Context, base, cursor string) (export.Page, e
 		err := fmt.Errorf("%s answered %d: %s", base, resp.StatusCode, e.Error)
 		switch resp.StatusCode {
 		case http.StatusConflict:
-			return export.Page{}, fmt.Errorf("pull: %w: %w", ErrResync, err)
+			return answer{}, fmt.Errorf("pull: %w: %w", ErrResync, err)
 		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
-			return export.Page{}, fmt.Errorf("pull: %w: %w", ErrRefused, err)
+			return answer{}, fmt.Errorf("pull: %w: %w", ErrRefused, err)
 		}
-		return export.Page{}, fmt.Errorf("pull: %w", err)
+		return answer{}, fmt.Errorf("pull: %w", err)
 	}
+	a := answer{base: base}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), export.BinaryType) {
-		p, err := export.ReadBinary(body)
-		if err != nil {
-			return export.Page{}, fmt.Errorf("pull: %s: %w: %w", base, ErrBadPage, err)
-		}
-		return p, nil
+		a.binary = body
+		a.next, err = export.BinaryNext(body)
+	} else {
+		err = json.Unmarshal(body, &a.page)
+		a.next = a.page.Next
 	}
-	var p export.Page
-	if err := json.Unmarshal(body, &p); err != nil {
-		return export.Page{}, fmt.Errorf("pull: %s: %w: %w", base, ErrBadPage, err)
+	if err != nil {
+		return answer{}, fmt.Errorf("pull: %s: %w: %w", base, ErrBadPage, err)
 	}
-	return p, nil
+	return a, nil
 }
 
 // Sink keeps what a pull receives: each page together with the state
@@ -259,10 +270,16 @@ type Sink interface {
 // Passing failures are retried with a back-off of up to 10 s; it returns
 // on a sink error or one of the package's errors (a page that does not
 // verify from any wing is one: nothing of it is kept).
+//
+// While the sink keeps one page, Follow verifies the next and fetches the
+// one after it; the sink still gets the pages one after another, each
+// only after all before it, and none after one that did not verify.
 func (c *Client) Follow(ctx context.Context, sink Sink, untilCaughtUp bool) error {
 	state := sink.State()
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
+		// One page at a time, failing over across the wings, until one
+		// answers; then pages streamed from that wing until it fails.
 		p, after, err := c.Next(ctx, state)
 		if err != nil {
 			if errors.Is(err, ErrResync) || errors.Is(err, ErrRefused) || errors.Is(err, ErrBadPage) || ctx.Err() != nil {
@@ -281,9 +298,89 @@ func (c *Client) Follow(ctx context.Context, sink Sink, untilCaughtUp bool) erro
 			return fmt.Errorf("pull: keep the page: %w", err)
 		}
 		state = after
-		if untilCaughtUp && p.Next == p.Head.At {
+		if untilCaughtUp && caughtUp(p) {
 			return nil
+		}
+		var done bool
+		if state, done, err = c.stream(ctx, sink, state, untilCaughtUp); err != nil || done {
+			return err
 		}
 	}
 	return ctx.Err()
+}
+
+// caughtUp reports whether p reaches the head of the site's order.
+func caughtUp(p export.Page) bool { return p.Next == p.Head.At }
+
+// verified is a page that verified after the one before it, or the
+// failure that ends a stream.
+type verified struct {
+	page  export.Page
+	after export.State
+	err   error
+}
+
+// stream pulls pages after from into sink from the wing asked now, three
+// at a time: one fetched, one verified and one kept. It returns the state
+// the sink reached and whether the pull is done (caught up, with
+// untilCaughtUp), with an error only from the sink. When a page cannot be
+// fetched or does not verify, it returns with the pages before it kept,
+// for Follow to ask for that page again, failing over.
+func (c *Client) stream(ctx context.Context, sink Sink, from export.State, untilCaughtUp bool) (export.State, bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	answers := make(chan answer, 1)
+	pages := make(chan verified, 1)
+	base := c.cfg.Wings[c.at]
+	wg.Go(func() { // fetch: each page asked for after the one before it
+		defer close(answers)
+		for cursor := from.Cursor; ; {
+			a, err := c.fetch(ctx, base, cursor)
+			if err != nil {
+				if ctx.Err() == nil {
+					c.cfg.Log.Warn("pull: asking again", "from", base, "err", err)
+				}
+				return
+			}
+			select {
+			case answers <- a:
+			case <-ctx.Done():
+				return
+			}
+			cursor = a.next
+		}
+	})
+	wg.Go(func() { // verify: each page after the state the one before left
+		defer close(pages)
+		state := from
+		for a := range answers {
+			p, after, err := c.check(a, state)
+			select {
+			case pages <- verified{page: p, after: after, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			state = after
+		}
+	})
+	state := from
+	for v := range pages {
+		if v.err != nil {
+			c.cfg.Log.Warn("pull: asking again", "from", base, "err", v.err)
+			return state, false, nil
+		}
+		if err := sink.Write(v.page, v.after); err != nil {
+			return state, false, fmt.Errorf("pull: keep the page: %w", err)
+		}
+		state = v.after
+		if untilCaughtUp && caughtUp(v.page) {
+			return state, true, nil
+		}
+	}
+	return state, false, nil
 }

@@ -3,6 +3,7 @@ package pull_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -173,4 +174,120 @@ func TestPullFromTheStartAfterRetention(t *testing.T) {
 	assert.Equal(t, 11, v.Records)
 	assert.Equal(t, uint64(299), v.From.Wings["A"].Seq)
 	assert.Equal(t, v.Last, v.Proven)
+}
+
+// kept is a sink that keeps the cursors of the records it is given, and
+// fails the write after failAfter pages when that is set.
+type kept struct {
+	state     export.State
+	cursors   []string
+	writes    int
+	failAfter int
+}
+
+func (k *kept) State() export.State { return k.state }
+func (k *kept) Write(p export.Page, after export.State) error {
+	if k.failAfter > 0 && k.writes == k.failAfter {
+		return errors.New("the disk is full")
+	}
+	k.writes++
+	for _, r := range p.Records {
+		k.cursors = append(k.cursors, r.Cursor)
+	}
+	k.state = after
+	return nil
+}
+
+// commitEntries commits entries of 50 events, of wings A and B in turn:
+// with a limit of 50, page k is entry k.
+func commitEntries(t *testing.T, o *wingtest.Order, entries int) {
+	for i := range entries {
+		o.MustCommit(t, []string{"A", "B"}[i%2], 50)
+	}
+}
+
+// afterEntry is the cursor of the last event of entry i.
+func afterEntry(o *wingtest.Order, i int) string {
+	return export.Cursor{Index: uint64(i), N: 49, Site: export.SiteTag(o.ID.SiteID())}.String()
+}
+
+// wing serves the pull, altering or refusing the pages after some cursors.
+type wing struct {
+	pull    http.Handler
+	alter   string // the after whose page has a byte altered
+	downAt  string // from the page after this, the wing answers 503
+	down    atomic.Bool
+	answers atomic.Int32
+}
+
+func (w *wing) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	after := r.URL.Query().Get("after")
+	if after != "" && after == w.downAt {
+		w.down.Store(true)
+	}
+	if w.down.Load() {
+		http.Error(rw, `{"error":"stopped"}`, http.StatusServiceUnavailable)
+		return
+	}
+	w.answers.Add(1)
+	if after == "" || after != w.alter {
+		w.pull.ServeHTTP(rw, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	w.pull.ServeHTTP(rec, r)
+	b := rec.Body.Bytes()
+	if i := bytes.Index(b, []byte("1-01-CALL")); i > 0 {
+		b[i] = 'X'
+	}
+	rw.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+	rw.Write(b)
+}
+
+func TestFollowKeepsNothingFromAPageThatDoesNotVerifyOn(t *testing.T) {
+	o := wingtest.StartOrder(t)
+	commitEntries(t, o, 10)
+	w := &wing{pull: o.Pull, alter: afterEntry(o, 4)}
+	s := httptest.NewServer(w)
+	defer s.Close()
+	sink := &kept{}
+	err := client(t, o, s.URL).Follow(context.Background(), sink, true)
+	require.ErrorIs(t, err, pull.ErrBadPage)
+	assert.Equal(t, 4, sink.writes, "the pages before the bad one are kept, and none after it, though it fetched ahead")
+	require.Len(t, sink.cursors, 200)
+	assert.Equal(t, afterEntry(o, 4), sink.state.Cursor)
+	assert.Equal(t, afterEntry(o, 4), sink.cursors[199])
+	assert.Equal(t, uint64(100), sink.state.Wings["A"].Seq)
+	assert.Equal(t, uint64(100), sink.state.Wings["B"].Seq)
+}
+
+func TestFollowFailsOverMidStreamAndKeepsEveryEventOnce(t *testing.T) {
+	o := wingtest.StartOrder(t)
+	commitEntries(t, o, 12)
+	first := &wing{pull: o.Pull, downAt: afterEntry(o, 5)}
+	second := &wing{pull: o.Pull}
+	s1, s2 := httptest.NewServer(first), httptest.NewServer(second)
+	defer s1.Close()
+	defer s2.Close()
+	dir := t.TempDir()
+	d, err := export.OpenDir(dir, o.CA, 0)
+	require.NoError(t, err)
+	require.NoError(t, client(t, o, s1.URL, s2.URL).Follow(context.Background(), d, true))
+	require.NoError(t, d.Close())
+	rep, err := export.VerifyDir(o.CA, dir)
+	require.NoError(t, err, "every event once, in order, each wing's chain whole")
+	assert.Equal(t, 600, rep.Records)
+	assert.Equal(t, rep.Last, rep.Proven)
+	assert.Positive(t, second.answers.Load(), "the second wing answered the rest")
+}
+
+func TestFollowStopsAtASinkError(t *testing.T) {
+	o := wingtest.StartOrder(t)
+	commitEntries(t, o, 8)
+	sink := &kept{failAfter: 3}
+	err := client(t, o, o.URL).Follow(context.Background(), sink, true)
+	require.ErrorContains(t, err, "the disk is full")
+	assert.Equal(t, 3, sink.writes)
+	assert.Len(t, sink.cursors, 150)
+	assert.Equal(t, afterEntry(o, 3), sink.state.Cursor)
 }
