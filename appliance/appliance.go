@@ -301,6 +301,7 @@ func (a *Appliance) Run(ctx context.Context) error {
 	wg.Go(guard(func() { member.Run(ctx, a.memberConfig(), a.inSite) }))
 	wg.Go(func() { a.watchDisk(ctx) })
 	wg.Go(func() { a.keepWatermarks(ctx) })
+	wg.Go(func() { a.releaseStorePages(ctx) })
 	if offboard != nil {
 		wg.Go(func() {
 			if err := a.offboard().Serve(ctx, api.LimitListener(offboard, api.OffboardLimits())); err != nil {
@@ -417,6 +418,31 @@ func (a *Appliance) watchDisk(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.Chan():
+		}
+	}
+}
+
+// releaseStoreEvery is how often the store's file pages that reading
+// brought into the process go back to the kernel (store.ReleaseMapped):
+// a wing under a storm, with screens and clients reading, otherwise keeps
+// more of its growing store resident every minute.
+const releaseStoreEvery = 30 * time.Second
+
+// releaseStorePages hands the store's read pages back now and then, until
+// ctx ends.
+func (a *Appliance) releaseStorePages(ctx context.Context) {
+	t := a.cfg.Clock.NewTicker(releaseStoreEvery)
+	defer t.Stop()
+	warned := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.Chan():
+		}
+		if err := a.store.ReleaseMapped(); err != nil && !warned {
+			a.log.Warn("the store's read pages stay resident", "err", err)
+			warned = true
 		}
 	}
 }
