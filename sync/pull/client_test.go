@@ -66,14 +66,7 @@ func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case 1:
 		http.Error(w, `{"error":"lagging"}`, http.StatusServiceUnavailable)
 	case 2:
-		rec := httptest.NewRecorder()
-		f.pull.ServeHTTP(rec, r)
-		b := rec.Body.Bytes()
-		if i := bytes.Index(b, []byte("1-01-CALL")); i > 0 {
-			b[i] = 'X'
-		}
-		w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
-		w.Write(b)
+		serveAltered(w, r, f.pull)
 	default:
 		f.pull.ServeHTTP(w, r)
 	}
@@ -234,14 +227,20 @@ func (w *wing) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.pull.ServeHTTP(rw, r)
 		return
 	}
+	serveAltered(rw, r, w.pull)
+}
+
+// serveAltered answers r as pull would, with one byte of the first
+// event's subject changed on the way.
+func serveAltered(w http.ResponseWriter, r *http.Request, pull http.Handler) {
 	rec := httptest.NewRecorder()
-	w.pull.ServeHTTP(rec, r)
+	pull.ServeHTTP(rec, r)
 	b := rec.Body.Bytes()
 	if i := bytes.Index(b, []byte("1-01-CALL")); i > 0 {
 		b[i] = 'X'
 	}
-	rw.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
-	rw.Write(b)
+	w.Header().Set("Content-Type", rec.Header().Get("Content-Type"))
+	w.Write(b)
 }
 
 func TestFollowKeepsNothingFromAPageThatDoesNotVerifyOn(t *testing.T) {
