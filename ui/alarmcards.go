@@ -2,6 +2,9 @@ package ui
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,6 +78,11 @@ type alarmCard struct {
 	CanAttend  bool // from the panel: staff alarms and door anomalies, not yet attended
 	CanResolve bool
 	CanClose   bool // a supervisor may close it remotely: a cell call not attended at its door
+	// Version names what the card shows but its ages, which the browser
+	// counts up itself: a card whose version has not changed is the same
+	// card, and a screen keeps it as it is when the panel around it is
+	// sent again (data-v).
+	Version string
 }
 
 func (a alarmCard) testID() string {
@@ -196,7 +204,20 @@ func (v view) card(a wing.Alarm) alarmCard {
 	default:
 		c.Step = stepResolve
 	}
+	c.Version = c.version()
 	return c
+}
+
+// version is the card's Version: a digest of every field but the ages.
+func (c alarmCard) version() string {
+	c.Version = ""
+	c.Raised.Age, c.AckAt.Age, c.AttendedAt.Age = since{}, since{}, since{}
+	c.Escalations = slices.Clone(c.Escalations)
+	for i := range c.Escalations {
+		c.Escalations[i].At.Age = since{}
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%#v", c))
+	return hex.EncodeToString(sum[:12])
 }
 
 // backToNormal says what a latched alarm's input reads now when it is
@@ -393,19 +414,16 @@ func (v view) outcomes() []outcomeChoice {
 	return out
 }
 
-// same reports whether two panels show the same, leaving out the ages,
-// which the browser counts up.
-func (p alarmPanel) same(o alarmPanel) bool {
-	return slices.EqualFunc(p.Cards, o.Cards, alarmCard.same) && slices.EqualFunc(p.Faults, o.Faults, func(a, b inputFault) bool {
-		return a.ID == b.ID && a.Name == b.Name && a.Fault == b.Fault && a.Since.At.Equal(b.Since.At) && a.Alarms == b.Alarms
-	})
+// sameFrame reports whether two panels hold the same alarms in the same
+// order and the same faulted inputs: what the panel shows around its
+// cards. Between two panels of one frame only the cards that are not the
+// same need to be sent.
+func (p alarmPanel) sameFrame(o alarmPanel) bool {
+	return slices.EqualFunc(p.Cards, o.Cards, func(a, b alarmCard) bool { return a.ID == b.ID }) &&
+		slices.EqualFunc(p.Faults, o.Faults, func(a, b inputFault) bool {
+			return a.ID == b.ID && a.Name == b.Name && a.Fault == b.Fault && a.Since.At.Equal(b.Since.At) && a.Alarms == b.Alarms
+		})
 }
 
-func (c alarmCard) same(o alarmCard) bool {
-	return c.ID == o.ID && c.Point == o.Point && c.Kind == o.Kind && c.Priority == o.Priority && c.Raised.Clock == o.Raised.Clock &&
-		c.AckBy == o.AckBy && c.AckAt.Clock == o.AckAt.Clock && c.Attended == o.Attended && c.AttendedAt.Clock == o.AttendedAt.Clock &&
-		c.AtDoor == o.AtDoor && c.Normal == o.Normal && c.Step == o.Step && c.CanAttend == o.CanAttend && c.CanResolve == o.CanResolve &&
-		c.CanClose == o.CanClose && slices.EqualFunc(c.Escalations, o.Escalations, func(a, b escalationLine) bool {
-		return a.Reason == b.Reason && a.Text == b.Text && a.At.Clock == b.At.Clock
-	})
-}
+// same reports whether two cards show the same, leaving out the ages.
+func (c alarmCard) same(o alarmCard) bool { return c.ID == o.ID && c.Version == o.Version }

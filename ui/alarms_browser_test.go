@@ -351,3 +351,79 @@ func TestBrowserSaysWhenTheScreenIsNotLive(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`))))
 	poll(t, ctx, "the note goes", `document.getElementById("not-live") === null`)
 }
+
+// TestBrowserPanelKeepsTheCardsThatDidNotChange: with many alarms up, an
+// alarm raised, acknowledged (which moves it after the others) or
+// resolved changes only its own card on the screen — the other cards are
+// the same elements, not built and laid out anew — and the panel then
+// reads as a fresh page of it does: the same cards, in the same order,
+// each at its version, under the same count.
+func TestBrowserPanelKeepsTheCardsThatDidNotChange(t *testing.T) {
+	ctx := browsertest.Tab(t)
+	f := tenAlarms()
+	_, ts := serve(t, f)
+	console := browsertest.WatchConsole(ctx)
+	served := browsertest.Tab(t) // a fresh page of the overview after each step
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status[data-state="live"]`)),
+	))
+	ids := evalList(t, ctx, `Array.from(document.querySelectorAll("#alarms article")).map((a) => a.id)`)
+	require.Len(t, ids, 10)
+	unacknowledged := evalList(t, ctx, `Array.from(document.querySelectorAll('#alarms article[data-acknowledged="false"]')).map((a) => a.id)`)
+	require.NotEmpty(t, unacknowledged)
+	var raised event.ID
+	for _, step := range []struct {
+		what string
+		do   func() string // returns the card that is new on the screen, if any
+	}{
+		{"an alarm raised", func() string {
+			raised = f.raise("A-STAFF", "staff-alarm", 1)
+			return fmt.Sprintf("alarm-%s-%d", raised.Wing, raised.Seq)
+		}},
+		{"an alarm acknowledged", func() string {
+			last := unacknowledged[len(unacknowledged)-1]
+			f.ack(t, alarmIDOf(t, last), testOfficer)
+			return last
+		}},
+		{"an alarm resolved", func() string {
+			f.resolve(t, alarmIDOf(t, ids[4]), testOfficer, "")
+			return ""
+		}},
+	} {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#alarms article").forEach((a) => { a.__kept = true })`))
+		require.NoError(t, err)
+		fresh := step.do()
+		want := servedPanel(t, served, ts)
+		require.Eventually(t, func() bool {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](panelSignature+`(document)`))
+			return err == nil && got == want
+		}, 10*time.Second, 50*time.Millisecond, "%s: the screen's panel reads as a fresh page's:\n%s", step.what, want)
+		built := []string{}
+		if fresh != "" {
+			built = append(built, fresh)
+		}
+		assert.Equal(t, built, evalList(t, ctx, `Array.from(document.querySelectorAll("#alarms article")).filter((a) => !a.__kept).map((a) => a.id)`),
+			"%s: the cards built anew", step.what)
+	}
+	assert.Empty(t, console(), "no script errors and nothing the Content-Security-Policy blocked")
+}
+
+// panelSignature is a script's function of a document: its alarm panel's
+// classes, count, hint and cards (id and version, in order).
+const panelSignature = `((doc) => {
+	const s = doc.getElementById("alarms");
+	const hint = s.querySelector(".scroll-hint");
+	return JSON.stringify([s.className, s.dataset.count, hint ? hint.textContent : "",
+		Array.from(s.querySelectorAll("article")).map((a) => a.id + "@" + a.dataset.v)]);
+})`
+
+// servedPanel is panelSignature of the overview as the server sends it
+// now, loaded in the tab ctx.
+func servedPanel(t *testing.T, ctx context.Context, ts *httptest.Server) string {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL), chromedp.WaitVisible(chromedp.CSS(`#alarms`))))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](panelSignature+`(document)`))
+	require.NoError(t, err)
+	return v
+}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/assert"
@@ -211,4 +212,27 @@ func TestAlarmActionsNeedPost(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	assert.Equal(t, 1, f.recordCount())
+}
+
+// A card's version leaves out its ages, which the browser counts up: the
+// same alarm a minute later is the same card, and a screen keeps it;
+// acknowledged, it is another.
+func TestAlarmCardVersionLeavesOutTheAges(t *testing.T) {
+	f := newFakeWing()
+	call := f.raise("A1-01-CALL", "cell-call", 2)
+	srv, _ := serve(t, f)
+	before := srv.view().cards()
+	require.Len(t, before, 1)
+	f.advance(time.Minute)
+	later := srv.view().cards()
+	require.Len(t, later, 1)
+	require.NotEqual(t, before[0].Raised.Age.Text, later[0].Raised.Age.Text, "its age has moved on")
+	assert.Equal(t, before[0].Version, later[0].Version)
+	assert.True(t, later[0].same(before[0]))
+
+	f.ack(t, call, "officer-7")
+	acked := srv.view().cards()
+	require.Len(t, acked, 1)
+	assert.NotEqual(t, later[0].Version, acked[0].Version)
+	assert.False(t, acked[0].same(later[0]))
 }

@@ -411,11 +411,20 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 			l.alarmBar = b
 		}
 		if l.page == liveOverview {
+			// A card that changed among the same alarms goes alone: with
+			// many alarms up, the whole panel is long to send and to lay
+			// out again, and the tiles behind it would wait.
 			p := alarmPanel{Cards: cards, Faults: faults}
-			if c.all || c.panel || !p.same(l.panel) {
+			if c.all || !p.sameFrame(l.panel) {
 				add("panel", alarmPanelView(p))
-				l.panel = p
+			} else {
+				for i, card := range p.Cards {
+					if !card.same(l.panel.Cards[i]) {
+						add("card:"+card.testID(), alarmCardView(card))
+					}
+				}
 			}
+			l.panel = p
 		}
 	}
 	if c.all || c.tick || c.checks {

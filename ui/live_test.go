@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -185,9 +186,23 @@ func TestLiveSendsAlarmPanelAndCellTile(t *testing.T) {
 	tile := nextMessage(t, stream, "the cell tile", fragmentFor(t, "door-A1-02", "")).fragment(t)
 	assert.Equal(t, 1, tile.Find(`[data-testid="badge-A1-02"]`).Length())
 
+	// Among the same alarms, a card that changed goes alone.
 	f.ack(t, event.ID{Wing: "A", Seq: 1}, "officer-7")
+	var sent []string
+	card := nextMessage(t, stream, "the acknowledged card", func(m sseMessage) bool {
+		sent = append(sent, m.fragment(t).AttrOr("id", ""))
+		return fragmentFor(t, "alarm-A-1", "")(m)
+	}).fragment(t)
+	assert.NotContains(t, sent, "alarms", "the panel is not sent again for one card")
+	assert.Equal(t, "true", card.AttrOr("data-acknowledged", ""))
+	assert.NotEqual(t, panel.Find(`[data-testid="alarm-A-1"]`).AttrOr("data-v", ""), card.AttrOr("data-v", ""), "a changed card has a new version")
+
+	// A new alarm changes what the panel holds: it goes whole, and the
+	// card that did not change keeps its version, for the screen to keep.
+	second := f.raise("A1-01-CALL", "cell-call", 2)
 	panel = nextMessage(t, stream, "the alarm panel", fragmentFor(t, "alarms", "")).fragment(t)
-	assert.Equal(t, "true", panel.Find(`[data-testid="alarm-A-1"]`).AttrOr("data-acknowledged", ""))
+	assert.ElementsMatch(t, []string{"alarm-A-1", fmt.Sprintf("alarm-A-%d", second.Seq)}, testIDs(panel.Find("article")))
+	assert.Equal(t, card.AttrOr("data-v", ""), panel.Find(`[data-testid="alarm-A-1"]`).AttrOr("data-v", ""))
 }
 
 // The streams share what they render of one picture: each screen still
@@ -215,7 +230,7 @@ func TestLiveStreamsShareTheirPartsButNotTheirTokens(t *testing.T) {
 	}
 	f.ack(t, event.ID{Wing: "A", Seq: 1}, "officer-7")
 	acknowledged := func(m sseMessage) bool {
-		return fragmentFor(t, "alarms", "")(m) && m.fragment(t).Find(`[data-acknowledged="true"]`).Length() == 1
+		return fragmentFor(t, "alarm-A-1", "")(m) && m.fragment(t).AttrOr("data-acknowledged", "") == "true"
 	}
 	panels := map[string]sseMessage{}
 	for name, stream := range streams {

@@ -53,7 +53,7 @@ const page = { source: null, timers: [] };
 
 const fingers = new Map(); // pointer id -> when it went down
 let holdUntil = 0;
-const queued = new Map(); // element id -> the element to put in its place, in arrival order
+const queued = new Map(); // element id -> the element to put in its place, in the order each last came
 let flushTimer = null;
 
 function held() {
@@ -143,16 +143,53 @@ function parseElement(html) {
 }
 
 // replace puts a fragment (an element, or its html) in place of the
-// element with its id.
+// element with its id, and returns the element now shown (or null).
 function replace(fragment) {
   const fresh = typeof fragment === "string" ? parseElement(fragment) : fragment;
   const old = fresh && document.getElementById(fresh.id);
-  if (!old) return;
+  if (!old) return null;
   const typing = typed(old);
-  old.replaceWith(fresh);
-  typing.restore(fresh);
+  const shown = fresh.id === "alarms" ? replacePanel(old, fresh) : (old.replaceWith(fresh), fresh);
+  typing.restore(shown);
   // Tiles and rows lie below the alarm list: they cannot change its room.
   if (!/^(door|sensor|plan|proof)-/.test(fresh.id)) fitAlarmListSoon();
+  return shown;
+}
+
+// replacePanel brings the alarm panel old up to fresh card by card, and
+// returns old: a card whose version (data-v) has not changed stays as it
+// is, so that an alarm raised or resolved among many others lays out
+// only what changed, and the tiles behind it are not held up.
+function replacePanel(old, fresh) {
+  const list = old.querySelector(":scope > .alarm-list");
+  const freshList = fresh.querySelector(":scope > .alarm-list");
+  if (!list || !freshList) {
+    old.replaceWith(fresh);
+    return fresh;
+  }
+  for (const a of Array.from(old.attributes)) if (!fresh.hasAttribute(a.name)) old.removeAttribute(a.name);
+  for (const a of Array.from(fresh.attributes)) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+  // What lies around the list (its hint, the faulted inputs) is small:
+  // it is put in anew.
+  for (const el of Array.from(old.children)) if (el !== list) el.remove();
+  let before = true;
+  for (const el of Array.from(fresh.children)) {
+    if (el === freshList) before = false;
+    else if (before) old.insertBefore(el, list);
+    else old.append(el);
+  }
+  const kept = new Map(Array.from(list.children, (el) => [el.id, el]));
+  const cards = Array.from(freshList.children, (card) => {
+    const was = kept.get(card.id);
+    if (!was || !card.dataset.v || was.dataset.v !== card.dataset.v) return card;
+    kept.delete(card.id);
+    return was;
+  });
+  for (const gone of kept.values()) gone.remove();
+  cards.forEach((card, i) => {
+    if (list.children[i] !== card) list.insertBefore(card, list.children[i] || null);
+  });
+  return old;
 }
 
 // fitAlarmListSoon fits the alarm list once before the next frame, however
@@ -233,12 +270,15 @@ function follow(status) {
     const el = parseElement(msg.data);
     if (!el) return;
     if (held()) {
+      // Put in the order they last came: a card sent alone after a whole
+      // panel is newer than the panel's copy of it, and the other way round.
+      queued.delete(el.id);
       queued.set(el.id, el);
       scheduleFlush();
       return;
     }
-    replace(el);
-    tick(el);
+    const shown = replace(el);
+    if (shown) tick(shown);
   });
   source.addEventListener("prepend", (msg) => {
     const fresh = parseElement(msg.data);
