@@ -152,7 +152,7 @@ type liveStream struct {
 	w    http.ResponseWriter
 	rc   *http.ResponseController
 	ctx  context.Context
-	buf  bytes.Buffer
+	buf  *bytes.Buffer // what is queued to be sent; lent by streamBuffers
 	page livePage
 	// officer is who was signed in at the screen when the stream opened.
 	officer roster.Actor
@@ -194,25 +194,61 @@ func (l *liveStream) fragment(v view, p part) error {
 	if err != nil {
 		return err
 	}
-	l.buf.WriteString(m)
+	l.queue(m)
 	return nil
 }
 
 // message queues one event; data may span lines.
-func (l *liveStream) message(name, data string) { writeMessage(&l.buf, name, data) }
+func (l *liveStream) message(name, data string) { writeMessage(l.out(), name, data) }
+
+// queue queues text as it is.
+func (l *liveStream) queue(text string) { l.out().WriteString(text) }
+
+// queued is how much is queued to be sent.
+func (l *liveStream) queued() int {
+	if l.buf == nil {
+		return 0
+	}
+	return l.buf.Len()
+}
+
+// out is the buffer a stream queues its messages in, from the first until
+// they are sent.
+func (l *liveStream) out() *bytes.Buffer {
+	if l.buf == nil {
+		select {
+		case l.buf = <-streamBuffers:
+		default:
+			l.buf = new(bytes.Buffer)
+		}
+	}
+	return l.buf
+}
+
+// streamBuffers lend the live streams the buffers their messages are put
+// together in, until they are sent: a storm's batch reaches every stream
+// at once, and a buffer grown by each stream for each batch, and let go,
+// was a fifth of all the appliance allocated under the soak (and the
+// garbage collector's work with it). Unlike a sync.Pool, the collector,
+// which runs often in the appliance's small heap, does not empty it.
+var streamBuffers = make(chan *bytes.Buffer, 64)
 
 // writeMessage writes one server-sent event to w; data may span lines.
 func writeMessage(w io.StringWriter, name, data string) {
 	w.WriteString("event: " + name + "\n")
 	data = strings.ReplaceAll(strings.ReplaceAll(data, "\r\n", "\n"), "\r", "\n")
 	for line := range strings.SplitSeq(data, "\n") {
-		w.WriteString("data: " + line + "\n")
+		w.WriteString("data: ")
+		w.WriteString(line)
+		w.WriteString("\n")
 	}
 	w.WriteString("\n")
 }
 
-// keptBuffer is the most a stream's buffer keeps between messages.
-const keptBuffer = 16 << 10
+// lentBuffer is the largest buffer given back to streamBuffers (which
+// then hold at most 2 MiB): a stream's first message holds the whole
+// page, and a buffer that large is not kept for the small ones after it.
+const lentBuffer = 32 << 10
 
 // flush sends what is queued at once: the screen must show an input's
 // edge within 100 ms.
@@ -220,12 +256,17 @@ func (l *liveStream) flush() error {
 	// Not every ResponseWriter supports deadlines; without one the write
 	// simply has none.
 	_ = l.rc.SetWriteDeadline(time.Now().Add(liveWriteTimeout))
-	_, err := l.w.Write(l.buf.Bytes())
-	l.buf.Reset()
-	if l.buf.Cap() > keptBuffer {
-		// A stream's first message holds the whole page: do not keep
-		// that much memory for each stream's small ones after it.
-		l.buf = bytes.Buffer{}
+	var err error
+	if b := l.buf; b != nil {
+		_, err = l.w.Write(b.Bytes())
+		l.buf = nil
+		if b.Cap() <= lentBuffer {
+			b.Reset()
+			select {
+			case streamBuffers <- b:
+			default:
+			}
+		}
 	}
 	if err != nil {
 		return err
@@ -262,7 +303,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 
 	// The page was rendered before this subscription began: send every part
 	// once, so that nothing that happened in between is missed.
-	l.buf.WriteString("retry: " + reconnectAfter + "\n\n")
+	l.queue("retry: " + reconnectAfter + "\n\n")
 	if err := s.sendChanges(l, s.liveView(), changes{all: true}); err != nil {
 		return
 	}
@@ -280,7 +321,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-keepAlive.C:
-			l.buf.WriteString(": keep-alive\n\n")
+			l.queue(": keep-alive\n\n")
 			if l.flush() != nil {
 				return
 			}
@@ -528,7 +569,7 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 			return err
 		}
 	}
-	if l.buf.Len() == 0 {
+	if l.queued() == 0 {
 		return nil
 	}
 	return l.flush()

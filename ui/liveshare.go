@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/a-h/templ"
 
 	"wingnode/appliance/roster"
+	"wingnode/appliance/wing"
 )
 
 // shareFor is the longest the live streams share one view of the wing: a
@@ -23,8 +25,7 @@ const shareFor = 100 * time.Millisecond
 // worked out from it and the messages rendered from them, each done once
 // by the first stream that needs it while the others wait for it.
 type sharedView struct {
-	mu   sync.Mutex
-	done map[string]*sharedPart
+	done sync.Map // part name -> *sharedPart
 	// token stands in a shared message for each stream's CSRF token.
 	token string
 }
@@ -35,16 +36,30 @@ type sharedPart struct {
 	err   error
 }
 
-// liveViews hands the live streams a shared view.
+// liveViews hands the live streams a shared view. A storm's batch wakes
+// every stream at once: they find the view already made without taking
+// a lock (a lock they all queued for, handing it on one by one, held the
+// last of fifty streams up for tens of milliseconds), and only the one
+// that finds it stale makes the next, under mu.
 type liveViews struct {
-	mu     sync.Mutex
-	last   *view
-	lastAt time.Time // when last was made, by this machine's clock
-	token  string    // see sharedView.token
-	// site is Wing.Site as last read, at siteAt: the streams read it
-	// again at most every shareFor (it reads the store).
-	site   SiteStatus
-	siteAt time.Time
+	mu    sync.Mutex
+	last  atomic.Pointer[madeView]
+	token string // see sharedView.token
+	// site is Wing.Site as last read: the streams read it again at most
+	// every shareFor (it reads the store).
+	site atomic.Pointer[siteReading]
+}
+
+// madeView is a shared view and when it was made, by this machine's clock.
+type madeView struct {
+	v  view
+	at time.Time
+}
+
+// siteReading is Wing.Site as read at a time, by this machine's clock.
+type siteReading struct {
+	status SiteStatus
+	at     time.Time
 }
 
 func newLiveViews() *liveViews {
@@ -58,33 +73,54 @@ func newLiveViews() *liveViews {
 func (s *Server) liveView() view {
 	st := s.wing.State()
 	lv := s.liveViews
+	now := time.Now() // how long a view is shared is this machine's business, not the wing's clock
+	if v, ok := lv.shared(st, now, s.opt.Now()); ok {
+		return v
+	}
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
-	now := time.Now() // how long a view is shared is this machine's business, not the wing's clock
-	site := lv.siteAsOf(s, now)
-	if v := lv.last; v != nil && v.state == st && fresh(lv.lastAt, now) && fresh(v.now, s.opt.Now()) && sameSite(site, v.site) {
-		return *v
+	if v, ok := lv.shared(st, now, s.opt.Now()); ok {
+		return v // made by another stream meanwhile
 	}
-	v := s.viewOf(st, site)
-	v.shared = &sharedView{done: map[string]*sharedPart{}, token: lv.token}
-	lv.last, lv.lastAt = &v, now
+	v := s.viewOf(st, lv.siteAsOf(s, now))
+	v.shared = &sharedView{token: lv.token}
+	lv.last.Store(&madeView{v: v, at: now})
 	return v
+}
+
+// shared returns the last view made, if it may still be shared: of the
+// same picture, made less than shareFor ago by both clocks, and of the
+// site as it still reads.
+func (lv *liveViews) shared(st *wing.State, now, wingNow time.Time) (view, bool) {
+	m, site := lv.last.Load(), lv.site.Load()
+	if m == nil || site == nil || m.v.state != st || !fresh(m.at, now) || !fresh(m.v.now, wingNow) || !fresh(site.at, now) || !sameSite(site.status, m.v.site) {
+		return view{}, false
+	}
+	return m.v, true
 }
 
 // liveSite is Wing.Site as the live streams see it: read at most every
 // shareFor.
 func (s *Server) liveSite() SiteStatus {
 	lv := s.liveViews
+	now := time.Now()
+	if r := lv.site.Load(); r != nil && fresh(r.at, now) {
+		return r.status
+	}
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
-	return lv.siteAsOf(s, time.Now())
+	return lv.siteAsOf(s, now)
 }
 
+// siteAsOf is Wing.Site as of now, read again if the last reading is not
+// fresh; lv.mu must be held.
 func (lv *liveViews) siteAsOf(s *Server, now time.Time) SiteStatus {
-	if lv.siteAt.IsZero() || !fresh(lv.siteAt, now) {
-		lv.site, lv.siteAt = s.wing.Site(), now
+	if r := lv.site.Load(); r != nil && fresh(r.at, now) {
+		return r.status
 	}
-	return lv.site
+	r := &siteReading{status: s.wing.Site(), at: now}
+	lv.site.Store(r)
+	return r.status
 }
 
 // fresh reports whether what was read at then may still be shared now.
@@ -102,14 +138,11 @@ func once[T any](v view, key string, work func() T) T {
 }
 
 func (sv *sharedView) part(key string) *sharedPart {
-	sv.mu.Lock()
-	defer sv.mu.Unlock()
-	p, ok := sv.done[key]
-	if !ok {
-		p = &sharedPart{}
-		sv.done[key] = p
+	if p, ok := sv.done.Load(key); ok {
+		return p.(*sharedPart)
 	}
-	return p
+	p, _ := sv.done.LoadOrStore(key, &sharedPart{})
+	return p.(*sharedPart)
 }
 
 // part is an element a live stream sends: the component, and the key

@@ -86,12 +86,12 @@ func (s *Server) shiftLive(w http.ResponseWriter, r *http.Request) {
 			sent[m[1]] = same
 			l.message("fragment", html)
 		}
-		if l.buf.Len() == 0 {
+		if l.queued() == 0 {
 			return nil
 		}
 		return l.flush()
 	}
-	l.buf.WriteString("retry: " + reconnectAfter + "\n\n")
+	l.queue("retry: " + reconnectAfter + "\n\n")
 	if err := send(); err != nil {
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) shiftLive(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-keepAlive.C:
-			l.buf.WriteString(": keep-alive\n\n")
+			l.queue(": keep-alive\n\n")
 			if l.flush() != nil {
 				return
 			}
