@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +237,57 @@ func TestAlarmCardVersionLeavesOutTheAges(t *testing.T) {
 	require.Len(t, acked, 1)
 	assert.NotEqual(t, later[0].Version, acked[0].Version)
 	assert.False(t, acked[0].same(later[0]))
+}
+
+// Every field of a card but its ages goes into its version: a field left
+// out would leave a screen showing the card as it was before it changed.
+func TestAlarmCardVersionCoversEveryField(t *testing.T) {
+	base := alarmCard{ID: event.ID{Wing: "A", Seq: 1}, Priority: 1,
+		Escalations: []escalationLine{{Reason: "unacknowledged", Text: "not acknowledged within 1 min", At: stamp{Clock: "10:01:00"}}}}
+	copyOf := func() alarmCard {
+		c := base
+		c.Escalations = slices.Clone(base.Escalations)
+		return c
+	}
+	want := base.version()
+	leaves := 0
+	var walk func(name string, typ reflect.Type, at func(reflect.Value) reflect.Value)
+	walk = func(name string, typ reflect.Type, at func(reflect.Value) reflect.Value) {
+		switch typ.Kind() {
+		case reflect.Struct:
+			for i := range typ.NumField() {
+				f := typ.Field(i)
+				if f.Type == reflect.TypeFor[since]() || name == "" && f.Name == "Version" {
+					continue // the ages, which the browser counts up, and the version itself
+				}
+				walk(name+"."+f.Name, f.Type, func(v reflect.Value) reflect.Value { return at(v).Field(i) })
+			}
+			return
+		case reflect.Slice:
+			walk(name+"[0]", typ.Elem(), func(v reflect.Value) reflect.Value { return at(v).Index(0) })
+			return
+		}
+		c := copyOf()
+		leaf := at(reflect.ValueOf(&c).Elem())
+		switch leaf.Kind() {
+		case reflect.String:
+			leaf.SetString(leaf.String() + "x")
+		case reflect.Int:
+			leaf.SetInt(leaf.Int() + 1)
+		case reflect.Uint64:
+			leaf.SetUint(leaf.Uint() + 1)
+		case reflect.Bool:
+			leaf.SetBool(!leaf.Bool())
+		default:
+			t.Fatalf("%s: a %s the test cannot change", name, leaf.Kind())
+		}
+		leaves++
+		assert.NotEqual(t, want, c.version(), "changing %s changes the version", name)
+	}
+	walk("", reflect.TypeFor[alarmCard](), func(v reflect.Value) reflect.Value { return v })
+	assert.Greater(t, leaves, 15)
+
+	more := copyOf()
+	more.Escalations = append(more.Escalations, base.Escalations[0])
+	assert.NotEqual(t, want, more.version(), "another escalation changes the version")
 }
