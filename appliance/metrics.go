@@ -213,7 +213,9 @@ func (a *Appliance) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector{a}, a.ops.writes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	// Not compressed: a scrape is tens of kilobytes, and a gzip writer for
+	// each costs the appliance a megabyte of its small heap.
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{DisableCompression: true})
 }
 
 // Readiness is what /readyz checks.
