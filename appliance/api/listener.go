@@ -22,8 +22,12 @@ type Limits struct {
 }
 
 // ScreensLimits are the screens port's: the kiosk apart, and room on the
-// network for the wing's other screens and API readers.
-func ScreensLimits() Limits { return Limits{PerClient: 32, Total: 512, Own: 128} }
+// network for the wing's other screens and API readers. Each connection
+// held costs the appliance about 20 KB (its goroutine's stack and its
+// buffers): under the soak's flood of idle clients, 512 of them were half
+// of all the memory the appliance had for its work, and its garbage
+// collector ran three times as often for it.
+func ScreensLimits() Limits { return Limits{PerClient: 16, Total: 128, Own: 128} }
 
 // OffboardLimits are the off-board port's, for central systems and site
 // IT's tools.
