@@ -40,7 +40,8 @@
 // is a stream of server-sent events for that page. When it opens, and
 // after each event from Wing.Subscribe, the server sends "fragment"
 // messages whose data is an HTML element to put in place of the element
-// with the same id. Every page follows it for the frame: the regime, the
+// with the same id ("fragments" messages hold several: the door tiles
+// that changed together). Every page follows it for the frame: the regime, the
 // clock warning, the alarm bar (this wing's alarms and faulted inputs,
 // counted), the banner of every wing's escalated alarms, the walk test
 // banner (this wing's and the other wings' walk tests), the Walk test

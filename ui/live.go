@@ -430,7 +430,7 @@ func drain(first *event.Event, events <-chan *event.Event) (batch []*event.Event
 // reach every screen within tens of milliseconds.
 func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 	var parts []part
-	add := func(key string, c templ.Component) { parts = append(parts, part{key, c}) }
+	add := func(key string, c templ.Component) { parts = append(parts, part{key: key, c: c}) }
 	clock, ok := v.state.Wings[v.layout.ID]
 	if untrusted := ok && !clock.ClockTrusted; c.all || untrusted != l.clockUntrusted {
 		add("clock", clockStatus(untrusted))
@@ -519,10 +519,8 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 		if (c.all || c.climate) && len(v.layout.Sensors) > 0 {
 			add("environment", environmentView(once(v, "environment", v.environment)))
 		}
-		for _, d := range v.layout.Doors {
-			if c.all || c.doors[d.ID] {
-				add("door:"+d.ID, doorTileView(once(v, "door:"+d.ID, func() doorTile { return v.door(d) })))
-			}
+		if p, ok := doorTilesPart(v, c); ok {
+			parts = append(parts, p)
 		}
 	case livePlan:
 		for _, d := range v.layout.Doors {
@@ -575,6 +573,34 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 	return l.flush()
 }
 
+// doorTilesPart is the overview's door tiles that changed, in one
+// message: a storm changes tens of doors at once, and one message for
+// them all is rendered once for every stream that drained the same
+// changes, sent with one write, and put in place by the screen in one
+// task, where one a tile made each stream, and each screen, go round
+// fifty times.
+func doorTilesPart(v view, c changes) (part, bool) {
+	var doors []config.Door
+	key := "doors:"
+	for _, d := range v.layout.Doors {
+		if c.all || c.doors[d.ID] {
+			doors = append(doors, d)
+			key += d.ID + ","
+		}
+	}
+	if len(doors) == 0 {
+		return part{}, false
+	}
+	return part{key: key, several: true, c: templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		for _, d := range doors {
+			if err := doorTileView(once(v, "door:"+d.ID, func() doorTile { return v.door(d) })).Render(ctx, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})}, true
+}
+
 // proofParts are the walk test page's parts that changed: its summary,
 // each landing's line, and each row.
 func (s *Server) proofParts(l *liveStream, v view, c changes) []part {
@@ -586,13 +612,13 @@ func (s *Server) proofParts(l *liveStream, v view, c changes) []part {
 	var sums []part
 	for _, g := range pf.groups {
 		if c.all || l.groupSums[g.Key] != g.Sum || l.groupCovered[g.Key] != g.Covered {
-			sums = append(sums, part{"proofgroup:" + g.Key, proofGroupSummary(g)})
+			sums = append(sums, part{key: "proofgroup:" + g.Key, c: proofGroupSummary(g)})
 			l.groupSums[g.Key], l.groupCovered[g.Key] = g.Sum, g.Covered
 		}
 		for _, r := range g.Rows {
 			// A row changes with time when its proof falls overdue.
 			if old, ok := l.proofs[r.ID]; c.all || c.proofs[r.ID] || !ok || !old.same(r) {
-				rows = append(rows, part{"proofrow:" + r.ID, proofRowView(r)})
+				rows = append(rows, part{key: "proofrow:" + r.ID, c: proofRowView(r)})
 				l.proofs[r.ID] = r
 			}
 		}
@@ -600,7 +626,7 @@ func (s *Server) proofParts(l *liveStream, v view, c changes) []part {
 	if len(rows) == 0 && len(sums) == 0 {
 		return nil
 	}
-	return append(append([]part{{"proofsummary", proofSummaryView(pf.sum)}}, sums...), rows...)
+	return append(append([]part{{key: "proofsummary", c: proofSummaryView(pf.sum)}}, sums...), rows...)
 }
 
 // newEvents puts the events of a batch that match the event log's filter

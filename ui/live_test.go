@@ -21,10 +21,30 @@ import (
 	"wingnode/appliance/wing"
 )
 
-// sseMessage is one server-sent event as the browser sees it.
+// sseMessage is one server-sent event as the browser sees it; a
+// "fragments" message is delivered as the "fragment" of each of its
+// elements, in its order, each with in set.
 type sseMessage struct {
 	name string
 	data string
+	in   string // "fragments" for an element of one
+}
+
+// split delivers m to out, a "fragments" message element by element.
+func (m sseMessage) split(out chan<- sseMessage) {
+	if m.name != "fragments" {
+		out <- m
+		return
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(m.data))
+	if err != nil {
+		out <- m
+		return
+	}
+	doc.Find("body").Children().Each(func(_ int, el *goquery.Selection) {
+		html, _ := goquery.OuterHtml(el)
+		out <- sseMessage{name: "fragment", data: html, in: m.name}
+	})
 }
 
 // fragment parses a fragment message's element.
@@ -75,7 +95,7 @@ func openLiveAs(t *testing.T, ts *httptest.Server, b tab, path string) <-chan ss
 			case line == "":
 				if m.name != "" || data != nil {
 					m.data = strings.Join(data, "\n")
-					out <- m
+					m.split(out)
 				}
 				m, data = sseMessage{}, nil
 			case strings.HasPrefix(line, "event: "):
@@ -605,4 +625,24 @@ func TestLiveStreamsAreCappedPerClientAndInAllTheKiosksApart(t *testing.T) {
 		t.Cleanup(func() { resp.Body.Close() })
 		return resp.StatusCode == http.StatusOK
 	}, 5*time.Second, 20*time.Millisecond)
+}
+
+// A storm changes many doors at once: their tiles go in one "fragments"
+// message, as do all of them when a stream opens, rendered once for every
+// stream and put in place by the screen in one go.
+func TestLiveSendsTheDoorTilesTogether(t *testing.T) {
+	f := newFakeWing()
+	_, ts := serve(t, f)
+	stream := openLive(t, ts)
+	var tiles []string
+	nextMessage(t, stream, "every door tile", func(m sseMessage) bool {
+		if id := m.fragment(t).AttrOr("id", ""); strings.HasPrefix(id, "door-") {
+			assert.Equal(t, "fragments", m.in, "%s comes with the other tiles", id)
+			tiles = append(tiles, id)
+		}
+		return len(tiles) == len(f.Layout().Doors)
+	})
+	f.record(event.DoorOpened, "A1-02", event.SystemActor, nil)
+	m := nextMessage(t, stream, "the opened tile", fragmentFor(t, "door-A1-02", "open"))
+	assert.Equal(t, "fragments", m.in)
 }

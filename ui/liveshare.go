@@ -152,6 +152,17 @@ func (sv *sharedView) part(key string) *sharedPart {
 type part struct {
 	key string
 	c   templ.Component
+	// several: c renders several elements, each to put in place of its
+	// namesake, sent as one "fragments" message.
+	several bool
+}
+
+// event is the name of the message that carries the part.
+func (p part) event() string {
+	if p.several {
+		return "fragments"
+	}
+	return "fragment"
 }
 
 // fragmentMessage is the message that replaces p's element on l's screen:
@@ -159,7 +170,7 @@ type part struct {
 // signed in, with the same role), with l's CSRF token put in.
 func (l *liveStream) fragmentMessage(v view, p part) (string, error) {
 	if v.shared == nil || p.key == "" {
-		return fragmentMessage(l.ctx, p.c)
+		return fragmentMessage(l.ctx, p.event(), p.c)
 	}
 	vis := visitOf(l.ctx)
 	key := "html:" + p.key
@@ -170,7 +181,7 @@ func (l *liveStream) fragmentMessage(v view, p part) (string, error) {
 	sp.once.Do(func() {
 		ctx := context.WithValue(context.Background(), visitKey{}, visit{
 			token: v.shared.token, signedIn: vis.signedIn, actor: roster.Actor{Role: vis.actor.Role}})
-		sp.value, sp.err = fragmentMessage(ctx, p.c)
+		sp.value, sp.err = fragmentMessage(ctx, p.event(), p.c)
 	})
 	if sp.err != nil {
 		return "", sp.err
@@ -178,13 +189,14 @@ func (l *liveStream) fragmentMessage(v view, p part) (string, error) {
 	return strings.ReplaceAll(sp.value.(string), v.shared.token, vis.token), nil
 }
 
-// fragmentMessage renders c as a server-sent "fragment" message.
-func fragmentMessage(ctx context.Context, c templ.Component) (string, error) {
+// fragmentMessage renders c as a server-sent message named name
+// ("fragment" or "fragments").
+func fragmentMessage(ctx context.Context, name string, c templ.Component) (string, error) {
 	var html strings.Builder
 	if err := c.Render(ctx, &html); err != nil {
 		return "", err
 	}
 	var m strings.Builder
-	writeMessage(&m, "fragment", html.String())
+	writeMessage(&m, name, html.String())
 	return m.String(), nil
 }

@@ -266,9 +266,7 @@ function follow(status) {
       })
       .catch(() => reloadWhenBack());
   };
-  source.addEventListener("fragment", (msg) => {
-    const el = parseElement(msg.data);
-    if (!el) return;
+  const put = (el) => {
     if (held()) {
       // Put in the order they last came: a card sent alone after a whole
       // panel is newer than the panel's copy of it, and the other way round.
@@ -279,6 +277,16 @@ function follow(status) {
     }
     const shown = replace(el);
     if (shown) tick(shown);
+  };
+  source.addEventListener("fragment", (msg) => {
+    const el = parseElement(msg.data);
+    if (el) put(el);
+  });
+  // Several elements at once (the door tiles a storm changed).
+  source.addEventListener("fragments", (msg) => {
+    const t = document.createElement("template");
+    t.innerHTML = msg.data;
+    for (const el of Array.from(t.content.children)) put(el);
   });
   source.addEventListener("prepend", (msg) => {
     const fresh = parseElement(msg.data);

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -341,8 +342,9 @@ type soakLoad struct {
 	streamed []tileChange // the door tiles the first stream received, when
 }
 
-// doorFragment matches a door tile's fragment on a live stream.
-var doorFragment = regexp.MustCompile(`^data: <a id="door-([^"]+)"[^>]* data-state="([a-z]+)"`)
+// doorTile matches a door tile on a live stream, in a "fragments"
+// message's data among the other tiles.
+var doorTile = regexp.MustCompile(`<a id="door-([^"]+)"[^>]* data-state="([a-z]+)"`)
 
 // start starts the screens' streams and the API readers.
 func (l *soakLoad) start(ctx context.Context, base string) {
@@ -430,14 +432,16 @@ func (l *soakLoad) recordTiles(body io.Reader) {
 	sc := bufio.NewScanner(body)
 	sc.Buffer(nil, 4<<20)
 	for sc.Scan() {
-		m := doorFragment.FindSubmatch(sc.Bytes())
-		if m == nil {
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte("data: ")) {
 			continue
 		}
 		at := float64(time.Now().UnixNano()) / float64(time.Millisecond)
-		l.mu.Lock()
-		l.streamed = append(l.streamed, tileChange{Door: string(m[1]), State: string(m[2]), At: at})
-		l.mu.Unlock()
+		for _, m := range doorTile.FindAllSubmatch(line, -1) {
+			l.mu.Lock()
+			l.streamed = append(l.streamed, tileChange{Door: string(m[1]), State: string(m[2]), At: at})
+			l.mu.Unlock()
+		}
 	}
 }
 
