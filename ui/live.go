@@ -577,8 +577,8 @@ func (s *Server) sendChanges(l *liveStream, v view, c changes) error {
 // message: a storm changes tens of doors at once, and one message for
 // them all is rendered once for every stream that drained the same
 // changes, sent with one write, and put in place by the screen in one
-// task, where one a tile made each stream, and each screen, go round
-// fifty times.
+// task; a message for each tile had every stream, and every screen, go
+// round fifty times.
 func doorTilesPart(v view, c changes) (part, bool) {
 	var doors []config.Door
 	key := "doors:"
