@@ -22,6 +22,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/chromedp/chromedp"
 
 	"wingnode/appliance/config"
@@ -545,67 +549,48 @@ func newMetrics(ctx context.Context, a *siterun.Wing) (*metrics, error) {
 
 // goroutines is the wing's go_goroutines.
 func (m *metrics) goroutines(ctx context.Context) (int, error) {
-	lines, err := m.scrape(ctx)
+	families, err := m.scrape(ctx)
 	if err != nil {
 		return 0, err
 	}
-	for _, l := range lines {
-		if v, ok := strings.CutPrefix(l, "go_goroutines "); ok {
-			return strconv.Atoi(v)
-		}
+	f := families["go_goroutines"]
+	if len(f.GetMetric()) == 0 {
+		return 0, errors.New("metrics: no go_goroutines")
 	}
-	return 0, errors.New("metrics: no go_goroutines")
+	return int(f.GetMetric()[0].GetGauge().GetValue()), nil
 }
 
 // storeWrites are the 99th percentile and the slowest of the wing's store
 // transactions (write and fsync) since it started, in ms, each as the
 // upper bound of the bucket of wingnode_store_write_seconds that holds it.
 func (m *metrics) storeWrites(ctx context.Context) (p99, slowest float64, err error) {
-	lines, err := m.scrape(ctx)
+	families, err := m.scrape(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	type bucket struct{ le, count float64 }
-	var buckets []bucket
-	total := 0.0
-	for _, l := range lines {
-		rest, ok := strings.CutPrefix(l, `wingnode_store_write_seconds_bucket{le="`)
-		if !ok {
-			continue
-		}
-		le, count, ok := strings.Cut(rest, `"} `)
-		if !ok {
-			continue
-		}
-		b := bucket{le: math.Inf(1)}
-		if le != "+Inf" {
-			if b.le, err = strconv.ParseFloat(le, 64); err != nil {
-				return 0, 0, err
-			}
-		}
-		if b.count, err = strconv.ParseFloat(count, 64); err != nil {
-			return 0, 0, err
-		}
-		buckets = append(buckets, b)
-		total = max(total, b.count)
-	}
-	if total == 0 {
+	f := families["wingnode_store_write_seconds"]
+	if len(f.GetMetric()) == 0 || f.GetMetric()[0].GetHistogram().GetSampleCount() == 0 {
 		return 0, 0, errors.New("metrics: no store writes")
 	}
+	h := f.GetMetric()[0].GetHistogram()
+	total := float64(h.GetSampleCount())
 	p99 = -1
-	for _, b := range buckets {
-		if p99 < 0 && b.count >= 0.99*total {
-			p99 = b.le * 1000
+	for _, b := range h.GetBucket() { // cumulative, +Inf left out
+		if p99 < 0 && float64(b.GetCumulativeCount()) >= 0.99*total {
+			p99 = b.GetUpperBound() * 1000
 		}
-		if b.count >= total {
-			return p99, b.le * 1000, nil
+		if float64(b.GetCumulativeCount()) >= total {
+			return p99, b.GetUpperBound() * 1000, nil
 		}
+	}
+	if p99 < 0 {
+		p99 = math.Inf(1)
 	}
 	return p99, math.Inf(1), nil
 }
 
-// scrape reads the wing's metrics, a line each.
-func (m *metrics) scrape(ctx context.Context) ([]string, error) {
+// scrape reads the wing's metrics.
+func (m *metrics) scrape(ctx context.Context) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
 	if err != nil {
 		return nil, err
@@ -619,10 +604,6 @@ func (m *metrics) scrape(ctx context.Context) ([]string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("metrics: %s", resp.Status)
 	}
-	var lines []string
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines, sc.Err()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(resp.Body)
 }
