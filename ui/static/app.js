@@ -136,10 +136,15 @@ function typed(old) {
   };
 }
 
-function parseElement(html) {
+// parseElements returns the elements html holds; parseElement the first.
+function parseElements(html) {
   const t = document.createElement("template");
   t.innerHTML = html;
-  return t.content.firstElementChild;
+  return Array.from(t.content.children);
+}
+
+function parseElement(html) {
+  return parseElements(html)[0] || null;
 }
 
 // replace puts a fragment (an element, or its html) in place of the
@@ -284,9 +289,7 @@ function follow(status) {
   });
   // Several elements at once (the door tiles a storm changed).
   source.addEventListener("fragments", (msg) => {
-    const t = document.createElement("template");
-    t.innerHTML = msg.data;
-    for (const el of Array.from(t.content.children)) put(el);
+    for (const el of parseElements(msg.data)) put(el);
   });
   source.addEventListener("prepend", (msg) => {
     const fresh = parseElement(msg.data);
